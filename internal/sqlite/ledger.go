@@ -1,0 +1,262 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/feepos/feepos/ledger"
+)
+
+var _ ledger.Service = (*DB)(nil)
+
+// Post records an entry in its own transaction.
+func (db *DB) Post(ctx context.Context, e ledger.NewEntry) (ledger.Entry, error) {
+	if e.Reverses != 0 {
+		return ledger.Entry{}, ledger.Invalidf("to reverse entry %d use Reverse, which builds the mirror lines", e.Reverses)
+	}
+	var out ledger.Entry
+	err := db.WithTx(ctx, func(tx *Tx) (err error) {
+		out, err = tx.PostEntry(ctx, e)
+		return err
+	})
+	return out, err
+}
+
+// Reverse posts the reversal of entry id in its own transaction.
+func (db *DB) Reverse(ctx context.Context, id int64, date, description, key string) (ledger.Entry, error) {
+	var out ledger.Entry
+	err := db.WithTx(ctx, func(tx *Tx) (err error) {
+		out, err = tx.ReverseEntry(ctx, id, date, description, key)
+		return err
+	})
+	return out, err
+}
+
+// ReverseEntry posts, inside tx, the entry that cancels entry id.
+func (tx *Tx) ReverseEntry(ctx context.Context, id int64, date, description, key string) (ledger.Entry, error) {
+	if date == "" {
+		date = ledger.BusinessDate(tx.Now)
+	}
+	if key != "" {
+		// A repeated reversal request with its key returns the first reversal
+		// before the "already reversed" rule would refuse it.
+		if prev, err := tx.entryByKey(ctx, key); err != nil || prev != nil {
+			if err == nil && prev.Reverses != id {
+				return ledger.Entry{}, ledger.Conflictf("idempotency key %q was used for entry %d, which is not a reversal of entry %d", key, prev.ID, id)
+			}
+			if err != nil {
+				return ledger.Entry{}, err
+			}
+			return *prev, nil
+		}
+	}
+	orig, err := tx.entry(ctx, id)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	if orig.Reverses != 0 {
+		return ledger.Entry{}, ledger.Conflictf("entry %d is itself the reversal of entry %d: post a new entry instead of reversing a reversal", id, orig.Reverses)
+	}
+	if orig.ReversedBy != 0 {
+		return ledger.Entry{}, ledger.Conflictf("entry %d was already reversed by entry %d: an entry is reversed once", id, orig.ReversedBy)
+	}
+	return tx.PostEntry(ctx, ledger.ReversalOf(orig, date, description, key))
+}
+
+// PostEntry validates and records e inside tx, so the caller can store a
+// payment, a receipt and its ledger entry in one transaction.
+func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, error) {
+	e = e.Normalize()
+	if err := e.Validate(); err != nil {
+		return ledger.Entry{}, err
+	}
+	if e.IdempotencyKey != "" {
+		prev, err := tx.entryByKey(ctx, e.IdempotencyKey)
+		if err != nil {
+			return ledger.Entry{}, err
+		}
+		if prev != nil {
+			if prev.ContentHash != e.ContentHash() {
+				return ledger.Entry{}, ledger.Conflictf("idempotency key %q was already used for entry %d with other content: use a new key for a new entry", e.IdempotencyKey, prev.ID)
+			}
+			return *prev, nil
+		}
+	}
+	if err := tx.checkAccounts(ctx, e.Lines); err != nil {
+		return ledger.Entry{}, err
+	}
+
+	var head struct {
+		ID   int64  `db:"id"`
+		Hash string `db:"hash"`
+	}
+	err := tx.GetContext(ctx, &head, `SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1`)
+	if errors.Is(err, sql.ErrNoRows) {
+		head.Hash = ledger.GenesisHash
+	} else if err != nil {
+		return ledger.Entry{}, fmt.Errorf("read ledger head: %w", err)
+	}
+
+	out := ledger.Entry{ID: head.ID + 1, NewEntry: e, CreatedAt: tx.Now.Format(time.RFC3339Nano)}
+	out.Seal(head.Hash)
+
+	var key, reverses any
+	if e.IdempotencyKey != "" {
+		key = e.IdempotencyKey
+	}
+	if e.Reverses != 0 {
+		reverses = e.Reverses
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries
+		(id, entry_date, description, idempotency_key, reverses, created_at, content_hash, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		out.ID, e.Date, e.Description, key, reverses, out.CreatedAt, out.ContentHash, out.PrevHash, out.Hash); err != nil {
+		if strings.Contains(err.Error(), "ledger_entries.reverses") {
+			return ledger.Entry{}, ledger.Conflictf("entry %d was already reversed: an entry is reversed once", e.Reverses)
+		}
+		return ledger.Entry{}, fmt.Errorf("store entry: %w", err)
+	}
+	for i, l := range e.Lines {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_lines
+			(entry_id, line_no, entry_date, account_code, side, amount, currency, agency, fee_code, terminal, counter, cashier, dossier)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			out.ID, i+1, e.Date, l.Account, string(l.Side), l.Amount, l.Currency,
+			l.Agency, l.FeeCode, l.Terminal, l.Counter, l.Cashier, l.Dossier); err != nil {
+			return ledger.Entry{}, fmt.Errorf("store entry line %d: %w", i+1, err)
+		}
+		debit, credit := l.Amount, int64(0)
+		if l.Side == ledger.Credit {
+			debit, credit = 0, l.Amount
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_daily_totals (account_code, currency, entry_date, debit, credit)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET debit = debit + excluded.debit, credit = credit + excluded.credit`,
+			l.Account, l.Currency, e.Date, debit, credit); err != nil {
+			return ledger.Entry{}, fmt.Errorf("update daily totals: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (tx *Tx) checkAccounts(ctx context.Context, lines []ledger.Line) error {
+	for i, l := range lines {
+		var n int
+		if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM accounts WHERE code = ?`, l.Account); err != nil {
+			return fmt.Errorf("check account %s: %w", l.Account, err)
+		}
+		if n == 0 {
+			return ledger.Invalidf("line %d posts to account %s, which is not in the chart of accounts: check the code or add the account to the chart", i+1, l.Account)
+		}
+	}
+	return nil
+}
+
+// entryRow is how an entry is read back.
+type entryRow struct {
+	ID          int64          `db:"id"`
+	Date        string         `db:"entry_date"`
+	Description string         `db:"description"`
+	Key         sql.NullString `db:"idempotency_key"`
+	Reverses    sql.NullInt64  `db:"reverses"`
+	ReversedBy  sql.NullInt64  `db:"reversed_by"`
+	CreatedAt   string         `db:"created_at"`
+	ContentHash string         `db:"content_hash"`
+	PrevHash    string         `db:"prev_hash"`
+	Hash        string         `db:"hash"`
+}
+
+func (r entryRow) entry() ledger.Entry {
+	return ledger.Entry{
+		ID: r.ID,
+		NewEntry: ledger.NewEntry{Date: r.Date, Description: r.Description,
+			IdempotencyKey: r.Key.String, Reverses: r.Reverses.Int64},
+		ReversedBy: r.ReversedBy.Int64, CreatedAt: r.CreatedAt,
+		ContentHash: r.ContentHash, PrevHash: r.PrevHash, Hash: r.Hash,
+	}
+}
+
+const entryColumns = `e.id, e.entry_date, e.description, e.idempotency_key, e.reverses,
+	(SELECT r.id FROM ledger_entries r WHERE r.reverses = e.id) AS reversed_by,
+	e.created_at, e.content_hash, e.prev_hash, e.hash`
+
+const lineColumns = `entry_id, account_code, side, amount, currency, agency, fee_code, terminal, counter, cashier, dossier`
+
+type lineRow struct {
+	EntryID int64 `db:"entry_id"`
+	ledger.Line
+}
+
+// querier is what reads need from a *sqlx.DB or a *Tx.
+type querier interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+func loadEntries(ctx context.Context, q querier, where string, args ...any) ([]ledger.Entry, error) {
+	var rows []entryRow
+	if err := q.SelectContext(ctx, &rows, `SELECT `+entryColumns+` FROM ledger_entries e WHERE `+where+` ORDER BY e.id`, args...); err != nil {
+		return nil, fmt.Errorf("read entries: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	var lines []lineRow
+	if err := q.SelectContext(ctx, &lines, `SELECT `+lineColumns+` FROM ledger_lines
+		WHERE entry_id IN (SELECT e.id FROM ledger_entries e WHERE `+where+`) ORDER BY entry_id, line_no`, args...); err != nil {
+		return nil, fmt.Errorf("read entry lines: %w", err)
+	}
+	out := make([]ledger.Entry, len(rows))
+	byID := make(map[int64]int, len(rows))
+	for i, r := range rows {
+		out[i] = r.entry()
+		byID[r.ID] = i
+	}
+	for _, l := range lines {
+		if i, ok := byID[l.EntryID]; ok {
+			out[i].Lines = append(out[i].Lines, l.Line)
+		}
+	}
+	return out, nil
+}
+
+func (tx *Tx) entry(ctx context.Context, id int64) (ledger.Entry, error) {
+	es, err := loadEntries(ctx, tx, `e.id = ?`, id)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	if len(es) == 0 {
+		return ledger.Entry{}, ledger.NotFoundf("entry %d does not exist", id)
+	}
+	return es[0], nil
+}
+
+func (tx *Tx) entryByKey(ctx context.Context, key string) (*ledger.Entry, error) {
+	es, err := loadEntries(ctx, tx, `e.idempotency_key = ?`, key)
+	if err != nil || len(es) == 0 {
+		return nil, err
+	}
+	return &es[0], nil
+}
+
+// Entry reads one entry with its lines.
+func (db *DB) Entry(ctx context.Context, id int64) (ledger.Entry, error) {
+	es, err := loadEntries(ctx, db.db, `e.id = ?`, id)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	if len(es) == 0 {
+		return ledger.Entry{}, ledger.NotFoundf("entry %d does not exist", id)
+	}
+	return es[0], nil
+}
+
+// Journal lists the entries of one business date in posting order.
+func (db *DB) Journal(ctx context.Context, date string) ([]ledger.Entry, error) {
+	if _, err := ledger.ParseDate(date); err != nil {
+		return nil, err
+	}
+	return loadEntries(ctx, db.db, `e.entry_date = ?`, date)
+}
