@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/feepos/feepos/internal/apperr"
+	"github.com/feepos/feepos/internal/config"
+	"github.com/feepos/feepos/internal/sqlite"
+)
+
+// app holds the global flags and the streams of one run.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	dbPath     string
+	configPath string
+	jsonOut    bool
+}
+
+// usageError is a command line that cannot be run as typed: exit code 2.
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// rootCommand builds the command tree. Cobra is used because the CLI
+// contract wants global flags before or after the subcommand and nested
+// subcommands ("feepos ledger trial-balance"), which the standard flag
+// package does not do; it is the most widely kept Go CLI library.
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "feepos",
+		Short:         "Card fee collection, e-receipts, ledger and reconciliation for a public administration service centre",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.dbPath, "db", "", "database file (default "+sqlite.DefaultPath+")")
+	pf.StringVar(&a.configPath, "config", "", "TOML configuration file (optional)")
+	pf.BoolVar(&a.jsonOut, "json", false, "print the result as JSON")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(a.serveCommand(), a.backupCommand(), a.restoreCommand(), a.ledgerCommand())
+	return root
+}
+
+// exitCode prints err for a person and maps it to the exit code.
+func (a *app) exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		fmt.Fprintf(a.stderr, "feepos: %v\nRun 'feepos --help' for usage.\n", err)
+		return 2
+	}
+	if a.jsonOut {
+		_ = json.NewEncoder(a.stderr).Encode(map[string]any{"error": map[string]string{"code": apperr.Code(err), "message": err.Error()}})
+	} else {
+		fmt.Fprintf(a.stderr, "feepos: %v\n", err)
+	}
+	return 1
+}
+
+// isCobraUsage recognises the usage errors cobra builds itself.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// noArgs and exactArgs report extra or missing arguments as usage errors.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("expected %s", what)
+		}
+		return nil
+	}
+}
+
+// groupHelp is the RunE of a command that only groups subcommands: cobra
+// would otherwise print help and exit 0 for a mistyped subcommand.
+func groupHelp(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
+	return cmd.Help()
+}
+
+// config loads the --config file (or nothing).
+func (a *app) config() (config.Config, error) {
+	return config.Load(a.configPath)
+}
+
+// databasePath is --db, else the config file's, else the default.
+func (a *app) databasePath(cfg config.Config) string {
+	switch {
+	case a.dbPath != "":
+		return a.dbPath
+	case cfg.Service.DB != "":
+		return cfg.Service.DB
+	}
+	return sqlite.DefaultPath
+}
+
+// open opens the database and makes its chart of accounts follow the
+// configuration.
+func (a *app) open(ctx context.Context) (*sqlite.DB, config.Config, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, cfg, err
+	}
+	db, err := sqlite.Open(ctx, a.databasePath(cfg))
+	if err != nil {
+		return nil, cfg, err
+	}
+	chart, err := cfg.Chart()
+	if err == nil {
+		err = db.SyncChart(ctx, chart)
+	}
+	if err != nil {
+		db.Close()
+		return nil, cfg, err
+	}
+	return db, cfg, nil
+}
+
+// printJSON writes v as indented JSON to stdout.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func (a *app) logger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated by config.Load; empty means info
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/feepos/feepos/internal/config"
+	"github.com/feepos/feepos/internal/server"
+	"github.com/feepos/feepos/internal/sqlite"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	var addr string
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the service (API, web pages, terminals)",
+		Long: `Run the service until SIGINT or SIGTERM.
+
+--demo needs nothing else: it creates the database under ./feepos-data/,
+seeds the chart of accounts and runs on simulated data.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			if addr == "" {
+				addr = cfg.Service.Addr
+			}
+			if addr == "" {
+				addr = config.DefaultAddr
+			}
+			return a.serve(cmd.Context(), cfg, addr, demo)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default "+config.DefaultAddr+")")
+	cmd.Flags().BoolVar(&demo, "demo", false, "run on the embedded default: local database, demo data, simulated terminals")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bool) error {
+	log := a.logger(cfg.Service.LogLevel)
+	path := a.databasePath(cfg)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	// Held for the life of the service: restore refuses while it is.
+	lock, err := sqlite.LockDatabase(path)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+
+	db, _, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	version, _ := db.SchemaVersion(ctx)
+	log.Info("database ready", "path", path, "schema_version", version, "demo", demo)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return server.New(db, log).Run(ctx, addr, nil)
+}

@@ -1,0 +1,74 @@
+// Package server is feepos's HTTP side: the dossier-system API, the
+// cashier and accountant pages, the public receipt check, health and
+// metrics. This file wires the router and runs it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/feepos/feepos/internal/sqlite"
+)
+
+// Server serves feepos over HTTP.
+type Server struct {
+	db      *sqlite.DB
+	log     *slog.Logger
+	router  chi.Router
+	metrics *metrics
+}
+
+// New builds the server on an opened database.
+func New(db *sqlite.DB, log *slog.Logger) *Server {
+	s := &Server{db: db, log: log, router: chi.NewRouter()}
+	s.metrics = newMetrics(db)
+	s.router.Use(middleware.RequestID, middleware.Recoverer, s.observe)
+	s.router.Get("/healthz", s.handleHealth)
+	s.router.Handle("/metrics", s.metrics.handler())
+	return s
+}
+
+// Registry lets other parts of the service add their own collectors.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
+
+// ServeHTTP makes Server an http.Handler (tests use httptest with it).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Run listens on addr until ctx ends, then drains requests for up to 10 s.
+// ready, if not nil, receives the bound address (useful with port 0).
+func (s *Server) Run(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another feepos or program using the port? choose another with --addr)", addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.log.Info("listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down HTTP server: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
