@@ -67,5 +67,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return server.New(db, log).Run(ctx, addr, nil)
+	if err := server.New(db, log).Run(ctx, addr, nil); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
 }
