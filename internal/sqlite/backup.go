@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -53,7 +54,7 @@ func checkDatabaseFile(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err != nil {
 		return err
 	}
-	sdb, err := sqlx.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	sdb, err := sqlx.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_busy_timeout=10000")
 	if err != nil {
 		return err
 	}
@@ -103,7 +104,13 @@ func Restore(ctx context.Context, src, path string) (kept string, err error) {
 		return "", fmt.Errorf("restore: copy %s: %w", src, err)
 	}
 	if _, err := os.Stat(path); err == nil {
-		kept = path + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
+		// Never reuse a name: a second restore must not replace the first
+		// restore's kept copy.
+		stamp := time.Now().UTC().Format("20060102T150405.000000000Z")
+		kept = path + ".before-restore-" + stamp
+		for i := 2; exists(kept) || exists(kept+"-wal") || exists(kept+"-shm"); i++ {
+			kept = fmt.Sprintf("%s.before-restore-%s-%d", path, stamp, i)
+		}
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			if err := os.Rename(path+suffix, kept+suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 				os.Remove(tmp)
@@ -154,4 +161,9 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }

@@ -43,16 +43,13 @@ type DB struct {
 // synchronous=FULL (a commit is on disk when it returns: money writes),
 // foreign keys, a busy timeout, and BEGIN IMMEDIATE for every transaction
 // so a writer takes the lock up front instead of failing half-way.
-func dsn(path string, readOnly bool) string {
+func dsn(path string) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", fmt.Sprint(BusyTimeout.Milliseconds()))
 	q.Set("_txlock", "immediate")
-	if readOnly {
-		q.Set("mode", "ro")
-	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
@@ -65,7 +62,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create the data folder for %s: %w", path, err)
 	}
-	sdb, err := sqlx.Open("sqlite3", dsn(path, false))
+	sdb, err := sqlx.Open("sqlite3", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}

@@ -44,12 +44,13 @@ func (tx *Tx) ReverseEntry(ctx context.Context, id int64, date, description, key
 	if key != "" {
 		// A repeated reversal request with its key returns the first reversal
 		// before the "already reversed" rule would refuse it.
-		if prev, err := tx.entryByKey(ctx, key); err != nil || prev != nil {
-			if err == nil && prev.Reverses != id {
-				return ledger.Entry{}, ledger.Conflictf("idempotency key %q was used for entry %d, which is not a reversal of entry %d", key, prev.ID, id)
-			}
-			if err != nil {
-				return ledger.Entry{}, err
+		prev, err := tx.entryByKey(ctx, key)
+		if err != nil {
+			return ledger.Entry{}, err
+		}
+		if prev != nil {
+			if prev.Reverses != id || (date != prev.Date) || (description != "" && description != prev.Description) {
+				return ledger.Entry{}, ledger.Conflictf("idempotency key %q was already used for entry %d, which is not this reversal of entry %d: use a new key", key, prev.ID, id)
 			}
 			return *prev, nil
 		}
@@ -58,12 +59,7 @@ func (tx *Tx) ReverseEntry(ctx context.Context, id int64, date, description, key
 	if err != nil {
 		return ledger.Entry{}, err
 	}
-	if orig.Reverses != 0 {
-		return ledger.Entry{}, ledger.Conflictf("entry %d is itself the reversal of entry %d: post a new entry instead of reversing a reversal", id, orig.Reverses)
-	}
-	if orig.ReversedBy != 0 {
-		return ledger.Entry{}, ledger.Conflictf("entry %d was already reversed by entry %d: an entry is reversed once", id, orig.ReversedBy)
-	}
+	// PostEntry checks the reversal rules (checkReversal).
 	return tx.PostEntry(ctx, ledger.ReversalOf(orig, date, description, key))
 }
 
@@ -84,6 +80,11 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, e
 				return ledger.Entry{}, ledger.Conflictf("idempotency key %q was already used for entry %d with other content: use a new key for a new entry", e.IdempotencyKey, prev.ID)
 			}
 			return *prev, nil
+		}
+	}
+	if e.Reverses != 0 {
+		if err := tx.checkReversal(ctx, e); err != nil {
+			return ledger.Entry{}, err
 		}
 	}
 	if err := tx.checkAccounts(ctx, e.Lines); err != nil {
@@ -139,6 +140,27 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, e
 		}
 	}
 	return out, nil
+}
+
+// checkReversal holds the reversal rules for any caller of PostEntry: the
+// original exists, is not itself a reversal, is not reversed yet, and e's
+// lines are its lines with the sides swapped.
+func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry) error {
+	orig, err := tx.entry(ctx, e.Reverses)
+	if err != nil {
+		return err
+	}
+	if orig.Reverses != 0 {
+		return ledger.Conflictf("entry %d is itself the reversal of entry %d: post a new entry instead of reversing a reversal", orig.ID, orig.Reverses)
+	}
+	if orig.ReversedBy != 0 {
+		return ledger.Conflictf("entry %d was already reversed by entry %d: an entry is reversed once", orig.ID, orig.ReversedBy)
+	}
+	mirror := ledger.ReversalOf(orig, e.Date, e.Description, e.IdempotencyKey).Normalize()
+	if mirror.ContentHash() != e.ContentHash() {
+		return ledger.Invalidf("entry says it reverses entry %d but its lines are not that entry's lines with debit and credit swapped: use Reverse", orig.ID)
+	}
+	return nil
 }
 
 func (tx *Tx) checkAccounts(ctx context.Context, lines []ledger.Line) error {
