@@ -1,0 +1,71 @@
+package transport
+
+import (
+	"io"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// allBytes is 0x00..0xFF: every value a binary ZVT frame may carry.
+func allBytes() []byte {
+	b := make([]byte, 256)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}
+
+// readConnN reads exactly n bytes from c, each read waiting at most 2 s.
+func readConnN(t *testing.T, c Conn, n int) []byte {
+	t.Helper()
+	got := make([]byte, 0, n)
+	buf := make([]byte, n)
+	for len(got) < n {
+		m, err := c.ReadTimeout(buf[:n-len(got)], 2*time.Second)
+		require.NoError(t, err, "after %d of %d bytes", len(got), n)
+		got = append(got, buf[:m]...)
+	}
+	return got
+}
+
+// readFileN reads exactly n bytes from a pollable file (a pty master).
+func readFileN(t *testing.T, f *os.File, n int) []byte {
+	t.Helper()
+	require.NoError(t, f.SetReadDeadline(time.Now().Add(2*time.Second)))
+	got := make([]byte, n)
+	_, err := io.ReadFull(f, got)
+	require.NoError(t, err)
+	return got
+}
+
+// cpuTime is the user+system time this process has used.
+func cpuTime(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// assertIdleTimeout checks that a 500 ms read with nothing to read returns
+// ErrTimeout after about 500 ms, and that the wait burnt no CPU: it must
+// sleep in the kernel, not poll.
+func assertIdleTimeout(t *testing.T, c Conn) {
+	t.Helper()
+	const wait = 500 * time.Millisecond
+	buf := make([]byte, 16)
+	before := cpuTime(t)
+	start := time.Now()
+	n, err := c.ReadTimeout(buf, wait)
+	elapsed := time.Since(start)
+	used := cpuTime(t) - before
+	require.ErrorIs(t, err, ErrTimeout)
+	require.Zero(t, n)
+	require.GreaterOrEqual(t, elapsed, wait-20*time.Millisecond)
+	require.Less(t, elapsed, wait+400*time.Millisecond)
+	t.Logf("%s: idle %v read used %v CPU", c, elapsed.Round(time.Millisecond), used)
+	require.Less(t, used, 20*time.Millisecond, "a waiting read must not poll")
+}
