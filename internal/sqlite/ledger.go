@@ -95,7 +95,11 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, e
 		ID   int64  `db:"id"`
 		Hash string `db:"hash"`
 	}
-	err := tx.GetContext(ctx, &head, `SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1`)
+	headStmt, err := tx.stmt(ctx, sqlHead)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	err = headStmt.GetContext(ctx, &head)
 	if errors.Is(err, sql.ErrNoRows) {
 		head.Hash = ledger.GenesisHash
 	} else if err != nil {
@@ -112,30 +116,50 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, e
 	if e.Reverses != 0 {
 		reverses = e.Reverses
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries
-		(id, entry_date, description, idempotency_key, reverses, created_at, content_hash, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	insertEntry, err := tx.stmt(ctx, sqlInsertEntry)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	if _, err := insertEntry.ExecContext(ctx,
 		out.ID, e.Date, e.Description, key, reverses, out.CreatedAt, out.ContentHash, out.PrevHash, out.Hash); err != nil {
 		if strings.Contains(err.Error(), "ledger_entries.reverses") {
 			return ledger.Entry{}, ledger.Conflictf("entry %d was already reversed: an entry is reversed once", e.Reverses)
 		}
 		return ledger.Entry{}, fmt.Errorf("store entry: %w", err)
 	}
+	insertLine, err := tx.stmt(ctx, sqlInsertLine)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	type totalKey struct{ account, currency string }
+	type sums struct{ debit, credit int64 }
+	var order []totalKey
+	totals := map[totalKey]*sums{}
 	for i, l := range e.Lines {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_lines
-			(entry_id, line_no, entry_date, account_code, side, amount, currency, agency, fee_code, terminal, counter, cashier, dossier)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			out.ID, i+1, e.Date, l.Account, string(l.Side), l.Amount, l.Currency,
+		if _, err := insertLine.ExecContext(ctx, out.ID, i+1, e.Date, l.Account, string(l.Side), l.Amount, l.Currency,
 			l.Agency, l.FeeCode, l.Terminal, l.Counter, l.Cashier, l.Dossier); err != nil {
 			return ledger.Entry{}, fmt.Errorf("store entry line %d: %w", i+1, err)
 		}
-		debit, credit := l.Amount, int64(0)
-		if l.Side == ledger.Credit {
-			debit, credit = 0, l.Amount
+		k := totalKey{l.Account, l.Currency}
+		t := totals[k]
+		if t == nil {
+			t = &sums{}
+			totals[k] = t
+			order = append(order, k)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_daily_totals (account_code, currency, entry_date, debit, credit)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET debit = debit + excluded.debit, credit = credit + excluded.credit`,
-			l.Account, l.Currency, e.Date, debit, credit); err != nil {
+		if l.Side == ledger.Debit {
+			t.debit += l.Amount
+		} else {
+			t.credit += l.Amount
+		}
+	}
+	addTotals, err := tx.stmt(ctx, sqlAddDailyTotals)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	for _, k := range order {
+		t := totals[k]
+		if _, err := addTotals.ExecContext(ctx, k.account, k.currency, e.Date, t.debit, t.credit); err != nil {
 			return ledger.Entry{}, fmt.Errorf("update daily totals: %w", err)
 		}
 	}
@@ -164,9 +188,18 @@ func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry) error {
 }
 
 func (tx *Tx) checkAccounts(ctx context.Context, lines []ledger.Line) error {
+	count, err := tx.stmt(ctx, sqlAccountCount)
+	if err != nil {
+		return err
+	}
+	checked := map[string]bool{}
 	for i, l := range lines {
+		if checked[l.Account] {
+			continue
+		}
+		checked[l.Account] = true
 		var n int
-		if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM accounts WHERE code = ?`, l.Account); err != nil {
+		if err := count.GetContext(ctx, &n, l.Account); err != nil {
 			return fmt.Errorf("check account %s: %w", l.Account, err)
 		}
 		if n == 0 {
@@ -256,7 +289,19 @@ func (tx *Tx) entry(ctx context.Context, id int64) (ledger.Entry, error) {
 }
 
 func (tx *Tx) entryByKey(ctx context.Context, key string) (*ledger.Entry, error) {
-	es, err := loadEntries(ctx, tx, `e.idempotency_key = ?`, key)
+	// Most keys are new: a cheap prepared lookup first, the full read only
+	// for a repeat.
+	lookup, err := tx.stmt(ctx, sqlKeyLookup)
+	if err != nil {
+		return nil, err
+	}
+	var id int64
+	if err := lookup.GetContext(ctx, &id, key); errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	es, err := loadEntries(ctx, tx, `e.id = ?`, id)
 	if err != nil || len(es) == 0 {
 		return nil, err
 	}

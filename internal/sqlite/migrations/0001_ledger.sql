@@ -17,7 +17,7 @@ CREATE TABLE ledger_entries (
     created_at      TEXT NOT NULL,        -- UTC RFC 3339
     content_hash    TEXT NOT NULL,
     prev_hash       TEXT NOT NULL,
-    hash            TEXT NOT NULL UNIQUE
+    hash            TEXT NOT NULL         -- chained: see docs/LEDGER.md (no index: never looked up)
 );
 CREATE INDEX ledger_entries_by_date ON ledger_entries (entry_date, id);
 
