@@ -1,0 +1,481 @@
+package concert
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/feepos/feepos/pos/transport"
+)
+
+// Timers are the waits and retry counts of a Concert session. Zero fields
+// take the protocol defaults (control.go); tests shrink them.
+type Timers struct {
+	ACK           time.Duration // wait for ACK/NAK after ENQ or a frame, and for the frame after our ACK (ACKTimeout)
+	ENQAttempts   int           // ENQ sent at most this often (ENQAttempts)
+	ENQRetryPause time.Duration // pause between two ENQ attempts (ENQRetryPause)
+	FrameAttempts int           // a frame is sent, or received, at most this often (FrameAttempts)
+	// ByteGap is the longest silence inside a frame. Default ACKTimeout:
+	// "the Telium spec say that we have to wait up to 3 seconds to get LRC"
+	// (pypostelium.py, transaction_start).
+	ByteGap time.Duration
+	EOT     time.Duration // wait for the peer's EOT after our last ACK (ACKTimeout)
+	Answer  time.Duration // wait for the terminal's ENQ announcing its answer (AnswerTimeout)
+}
+
+// DefaultTimers are the protocol's timers.
+func DefaultTimers() Timers {
+	return Timers{
+		ACK: ACKTimeout, ENQAttempts: ENQAttempts, ENQRetryPause: ENQRetryPause,
+		FrameAttempts: FrameAttempts, ByteGap: ACKTimeout, EOT: ACKTimeout, Answer: AnswerTimeout,
+	}
+}
+
+// WithDefaults fills the zero fields of t from DefaultTimers.
+func (t Timers) WithDefaults() Timers {
+	d := DefaultTimers()
+	if t.ACK <= 0 {
+		t.ACK = d.ACK
+	}
+	if t.ENQAttempts <= 0 {
+		t.ENQAttempts = d.ENQAttempts
+	}
+	if t.ENQRetryPause < 0 {
+		t.ENQRetryPause = 0
+	} else if t.ENQRetryPause == 0 {
+		t.ENQRetryPause = d.ENQRetryPause
+	}
+	if t.FrameAttempts <= 0 {
+		t.FrameAttempts = d.FrameAttempts
+	}
+	if t.ByteGap <= 0 {
+		t.ByteGap = d.ByteGap
+	}
+	if t.EOT <= 0 {
+		t.EOT = d.EOT
+	}
+	if t.Answer <= 0 {
+		t.Answer = d.Answer
+	}
+	return t
+}
+
+// Role says which end of the line a Session is; it only names the
+// directions in the trace.
+type Role int
+
+const (
+	RoleECR Role = iota // the cash register (feepos)
+	RolePT              // the payment terminal (the simulator)
+)
+
+// Trace directions, as in the decoded message contract (ARCHITECTURE.md).
+const (
+	DirECRToPT = "ecr_to_pt"
+	DirPTToECR = "pt_to_ecr"
+)
+
+// Delivery says whether the peer may hold a frame we failed to get
+// acknowledged.
+type Delivery int
+
+const (
+	// NotDelivered: the peer certainly did not take the frame: it was never
+	// written (the ENQ went unanswered, or the write failed before its
+	// first byte), or the peer answered NAK to every attempt.
+	NotDelivered Delivery = iota
+	// MaybeDelivered: the whole frame went out at least once and the peer
+	// said neither ACK nor NAK (its ACK may be lost), or the link broke
+	// after the frame was written. The peer may be acting on it.
+	MaybeDelivered
+)
+
+func (d Delivery) String() string {
+	if d == NotDelivered {
+		return "not delivered"
+	}
+	return "maybe delivered"
+}
+
+// Session errors.
+var (
+	ErrENQRefused   = errors.New("concert: the peer did not acknowledge ENQ")
+	ErrFrameRefused = errors.New("concert: the peer did not acknowledge the frame")
+	ErrNoENQ        = errors.New("concert: the peer announced no message (no ENQ) in time")
+	ErrNoFrame      = errors.New("concert: no valid frame after the retries")
+	ErrPeerEnded    = errors.New("concert: the peer ended the exchange (EOT) without a valid frame")
+	ErrNoEOT        = errors.New("concert: the peer did not end the exchange with EOT")
+	ErrNothingToAck = errors.New("concert: no received frame is waiting for its acknowledgement")
+)
+
+// SendError is why Send failed, and whether the peer may hold the frame.
+type SendError struct {
+	Stage    string // "enq" or "frame"
+	Delivery Delivery
+	Err      error
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("concert send (%s, %s): %v", e.Stage, e.Delivery, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// pollSlice bounds one blocking read so that a cancelled context is seen
+// soon even during the 120 s answer wait.
+const pollSlice = 100 * time.Millisecond
+
+// Session is the Concert link layer (E+ over serial; pyTeliumManager
+// manager.py ask/verify, pypostelium transaction_start) over one
+// transport.Conn, for either end of the line:
+//
+//	sender:   ENQ → ACK → STX text ETX LRC → ACK (NAK: send again) → EOT
+//	receiver: ENQ → ACK → STX text ETX LRC → ACK (bad LRC: NAK)   → EOT
+//
+// The receiver side is split in two so that the driver can hold the
+// acknowledgement of the terminal's answer until the caller has recorded
+// it: ReceiveFrame returns the frame unacknowledged, then Acknowledge or
+// Withhold. A Session is not safe for concurrent use.
+type Session struct {
+	conn    transport.Conn
+	timers  Timers
+	trace   func(direction string, b []byte)
+	out, in string
+	r       Reader
+	held    []byte // the received frame not yet acknowledged
+}
+
+// NewSession runs the link layer over conn. trace, if not nil, sees every
+// byte sent and received (frames whole, other bytes one by one).
+func NewSession(conn transport.Conn, role Role, timers Timers, trace func(direction string, b []byte)) *Session {
+	s := &Session{conn: conn, timers: timers.WithDefaults(), trace: trace, out: DirECRToPT, in: DirPTToECR}
+	if role == RolePT {
+		s.out, s.in = DirPTToECR, DirECRToPT
+	}
+	return s
+}
+
+// Timers returns the session's timers, defaults filled in.
+func (s *Session) Timers() Timers { return s.timers }
+
+func (s *Session) traceOut(b []byte) {
+	if s.trace != nil {
+		s.trace(s.out, append([]byte(nil), b...))
+	}
+}
+
+func (s *Session) traceIn(b ...byte) {
+	if s.trace != nil {
+		s.trace(s.in, append([]byte(nil), b...))
+	}
+}
+
+func (s *Session) write(b ...byte) (int, error) {
+	s.traceOut(b)
+	return s.conn.Write(b)
+}
+
+// readByte waits at most timeout for one byte, watching ctx.
+func (s *Session) readByte(ctx context.Context, timeout time.Duration) (byte, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return 0, transport.ErrTimeout
+		}
+		b, err := s.conn.ReadByteTimeout(min(left, pollSlice))
+		if errors.Is(err, transport.ErrTimeout) {
+			continue
+		}
+		return b, err
+	}
+}
+
+// waitACK waits for ACK or NAK, skipping anything else (a peer's own ENQ,
+// line noise). It returns ACK, NAK, or an error (transport.ErrTimeout when
+// neither came in time).
+func (s *Session) waitACK(ctx context.Context) (byte, error) {
+	deadline := time.Now().Add(s.timers.ACK)
+	for {
+		b, err := s.readByte(ctx, time.Until(deadline))
+		if err != nil {
+			return 0, err
+		}
+		s.traceIn(b)
+		if b == ACK || b == NAK {
+			return b, nil
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Send delivers one message text as the sender: ENQ (retried ENQAttempts
+// times, EOT after each failed attempt as pypostelium initialize_msg does),
+// the frame (sent again on NAK or silence, FrameAttempts in all), then EOT.
+// It returns nil once the peer ACKed the frame; a failure to send the
+// final EOT after that is only traced (the peer has the message). Any
+// other failure is a *SendError saying whether the peer may hold it.
+func (s *Session) Send(ctx context.Context, text []byte) error {
+	frame := Frame(text)
+	acked := false
+	var last error
+	for attempt := 1; attempt <= s.timers.ENQAttempts && !acked; attempt++ {
+		if attempt > 1 {
+			if err := sleepCtx(ctx, s.timers.ENQRetryPause); err != nil {
+				return &SendError{Stage: "enq", Delivery: NotDelivered, Err: err}
+			}
+		}
+		if _, err := s.write(ENQ); err != nil {
+			return &SendError{Stage: "enq", Delivery: NotDelivered, Err: err}
+		}
+		b, err := s.waitACK(ctx)
+		switch {
+		case err == nil && b == ACK:
+			acked = true
+			continue
+		case err == nil: // NAK: the peer is not ready
+			last = fmt.Errorf("%w: NAK on attempt %d", ErrENQRefused, attempt)
+		case errors.Is(err, transport.ErrTimeout):
+			last = fmt.Errorf("%w: nothing in %v on attempt %d", ErrENQRefused, s.timers.ACK, attempt)
+		default:
+			return &SendError{Stage: "enq", Delivery: NotDelivered, Err: err}
+		}
+		if _, err := s.write(EOT); err != nil {
+			return &SendError{Stage: "enq", Delivery: NotDelivered, Err: err}
+		}
+	}
+	if !acked {
+		return &SendError{Stage: "enq", Delivery: NotDelivered, Err: last}
+	}
+
+	delivery := NotDelivered
+	for attempt := 1; attempt <= s.timers.FrameAttempts; attempt++ {
+		n, err := s.write(frame...)
+		if err != nil {
+			if n > 0 {
+				delivery = MaybeDelivered
+			}
+			return &SendError{Stage: "frame", Delivery: delivery, Err: err}
+		}
+		b, err := s.waitACK(ctx)
+		switch {
+		case err == nil && b == ACK:
+			// A failed EOT is left to the answer wait, which reports the
+			// broken link: the peer has the message either way.
+			_, _ = s.write(EOT)
+			return nil
+		case err == nil: // NAK: the peer saw the frame damaged and did not take it
+			last = fmt.Errorf("%w: NAK on attempt %d", ErrFrameRefused, attempt)
+		case errors.Is(err, transport.ErrTimeout):
+			// Silence: the peer may have taken the frame and its ACK got lost.
+			delivery = MaybeDelivered
+			last = fmt.Errorf("%w: nothing in %v on attempt %d", ErrFrameRefused, s.timers.ACK, attempt)
+		default:
+			return &SendError{Stage: "frame", Delivery: MaybeDelivered, Err: err}
+		}
+	}
+	_, _ = s.write(EOT)
+	return &SendError{Stage: "frame", Delivery: delivery, Err: last}
+}
+
+// ReceiveFrame is the receiver's first half: it waits at most wait for the
+// peer's ENQ, answers ACK and reads its frame, answering NAK to a damaged
+// one (bad LRC, a silence longer than ByteGap inside it, overflow) up to
+// FrameAttempts receptions. The Reader takes exactly one byte after ETX as
+// the LRC, whatever its value. The good frame's text is returned NOT
+// acknowledged: call Acknowledge or Withhold next.
+func (s *Session) ReceiveFrame(ctx context.Context, wait time.Duration) ([]byte, error) {
+	s.held = nil
+	s.r.Reset()
+	deadline := time.Now().Add(wait)
+	for {
+		b, err := s.readByte(ctx, time.Until(deadline))
+		if errors.Is(err, transport.ErrTimeout) {
+			return nil, fmt.Errorf("%w (waited %v)", ErrNoENQ, wait)
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.traceIn(b)
+		if b == ENQ {
+			break
+		}
+	}
+	if _, err := s.write(ACK); err != nil {
+		return nil, err
+	}
+	failures := 0
+	fail := func(why error) error {
+		failures++
+		if failures >= s.timers.FrameAttempts {
+			return fmt.Errorf("%w: %d failed receptions, last: %v", ErrNoFrame, failures, why)
+		}
+		if _, err := s.write(NAK); err != nil {
+			return err
+		}
+		return nil
+	}
+	for {
+		timeout := s.timers.ACK
+		if s.r.InFrame() {
+			timeout = s.timers.ByteGap
+		}
+		b, err := s.readByte(ctx, timeout)
+		if errors.Is(err, transport.ErrTimeout) {
+			if s.r.InFrame() {
+				s.r.Reset()
+				if err := fail(fmt.Errorf("silence over %v inside the frame", s.timers.ByteGap)); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			failures++
+			if failures >= s.timers.FrameAttempts {
+				return nil, fmt.Errorf("%w: no frame after ACK", ErrNoFrame)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ev, frame, ferr := s.r.Feed(b)
+		switch ev {
+		case EventNone:
+			continue
+		case EventFrame:
+			s.traceIn(frame...)
+			s.held = frame
+			return frame[1 : len(frame)-2], nil
+		case EventBadLRC:
+			s.traceIn(frame...)
+			if err := fail(ferr); err != nil {
+				return nil, err
+			}
+		case EventOverflow:
+			if err := fail(ferr); err != nil {
+				return nil, err
+			}
+		case EventENQ:
+			// The peer started over (our ACK may be lost): accept again.
+			s.traceIn(b)
+			if _, err := s.write(ACK); err != nil {
+				return nil, err
+			}
+		case EventEOT:
+			s.traceIn(b)
+			return nil, ErrPeerEnded
+		default:
+			s.traceIn(b)
+		}
+	}
+}
+
+// Held is the whole received frame (STX … LRC) waiting for Acknowledge or
+// Withhold, nil when none.
+func (s *Session) Held() []byte { return s.held }
+
+// Acknowledge is the receiver's second half: ACK the held frame, then wait
+// for the peer's EOT. A resend of the same frame (our ACK came late) is
+// acknowledged again. ErrNoEOT is informational: the peer has our ACK or
+// will resend.
+func (s *Session) Acknowledge(ctx context.Context) error {
+	if s.held == nil {
+		return ErrNothingToAck
+	}
+	held := s.held
+	s.held = nil
+	if _, err := s.write(ACK); err != nil {
+		return err
+	}
+	s.r.Reset()
+	deadline := time.Now().Add(s.timers.EOT)
+	for {
+		b, err := s.readByte(ctx, time.Until(deadline))
+		if errors.Is(err, transport.ErrTimeout) {
+			return ErrNoEOT
+		}
+		if err != nil {
+			return err
+		}
+		ev, frame, _ := s.r.Feed(b)
+		switch ev {
+		case EventNone:
+		case EventEOT:
+			s.traceIn(b)
+			return nil
+		case EventFrame:
+			s.traceIn(frame...)
+			if bytes.Equal(frame, held) {
+				if _, err := s.write(ACK); err != nil {
+					return err
+				}
+				deadline = time.Now().Add(s.timers.EOT)
+			}
+		default:
+			if frame != nil {
+				s.traceIn(frame...)
+			} else {
+				s.traceIn(b)
+			}
+		}
+	}
+}
+
+// Withhold is the other second half: the held frame is never
+// acknowledged. It waits, sending nothing, until the peer gives up (EOT)
+// or stays quiet for the ACK timer, so that the line is idle afterwards.
+func (s *Session) Withhold(ctx context.Context) error {
+	if s.held == nil {
+		return ErrNothingToAck
+	}
+	s.held = nil
+	s.r.Reset()
+	for {
+		b, err := s.readByte(ctx, s.timers.ACK)
+		if errors.Is(err, transport.ErrTimeout) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ev, frame, _ := s.r.Feed(b)
+		if frame != nil {
+			s.traceIn(frame...)
+		} else if ev != EventNone {
+			s.traceIn(b)
+		}
+		if ev == EventEOT {
+			return nil
+		}
+	}
+}
+
+// Receive is the whole receiver role: ReceiveFrame then Acknowledge.
+func (s *Session) Receive(ctx context.Context, wait time.Duration) ([]byte, error) {
+	text, err := s.ReceiveFrame(ctx, wait)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Acknowledge(ctx); err != nil && !errors.Is(err, ErrNoEOT) {
+		return text, err
+	}
+	return text, nil
+}
