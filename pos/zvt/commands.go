@@ -192,15 +192,18 @@ type StatusInfo struct {
 	ReceiptNo    *int64
 	ApprovalCode string // up to 8 characters, NUL padded
 	TraceNo      *int64
-	PaymentType  *byte
-	TerminalID   string // 8 digits
-	Expiry       string // YYMM
-	CardType     *byte
-	CardTypeID   *byte
-	CardName     string
-	MerchantID   string // up to 15 characters, space padded
-	Text         string // BMP 3C
-	TLV          []TLVObject
+	// OriginalTraceNo (BMP 37) marks the record of a reversal: the trace
+	// of the payment it cancelled.
+	OriginalTraceNo *int64
+	PaymentType     *byte
+	TerminalID      string // 8 digits
+	Expiry          string // YYMM
+	CardType        *byte
+	CardTypeID      *byte
+	CardName        string
+	MerchantID      string // up to 15 characters, space padded
+	Text            string // BMP 3C
+	TLV             []TLVObject
 }
 
 // StatusInformation (04 0F) encodes s, fields in the order real terminals
@@ -234,6 +237,9 @@ func StatusInformation(s StatusInfo) ([]byte, error) {
 	}
 	if s.TraceNo != nil {
 		b.bcd(0x0B, *s.TraceNo)
+	}
+	if s.OriginalTraceNo != nil {
+		b.bcd(0x37, *s.OriginalTraceNo)
 	}
 	if s.PaymentType != nil {
 		b.field(0x19, []byte{*s.PaymentType})

@@ -1,0 +1,168 @@
+package zvt_test
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/feepos/feepos/pos"
+	"github.com/feepos/feepos/pos/sim/zvtsim"
+)
+
+// TestFaults injects every fault on every message it can hit and checks
+// that feepos ends with the terminal's truth: approved when the link
+// recovers by itself, a final non-charge when the terminal says so, or
+// Unknown recovered through LastResult.
+func TestFaults(t *testing.T) {
+	type expect struct {
+		first   []pos.Outcome // acceptable first answers
+		charged bool
+	}
+	approved := expect{first: []pos.Outcome{pos.Approved}, charged: true}
+	for _, tc := range []struct {
+		kind    zvtsim.FaultKind
+		targets []zvtsim.Target
+		want    expect
+	}{
+		{zvtsim.FaultNAK, []zvtsim.Target{""}, approved},
+		{zvtsim.FaultDropAck, []zvtsim.Target{""}, approved},
+		{zvtsim.FaultBadCRC, allTargets, approved},
+		{zvtsim.FaultByteGap, allTargets, approved},
+		{zvtsim.FaultGarbage, allTargets, approved},
+		{zvtsim.FaultDuplicate, allTargets, approved},
+		{zvtsim.FaultSlowCard, []zvtsim.Target{""}, approved},
+		{zvtsim.FaultDecline, []zvtsim.Target{""}, expect{first: []pos.Outcome{pos.Declined}}},
+		{zvtsim.FaultCustomerAbort, []zvtsim.Target{""}, expect{first: []pos.Outcome{pos.Aborted}}},
+		{zvtsim.FaultCardError, []zvtsim.Target{""}, expect{first: []pos.Outcome{pos.CardError}}},
+		{zvtsim.FaultHang, []zvtsim.Target{""}, expect{first: []pos.Outcome{pos.Unknown}}},
+		{zvtsim.FaultNoAckReverse, []zvtsim.Target{""}, expect{first: []pos.Outcome{pos.Approved}}},
+		{zvtsim.FaultHangUp, []zvtsim.Target{zvtsim.TargetAck, zvtsim.TargetIntermediate, zvtsim.TargetResult}, expect{first: []pos.Outcome{pos.Unknown}}},
+		// hang-up on the completion: the result was acknowledged and booked.
+		{zvtsim.FaultHangUp, []zvtsim.Target{zvtsim.TargetCompletion}, expect{first: []pos.Outcome{pos.Approved}, charged: true}},
+	} {
+		for _, tgt := range tc.targets {
+			for _, tcp := range []bool{false, true} {
+				name := fmt.Sprintf("%s/%s/tcp=%v", tc.kind, tgt, tcp)
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					var opts []rigOpt
+					if tcp {
+						opts = append(opts, withTCP())
+					}
+					r := newRig(t, opts...)
+					var known int64
+					var beliefs []belief
+					beliefs = append(beliefs, r.pay(11_000, false, &known)) // a payment before
+					r.sim.Inject(zvtsim.Fault{Kind: tc.kind, Target: tgt, Steps: 3, Delay: 50 * time.Millisecond})
+					b := r.pay(22_000, false, &known)
+					beliefs = append(beliefs, b)
+					want := tc.want
+					if tcp && want.charged == false && tc.kind == zvtsim.FaultNoAckReverse {
+						want.first = []pos.Outcome{pos.Approved}
+					}
+					assert.Contains(t, want.first, b.first, "first answer (%s)", b.how)
+					assert.Equal(t, want.charged, b.charged, "final belief (%s)", b.how)
+					beliefs = append(beliefs, r.pay(33_000, false, &known)) // and one after: the terminal is usable
+					assert.True(t, beliefs[2].charged, "payment after the fault: %s %s", beliefs[2].first, beliefs[2].how)
+					r.settle()
+					checkTruth(t, r.sim, beliefs)
+				})
+			}
+		}
+	}
+}
+
+var allTargets = []zvtsim.Target{zvtsim.TargetAck, zvtsim.TargetIntermediate, zvtsim.TargetResult, zvtsim.TargetCompletion}
+
+func TestTCPCommands(t *testing.T) {
+	r := newRig(t, withTCP())
+	require.NoError(t, r.term.Register(r.ctx))
+	st, err := r.term.Status(r.ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Ready)
+	var known int64
+	var beliefs []belief
+	beliefs = append(beliefs, r.pay(500_000, false, &known))
+	r.sim.Inject(zvtsim.Fault{Kind: zvtsim.FaultDecline, Code: 0x05})
+	beliefs = append(beliefs, r.pay(600_000, false, &known))
+	assert.Equal(t, pos.Declined, beliefs[1].first)
+	beliefs = append(beliefs, r.pay(700_000, true, &known)) // rejected
+	r.settle()
+	lr, err := r.term.LastResult(r.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, pos.Aborted, lr.Outcome)
+	checkTruth(t, r.sim, beliefs)
+	eod, err := r.term.EndOfDay(r.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(500_000), eod.Total)
+}
+
+// TestRandomizedConversations runs many payments over pseudo-terminals
+// with random faults from a seeded RNG and checks that no outcome is ever
+// wrong: every payment feepos believes charged is charged on the
+// terminal, and no other. The seed is logged; FEEPOS_ZVT_SEED replays it.
+func TestRandomizedConversations(t *testing.T) {
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("FEEPOS_ZVT_SEED"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		require.NoError(t, err)
+		seed = v
+	}
+	t.Logf("seed %d (replay with FEEPOS_ZVT_SEED=%d)", seed, seed)
+	total := 1000
+	if testing.Short() {
+		total = 200
+	}
+	const workers = 4
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stats := map[string]int{}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			t.Run(fmt.Sprintf("worker%d", w), func(t *testing.T) {
+				wseed := seed + int64(w)*7919
+				rng := rand.New(rand.NewSource(wseed))
+				r := newRig(t, withRandom(wseed, 0.15))
+				var known int64
+				var beliefs []belief
+				for i := 0; i < total/workers; i++ {
+					amount := int64(1+rng.Intn(5000)) * 1000
+					reject := rng.Float64() < 0.08
+					before := len(r.sim.Journal())
+					b := r.pay(amount, reject, &known)
+					beliefs = append(beliefs, b)
+					after := len(r.sim.Journal())
+					require.LessOrEqual(t, after-before, 1, "conversation %d made more than one transaction", i)
+					mu.Lock()
+					stats[string(b.first)]++
+					if b.charged {
+						stats["charged"]++
+					}
+					mu.Unlock()
+				}
+				r.settle()
+				checkTruth(t, r.sim, beliefs)
+				var want int64
+				for _, b := range beliefs {
+					if b.charged {
+						want += b.amount
+					}
+				}
+				eod, err := r.term.EndOfDay(r.ctx)
+				require.NoError(t, err)
+				assert.Equal(t, want, eod.Total, "end of day total vs payments feepos believes charged")
+			})
+		}(w)
+	}
+	wg.Wait()
+	t.Logf("first answers and charges: %v", stats)
+}

@@ -1,0 +1,160 @@
+package zvt_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/feepos/feepos/pos/transport"
+	"github.com/feepos/feepos/pos/zvt"
+)
+
+// linkOnPTY is a Link on the slave side of a pseudo-terminal; the test
+// plays the peer byte by byte on the master.
+func linkOnPTY(t *testing.T) (*zvt.Link, *os.File) {
+	t.Helper()
+	p, err := transport.NewPTY()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	c, err := transport.OpenSerial(transport.ZVTSerial(p.SlavePath))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return zvt.NewLink(c, false, fastTimers(), nil), p.Master
+}
+
+func readN(t *testing.T, f *os.File, n int) []byte {
+	t.Helper()
+	require.NoError(t, f.SetReadDeadline(time.Now().Add(2*time.Second)))
+	b := make([]byte, n)
+	_, err := io.ReadFull(f, b)
+	require.NoError(t, err)
+	return b
+}
+
+func assertSilent(t *testing.T, f *os.File, d time.Duration) {
+	t.Helper()
+	require.NoError(t, f.SetReadDeadline(time.Now().Add(d)))
+	var b [64]byte
+	n, _ := f.Read(b[:])
+	assert.Zero(t, n, "unexpected bytes % X", b[:n])
+}
+
+func TestLinkSendResendsOnNAKAndTimeout(t *testing.T) {
+	l, m := linkOnPTY(t)
+	apdu := []byte{0x06, 0x01, 0x07, 0x04, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00}
+	frame := zvt.EncodeFrame(apdu)
+	done := make(chan error, 1)
+	go func() { done <- l.Send(apdu) }()
+	assert.Equal(t, frame, readN(t, m, len(frame)))
+	_, _ = m.Write([]byte{zvt.NAK})
+	assert.Equal(t, frame, readN(t, m, len(frame)), "resent after NAK")
+	// no answer: resent after T2
+	assert.Equal(t, frame, readN(t, m, len(frame)), "resent after T2")
+	_, _ = m.Write([]byte{zvt.ACK})
+	require.NoError(t, <-done)
+}
+
+func TestLinkSendGivesUpAfterMaxResends(t *testing.T) {
+	l, m := linkOnPTY(t)
+	apdu := zvt.Ack()
+	frame := zvt.EncodeFrame(apdu)
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- l.Send(apdu) }()
+	for i := 0; i < 3; i++ {
+		assert.Equal(t, frame, readN(t, m, len(frame)))
+	}
+	err := <-done
+	assert.ErrorIs(t, err, zvt.ErrNoAck)
+	assert.GreaterOrEqual(t, time.Since(start), 3*fastTimers().T2)
+	assertSilent(t, m, 100*time.Millisecond)
+}
+
+func TestLinkReceiveAcksGoodNaksBadIgnoresNoise(t *testing.T) {
+	l, m := linkOnPTY(t)
+	apdu := []byte{0x04, 0xFF, 0x01, 0x0A}
+	good := zvt.EncodeFrame(apdu)
+	bad := append([]byte(nil), good...)
+	bad[len(bad)-1] ^= 0x55
+	_, _ = m.Write(append([]byte{0xAA, 0x00, 0x42}, bad...))
+	got := make(chan []byte, 1)
+	go func() {
+		a, err := l.Receive(context.Background(), 2*time.Second, nil)
+		assert.NoError(t, err)
+		got <- a
+	}()
+	assert.Equal(t, []byte{zvt.NAK}, readN(t, m, 1), "bad CRC is refused")
+	_, _ = m.Write(good)
+	assert.Equal(t, []byte{zvt.ACK}, readN(t, m, 1))
+	assert.Equal(t, apdu, <-got)
+}
+
+func TestLinkReceiveDropsFrameAfterT1Gap(t *testing.T) {
+	l, m := linkOnPTY(t)
+	apdu := []byte{0x06, 0x0F, 0x00}
+	frame := zvt.EncodeFrame(apdu)
+	got := make(chan []byte, 1)
+	go func() {
+		a, err := l.Receive(context.Background(), 3*time.Second, nil)
+		assert.NoError(t, err)
+		got <- a
+	}()
+	_, _ = m.Write(frame[:4])
+	time.Sleep(3 * fastTimers().T1)
+	_, _ = m.Write(frame[4:]) // the tail alone is noise: no ACK, no NAK
+	assertSilent(t, m, fastTimers().T1*2)
+	_, _ = m.Write(frame) // the sender's resend
+	assert.Equal(t, []byte{zvt.ACK}, readN(t, m, 1))
+	assert.Equal(t, apdu, <-got)
+}
+
+func TestLinkReceiveTimeoutAndInterrupt(t *testing.T) {
+	l, _ := linkOnPTY(t)
+	_, err := l.Receive(context.Background(), 50*time.Millisecond, nil)
+	assert.ErrorIs(t, err, transport.ErrTimeout)
+	stop := make(chan struct{}, 1)
+	stop <- struct{}{}
+	_, err = l.Receive(context.Background(), time.Second, stop)
+	assert.ErrorIs(t, err, zvt.ErrInterrupted)
+}
+
+func TestLinkTCPExtendedLength(t *testing.T) {
+	// A bare TCP pair: the link reads class, instruction, FF lo hi, data.
+	ln, err := listenLocal()
+	require.NoError(t, err)
+	defer ln.Close()
+	c, err := transport.DialTCP(context.Background(), ln.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	peer, err := ln.Accept()
+	require.NoError(t, err)
+	defer peer.Close()
+	l := zvt.NewLink(c, true, fastTimers(), nil)
+	data := make([]byte, 300)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	apdu, err := zvt.APDU{Class: 0x06, Instr: 0xD3, Data: data}.Encode()
+	require.NoError(t, err)
+	require.Equal(t, byte(0xFF), apdu[2])
+	_, _ = peer.Write(apdu[:100])
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		_, _ = peer.Write(apdu[100:])
+		_, _ = peer.Write([]byte{0x80, 0x00, 0x00})
+	}()
+	a, err := l.Receive(context.Background(), 2*time.Second, nil)
+	require.NoError(t, err)
+	assert.Equal(t, apdu, a)
+	a, err = l.Receive(context.Background(), 2*time.Second, nil)
+	require.NoError(t, err)
+	assert.Equal(t, zvt.Ack(), a)
+}
+
+func listenLocal() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }

@@ -1,0 +1,112 @@
+package zvt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/feepos/feepos/pos"
+)
+
+// pending is a result of Pay, Reverse or Refund. When open, the
+// terminal's Status-Information (04 0F) is not yet acknowledged and the
+// terminal stays in the conversation: Confirm acknowledges it and runs
+// the rest of the sequence, Reject withholds the acknowledgement, after
+// which the terminal reverses the transaction by itself (PA00P015 ch. 2.2,
+// Status-Information is answered by the ECR before the PT books it as
+// final). Until one of them is called the Terminal is busy.
+//
+// A final pending (refusal, abort, Busy, TransportError, Unknown) holds
+// nothing open: Confirm and Reject do nothing.
+type pending struct {
+	t      *Terminal
+	res    pos.Result
+	open   bool
+	raw    []byte // the 04 0F as received, to recognise a duplicate
+	events chan<- pos.Event
+
+	mu       sync.Mutex
+	finished bool
+}
+
+var _ pos.Pending = (*pending)(nil)
+
+func (p *pending) Result() pos.Result { return p.res }
+
+// Confirm acknowledges the result (80 00 00) and reads the terminal's
+// remaining messages up to Completion (06 0F). An error wrapping
+// ErrConfirmUncertain means the terminal may not have booked the result
+// (the acknowledgement was not taken, or the terminal aborted after it):
+// run LastResult.
+func (p *pending) Confirm(ctx context.Context) error {
+	if !p.open {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return ErrFinished
+	}
+	p.finished = true
+	t := p.t
+	defer t.end()
+	if err := t.ack(); err != nil {
+		t.registered = false
+		return fmt.Errorf("%w: %w", ErrConfirmUncertain, err)
+	}
+	deadline := time.Now().Add(t.cfg.Timers.T4)
+	for {
+		a, err := t.recv(ctx, deadline, nil)
+		if err != nil {
+			t.registered = false
+			return fmt.Errorf("%w: completion (06 0F) not received: %w", ErrConfirmUncertain, err)
+		}
+		switch kindOf(a) {
+		case k040F:
+			if bytes.Equal(a, p.raw) {
+				continue // the same result sent twice: already answered
+			}
+			if err := t.ack(); err != nil {
+				return fmt.Errorf("%w: %w", ErrConfirmUncertain, err)
+			}
+		case k04FF:
+			if err := t.ack(); err != nil {
+				return fmt.Errorf("%w: %w", ErrConfirmUncertain, err)
+			}
+			if code, ok := intermediateCode(a); ok {
+				pos.Send(p.events, IntermediateEvent(code, t.now()))
+			}
+			deadline = time.Now().Add(t.cfg.Timers.T4)
+		case k06D1, k06D3:
+			if err := t.ack(); err != nil {
+				return fmt.Errorf("%w: %w", ErrConfirmUncertain, err)
+			}
+		case k060F:
+			_ = t.ack() // the sequence is over either way
+			return nil
+		case k061E:
+			_ = t.ack()
+			m, _ := Decode(a)
+			return fmt.Errorf("%w: terminal aborted after the result (06 1E %s)", ErrConfirmUncertain, m.ResultCode)
+		}
+	}
+}
+
+// Reject withholds the acknowledgement: the terminal reverses the
+// transaction when its wait for it runs out. The next conversation starts
+// by dropping whatever the terminal still sends of this one.
+func (p *pending) Reject(ctx context.Context) error {
+	if !p.open {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return ErrFinished
+	}
+	p.finished = true
+	p.t.end()
+	return nil
+}
