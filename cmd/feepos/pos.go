@@ -21,7 +21,7 @@ func (a *app) posCommand() *cobra.Command {
 		Short: "Talk to one card terminal directly (a technician's tools)",
 		RunE:  groupHelp,
 	}
-	cmd.AddCommand(a.posPortsCommand(), a.posDecodeCommand())
+	cmd.AddCommand(a.posPortsCommand(), a.posDecodeCommand(), a.posPayCommand(), a.posReverseCommand(), a.posStatusCommand(), a.posEODCommand())
 	return cmd
 }
 

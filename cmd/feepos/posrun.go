@@ -1,0 +1,608 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/feepos/feepos/pos"
+	"github.com/feepos/feepos/pos/concert"
+	"github.com/feepos/feepos/pos/transport"
+	"github.com/feepos/feepos/pos/zvt"
+)
+
+// A technician's direct test of one terminal: `feepos pos pay|reverse|
+// status|eod`. Nothing is recorded in the database, so a payment's result
+// is confirmed to the terminal (ZVT: the ECR's acknowledgement of the
+// Status-Information; Concert: the held ACK) right after it is printed.
+// The money a test payment takes is real on a real terminal: reverse it
+// with `feepos pos reverse --receipt N`, or on the terminal.
+
+// tcpDialTimeout bounds connecting to a terminal over TCP.
+const tcpDialTimeout = 10 * time.Second
+
+// recoverTimeout bounds the Repeat Receipt (LastResult) asked after a ZVT
+// payment ended Unknown: the spec's T3 for the answer plus time for the
+// repeated Status-Information.
+const recoverTimeout = 30 * time.Second
+
+// posRunFlags are the flags the four commands share.
+type posRunFlags struct {
+	protocol, port, tcp string
+	amount, receipt     string
+	reference, password string
+	baud, dataBits      int
+	parity              string
+	stopBits            float64
+	trace               bool
+}
+
+func (f *posRunFlags) register(cmd *cobra.Command, withAmount, withReceipt bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.protocol, "protocol", "", "zvt or concert")
+	fl.StringVar(&f.port, "port", "", "serial port of the terminal, e.g. /dev/ttyACM0 (see `feepos pos ports`)")
+	fl.StringVar(&f.tcp, "tcp", "", "HOST:PORT of a ZVT terminal on the network (instead of --port)")
+	if withAmount {
+		fl.StringVar(&f.amount, "amount", "", "amount in whole đồng, e.g. 150000")
+		fl.StringVar(&f.reference, "reference", "", "reference sent with the payment (Concert PRIV: at most 10 characters; default TEST+time)")
+	}
+	if withReceipt {
+		fl.StringVar(&f.receipt, "receipt", "", "the terminal's receipt number of the payment to reverse")
+	}
+	fl.StringVar(&f.password, "password", "", "ZVT terminal password, 6 digits (default "+zvt.DefaultPassword+")")
+	fl.IntVar(&f.baud, "baud", 0, "serial speed (default: the protocol's, 9600)")
+	fl.StringVar(&f.parity, "parity", "", "serial parity none|even|odd (default: ZVT none, Concert even)")
+	fl.IntVar(&f.dataBits, "data-bits", 0, "serial data bits (default: ZVT 8, Concert 7)")
+	fl.Float64Var(&f.stopBits, "stop-bits", 0, "serial stop bits 1 or 2 (default: ZVT 2, Concert 1)")
+	fl.BoolVar(&f.trace, "trace", false, "write every frame sent and received to stderr, in hex and decoded (card numbers masked)")
+}
+
+// check validates the flags that do not need the terminal (usage errors).
+func (f *posRunFlags) check(cmd *cobra.Command) error {
+	p := pos.Protocol(f.protocol)
+	if p != pos.ZVT && p != pos.Concert {
+		return usagef("--protocol must be zvt or concert, got %q", f.protocol)
+	}
+	switch {
+	case f.port == "" && f.tcp == "":
+		return usagef("give the terminal's --port PATH (serial) or --tcp HOST:PORT")
+	case f.port != "" && f.tcp != "":
+		return usagef("give either --port or --tcp, not both")
+	case p == pos.Concert && f.tcp != "":
+		return usagef("--tcp: Concert over TCP is not supported; connect the terminal's serial/USB port and use --port")
+	}
+	if f.password != "" {
+		if p != pos.ZVT {
+			return usagef("--password is for ZVT terminals only")
+		}
+		if len(f.password) != 6 || strings.Trim(f.password, "0123456789") != "" {
+			return usagef("--password must be 6 digits")
+		}
+	}
+	serialFlags := []string{"baud", "parity", "data-bits", "stop-bits"}
+	for _, name := range serialFlags {
+		if f.tcp != "" && cmd.Flags().Changed(name) {
+			return usagef("--%s is a serial setting: it does not go with --tcp", name)
+		}
+	}
+	if f.port != "" {
+		if err := f.serialConfig(cmd).Validate(); err != nil {
+			return usageError{err}
+		}
+	}
+	return nil
+}
+
+func (f *posRunFlags) serialConfig(cmd *cobra.Command) transport.SerialConfig {
+	cfg := transport.ZVTSerial(f.port)
+	if pos.Protocol(f.protocol) == pos.Concert {
+		cfg = transport.ConcertSerial(f.port)
+	}
+	ch := cmd.Flags().Changed
+	if ch("baud") {
+		cfg.Baud = f.baud
+	}
+	if ch("parity") {
+		cfg.Parity = f.parity
+	}
+	if ch("data-bits") {
+		cfg.DataBits = f.dataBits
+	}
+	if ch("stop-bits") {
+		cfg.StopBits = f.stopBits
+	}
+	return cfg
+}
+
+// parseDong reads an amount of whole đồng: digits only, more than zero.
+func parseDong(flag, s string) (int64, error) {
+	if s == "" {
+		return 0, usagef("--%s is required (whole đồng, e.g. 150000)", flag)
+	}
+	if strings.Trim(s, "0123456789") != "" {
+		return 0, usagef("--%s %q: write a positive whole number of đồng, digits only (đồng have no decimals; no sign, dots or spaces)", flag, s)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, usagef("--%s %q: must be a whole number greater than 0", flag, s)
+	}
+	return n, nil
+}
+
+// open connects to the terminal and, for ZVT, registers (06 00). The
+// returned stderr lines are serialised (trace, events and messages).
+func (a *app) openTerminal(ctx context.Context, cmd *cobra.Command, f *posRunFlags, errOut *lockedWriter) (pos.Terminal, error) {
+	p := pos.Protocol(f.protocol)
+	var trace func(string, []byte)
+	if f.trace {
+		trace = traceFunc(p, errOut)
+	}
+	var conn transport.Conn
+	var err error
+	if f.tcp != "" {
+		dctx, cancel := context.WithTimeout(ctx, tcpDialTimeout)
+		conn, err = transport.DialTCP(dctx, f.tcp)
+		cancel()
+	} else {
+		conn, err = transport.OpenSerial(f.serialConfig(cmd))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p == pos.Concert {
+		return concert.New(conn, concert.Config{ID: conn.String(), Trace: trace}), nil
+	}
+	t := zvt.New(conn, zvt.Config{ID: conn.String(), Password: f.password, TCP: f.tcp != "", Trace: trace})
+	if err := t.Register(ctx); err != nil {
+		_ = t.Close()
+		return nil, fmt.Errorf("registration with the terminal failed: %w", err)
+	}
+	return t, nil
+}
+
+// lockedWriter serialises lines written from the driver's trace hook, the
+// event printer and the command itself.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// traceFunc prints each frame or control byte in hex, then its decoded
+// JSON on the next line. The hex is the decoder's `raw`, in which card
+// numbers are masked and track data redacted; a frame that cannot be
+// decoded is shown by its length only, never byte by byte.
+func traceFunc(p pos.Protocol, w io.Writer) func(string, []byte) {
+	return func(dir string, b []byte) {
+		switch dir {
+		case "send":
+			dir = "ecr_to_pt"
+		case "recv":
+			dir = "pt_to_ecr"
+		}
+		var m pos.Message
+		var err error
+		var hexLine string
+		if p == pos.ZVT {
+			m, err = zvt.DecodeAny(b)
+			switch {
+			case len(b) == 1:
+				hexLine = fmt.Sprintf("%02X", b[0])
+			case len(b) >= 2 && b[0] == zvt.DLE && b[1] == zvt.STX && m.Kind == "invalid":
+				hexLine = fmt.Sprintf("(frame of %d bytes not shown)", len(b))
+			case len(b) >= 2 && b[0] == zvt.DLE && b[1] == zvt.STX:
+				hexLine = "10 02 " + spacedHex(m.Raw) + " 10 03 (frame; CRC checked)"
+			default:
+				hexLine = spacedHex(m.Raw)
+			}
+		} else {
+			m, err = concert.Decode(b)
+			hexLine = spacedHex(m.Raw)
+		}
+		if m.Direction == "" {
+			m.Direction = dir
+		}
+		line := fmt.Sprintf("%s %s %s", p, dir, hexLine)
+		if err != nil {
+			line += "  (" + err.Error() + ")"
+		}
+		js, jerr := json.Marshal(m)
+		if jerr != nil {
+			js = []byte(fmt.Sprintf(`{"error":%q}`, jerr.Error()))
+		}
+		fmt.Fprintf(w, "%s\n%s\n", line, js)
+	}
+}
+
+// spacedHex writes hex digits in pairs: "0601" → "06 01".
+func spacedHex(h string) string {
+	h = strings.ToUpper(h)
+	var b strings.Builder
+	for i := 0; i < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(h[i:min(i+2, len(h))])
+	}
+	return b.String()
+}
+
+// events prints the terminal's intermediate statuses to stderr as they
+// come; stop closes the channel and waits for the last line.
+func printEvents(w io.Writer) (chan<- pos.Event, func()) {
+	ch := make(chan pos.Event, 32)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range ch {
+			fmt.Fprintf(w, "… %s\n", e.Text)
+		}
+	}()
+	return ch, func() { close(ch); <-done }
+}
+
+func (a *app) posPayCommand() *cobra.Command {
+	f := &posRunFlags{}
+	cmd := &cobra.Command{
+		Use:   "pay --protocol zvt|concert (--port PATH | --tcp ADDR) --amount N",
+		Short: "Charge a test payment on one terminal (confirmed at once: nothing is recorded)",
+		Long: `Charge --amount đồng on the terminal and print the result (--json: the
+result object, "status" first). Intermediate statuses go to stderr as they
+come. This is a technician's test: nothing is recorded in the database, so
+the result is confirmed to the terminal immediately after it is printed.
+The money is really taken on a real terminal: reverse it with
+"feepos pos reverse --receipt N" (ZVT) or on the terminal.
+
+Exit 0 approved; 1 declined, aborted, card_error, busy, transport_error or
+unknown, with what to do; 2 bad usage.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			amount, err := parseDong("amount", f.amount)
+			if err != nil {
+				return err
+			}
+			ref := f.reference
+			if ref == "" {
+				ref = "TEST" + time.Now().Format("150405")
+			}
+			req := pos.Request{Amount: amount, Currency: pos.CurrencyVND, Reference: ref}
+			return a.runTransaction(cmd, f, req, func(ctx context.Context, t pos.Terminal, ev chan<- pos.Event) (pos.Pending, error) {
+				return t.Pay(ctx, req, ev)
+			})
+		},
+	}
+	f.register(cmd, true, false)
+	return cmd
+}
+
+func (a *app) posReverseCommand() *cobra.Command {
+	f := &posRunFlags{}
+	cmd := &cobra.Command{
+		Use:   "reverse --protocol zvt (--port PATH | --tcp ADDR) --receipt N [--amount N]",
+		Short: "Reverse (void) an approved payment of the open batch by its receipt number",
+		Long: `Reverse the payment with the terminal's receipt number --receipt (ZVT
+Reversal 06 30); --amount, if given, must be the payment's amount. The
+result is confirmed to the terminal right after it is printed (nothing is
+recorded). Concert E+ cannot reverse from the register: do it on the
+terminal.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			receipt, err := parseReceipt(f.receipt)
+			if err != nil {
+				return err
+			}
+			var amount int64
+			if f.amount != "" {
+				if amount, err = parseDong("amount", f.amount); err != nil {
+					return err
+				}
+			}
+			req := pos.Request{Amount: amount, Currency: pos.CurrencyVND, Reference: f.reference}
+			return a.runTransaction(cmd, f, req, func(ctx context.Context, t pos.Terminal, ev chan<- pos.Event) (pos.Pending, error) {
+				return t.Reverse(ctx, receipt, req, ev)
+			})
+		},
+	}
+	f.register(cmd, true, true)
+	return cmd
+}
+
+func parseReceipt(s string) (int64, error) {
+	if s == "" {
+		return 0, usagef("--receipt is required: the terminal's receipt number of the payment (receipt_no in the pay result)")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > 9999 || strings.Trim(s, "0123456789") != "" {
+		return 0, usagef("--receipt %q: must be the terminal's receipt number, 1 to 9999", s)
+	}
+	return n, nil
+}
+
+// runTransaction opens the terminal, runs do (Pay or Reverse), prints the
+// result, confirms it, and turns the outcome into the exit code.
+func (a *app) runTransaction(cmd *cobra.Command, f *posRunFlags, req pos.Request,
+	do func(context.Context, pos.Terminal, chan<- pos.Event) (pos.Pending, error)) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errOut := &lockedWriter{w: a.stderr}
+
+	t, err := a.openTerminal(ctx, cmd, f, errOut)
+	if err != nil {
+		// Nothing was sent for this payment: the card was not charged.
+		res := pos.Result{Outcome: pos.TransportError, Amount: req.Amount, Currency: strconv.Itoa(pos.CurrencyVND),
+			Reference: req.Reference, Text: err.Error(),
+			TextVI: "Không kết nối được với máy POS: thẻ chưa bị trừ tiền. Kiểm tra cáp, nguồn máy POS và cổng"}
+		if perr := a.printResult(res); perr != nil {
+			return perr
+		}
+		return fmt.Errorf("%w: nothing was charged; check the cable or network, that the terminal is on, and --port/--tcp (see `feepos pos ports`)", err)
+	}
+	defer t.Close()
+
+	events, stopEvents := printEvents(errOut)
+	p, err := do(ctx, t, events)
+	if p == nil { // the driver refused before anything happened (Concert reverse)
+		stopEvents()
+		var ns *concert.NotSupportedError
+		if errors.As(err, &ns) {
+			return fmt.Errorf("%w (%s)", err, ns.MessageVI)
+		}
+		return err
+	}
+	res := p.Result()
+	if perr := a.printResult(res); perr != nil {
+		stopEvents()
+		return perr
+	}
+	// Nothing is recorded by this test, so the result is confirmed at
+	// once: a ZVT terminal would otherwise reverse the payment itself.
+	cerr := p.Confirm(ctx)
+	stopEvents()
+	if cerr != nil && res.Outcome == pos.Approved {
+		return fmt.Errorf("the terminal did not confirm our acknowledgement (%w): it may have reversed the payment; check the terminal's last receipt%s", cerr, zvtHint(f))
+	}
+	if res.Outcome == pos.Approved {
+		return nil
+	}
+	if res.Outcome == pos.Unknown {
+		a.recoverLast(cmd.Context(), t, errOut)
+	}
+	return outcomeError(res, err, f)
+}
+
+func zvtHint(f *posRunFlags) string {
+	if pos.Protocol(f.protocol) != pos.ZVT {
+		return ""
+	}
+	return " (ZVT: `feepos pos status`, then the terminal's Repeat Receipt shows whether it stands)"
+}
+
+// recoverLast asks a ZVT terminal for its last transaction after an
+// Unknown outcome (Repeat Receipt, 06 20) and says what it answered.
+func (a *app) recoverLast(ctx context.Context, t pos.Terminal, w io.Writer) {
+	if t.Protocol() != pos.ZVT {
+		return
+	}
+	fmt.Fprintln(w, "… Đang hỏi lại giao dịch cuối trên máy POS (Repeat Receipt)")
+	ctx, cancel := context.WithTimeout(ctx, recoverTimeout)
+	defer cancel()
+	r, err := t.LastResult(ctx)
+	if err != nil {
+		fmt.Fprintf(w, "… Không lấy được giao dịch cuối: %v\n", err)
+		return
+	}
+	fmt.Fprintf(w, "… Giao dịch cuối trên máy POS: %s, %s đồng, trace %d, hóa đơn %d\n", r.Outcome, vnd(r.Amount), r.TraceNo, r.ReceiptNo)
+}
+
+// outcomeError says what a non-approved outcome means and what to do.
+func outcomeError(r pos.Result, err error, f *posRunFlags) error {
+	detail := r.TextVI
+	if r.HostCode != "" {
+		detail = fmt.Sprintf("host code %s: %s", r.HostCode, detail)
+	} else if r.ResultCode != "" {
+		detail = fmt.Sprintf("result code %s: %s", r.ResultCode, detail)
+	}
+	var msg string
+	switch r.Outcome {
+	case pos.Declined:
+		msg = "declined by the card's bank (" + detail + "): nothing was charged; ask for another card or another way to pay"
+	case pos.Aborted:
+		msg = "aborted on the terminal (" + detail + "): nothing was charged; start again if the customer still wants to pay by card"
+	case pos.CardError:
+		msg = "the card could not be used (" + detail + "): nothing was charged; insert the card again (chip first) or use another card"
+	case pos.Busy:
+		msg = "the terminal is busy with another transaction: let it finish (or cancel it on the terminal) and try again"
+	case pos.TransportError:
+		msg = "the command did not reach the terminal: nothing was charged; check the cable or network, that the terminal is on, and --port/--tcp"
+	default: // Unknown
+		msg = "no final result from the terminal: the card MAY have been charged. Do not charge again; check the terminal's display and last receipt"
+		if pos.Protocol(f.protocol) == pos.ZVT {
+			msg += "; run `feepos pos status` and ask the terminal for its last transaction (Repeat Receipt, shown above when it answered)"
+		} else {
+			msg += " and journal (Concert E+ cannot repeat the last transaction)"
+		}
+	}
+	if err != nil && r.Outcome != pos.Declined {
+		msg += " [" + err.Error() + "]"
+	}
+	return fmt.Errorf("%s: %s", r.Outcome, msg)
+}
+
+var outcomeVI = map[pos.Outcome]string{
+	pos.Approved:       "THÀNH CÔNG",
+	pos.Declined:       "BỊ TỪ CHỐI",
+	pos.Aborted:        "ĐÃ HỦY",
+	pos.CardError:      "LỖI THẺ",
+	pos.Busy:           "MÁY POS ĐANG BẬN",
+	pos.TransportError: "LỖI KẾT NỐI",
+	pos.Unknown:        "CHƯA RÕ KẾT QUẢ",
+}
+
+// printResult prints r as JSON (--json) or as Vietnamese text.
+func (a *app) printResult(r pos.Result) error {
+	if a.jsonOut {
+		return a.printJSON(r)
+	}
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	row := func(k, v string) {
+		if v != "" && v != "0" {
+			fmt.Fprintf(w, "%s:\t%s\n", k, v)
+		}
+	}
+	row("Kết quả", fmt.Sprintf("%s (%s)", outcomeVI[r.Outcome], r.Outcome))
+	row("Số tiền", vnd(r.Amount)+" đồng")
+	row("Thông báo", r.TextVI)
+	row("Mã chuẩn chi", r.ApprovalCode)
+	row("Thẻ", strings.TrimSpace(r.CardName+" "+r.PANMasked))
+	row("Số hóa đơn POS", strconv.FormatInt(r.ReceiptNo, 10))
+	row("Số trace", strconv.FormatInt(r.TraceNo, 10))
+	row("Mã terminal", r.TerminalID)
+	if r.Date != "" || r.Time != "" {
+		row("Thời gian", strings.TrimSpace(r.Date+" "+r.Time))
+	}
+	row("Tham chiếu", r.Reference)
+	row("Mã kết quả", r.ResultCode)
+	return w.Flush()
+}
+
+func (a *app) posStatusCommand() *cobra.Command {
+	f := &posRunFlags{}
+	cmd := &cobra.Command{
+		Use:   "status --protocol zvt (--port PATH | --tcp ADDR)",
+		Short: "Ask the terminal whether it is ready (ZVT Status Enquiry 05 01)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			t, err := a.openTerminal(ctx, cmd, f, &lockedWriter{w: a.stderr})
+			if err != nil {
+				return fmt.Errorf("%w: check the cable or network, that the terminal is on, and --port/--tcp", err)
+			}
+			defer t.Close()
+			st, err := t.Status(ctx)
+			var ns *concert.NotSupportedError
+			if errors.As(err, &ns) {
+				return fmt.Errorf("%w (%s)", err, ns.MessageVI)
+			}
+			if err != nil {
+				return fmt.Errorf("status enquiry: %w: check the link and try again", err)
+			}
+			if a.jsonOut {
+				if err := a.printJSON(st); err != nil {
+					return err
+				}
+			} else {
+				w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				ready := "CHƯA SẴN SÀNG"
+				if st.Ready {
+					ready = "SẴN SÀNG"
+				}
+				fmt.Fprintf(w, "Trạng thái:\t%s\n", ready)
+				fmt.Fprintf(w, "Thông báo:\t%s\n", st.Text)
+				fmt.Fprintf(w, "Mã terminal:\t%s\n", st.TerminalID)
+				if st.Software != "" {
+					fmt.Fprintf(w, "Phần mềm:\t%s\n", st.Software)
+				}
+				if err := w.Flush(); err != nil {
+					return err
+				}
+			}
+			if !st.Ready {
+				return fmt.Errorf("the terminal is not ready (status %s: %s): finish or cancel what it shows, then try again", st.ResultCode, st.Text)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, false, false)
+	return cmd
+}
+
+func (a *app) posEODCommand() *cobra.Command {
+	f := &posRunFlags{}
+	cmd := &cobra.Command{
+		Use:   "eod --protocol zvt (--port PATH | --tcp ADDR)",
+		Short: "Close the terminal's batch (End-of-Day) and print its totals",
+		Long: `Close the terminal's batch (ZVT End-of-Day 06 50) and print the totals per
+card brand. The batch is really closed: the day's reconciliation uses these
+totals. Concert E+ has no end-of-day message: close the batch on the
+terminal.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			t, err := a.openTerminal(ctx, cmd, f, &lockedWriter{w: a.stderr})
+			if err != nil {
+				return fmt.Errorf("%w: check the cable or network, that the terminal is on, and --port/--tcp", err)
+			}
+			defer t.Close()
+			eod, eerr := t.EndOfDay(ctx)
+			if a.jsonOut {
+				if err := a.printJSON(eod); err != nil {
+					return err
+				}
+			} else if err := printEndOfDay(a.stdout, eod); err != nil {
+				return err
+			}
+			switch {
+			case eerr != nil:
+				return fmt.Errorf("end of day: %w: check the terminal; if it printed a closing report, take the totals from it", eerr)
+			case eod.Outcome != pos.Approved:
+				return fmt.Errorf("end of day not done (%s): %s", eod.Outcome, eod.Text)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, false, false)
+	return cmd
+}
+
+func printEndOfDay(out io.Writer, e pos.EndOfDay) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "Kết ca:\t%s (%s)\n", outcomeVI[e.Outcome], e.Outcome)
+	if e.Text != "" {
+		fmt.Fprintf(w, "Thông báo:\t%s\n", e.Text)
+	}
+	if e.TerminalID != "" {
+		fmt.Fprintf(w, "Mã terminal:\t%s\n", e.TerminalID)
+	}
+	fmt.Fprintf(w, "Tổng cộng:\t%s đồng\n", vnd(e.Total))
+	if e.FirstReceipt != 0 || e.LastReceipt != 0 {
+		fmt.Fprintf(w, "Hóa đơn:\t%d – %d\n", e.FirstReceipt, e.LastReceipt)
+	}
+	if len(e.Totals) > 0 {
+		fmt.Fprintln(w, "\nLoại thẻ\tSố giao dịch\tSố tiền (đồng)")
+		for _, bt := range e.Totals {
+			fmt.Fprintf(w, "%s\t%d\t%s\n", bt.Brand, bt.Count, vnd(bt.Amount))
+		}
+	}
+	return w.Flush()
+}
