@@ -98,3 +98,77 @@ func TestConcurrentPosts(t *testing.T) {
 	require.Len(t, tb.Totals, 1)
 	requireTrialBalanceMatches(t, db, m, "2026-03-14")
 }
+
+// Posts that share a group commit are refused one by one: a bad entry in the
+// batch (an account the chart lacks, a key reused with other content, a
+// second reversal) is rolled back alone and its caller gets its own error,
+// while the good entries around it commit.
+func TestGroupCommitRefusesEntriesAlone(t *testing.T) {
+	const workers = 16
+	ctx := context.Background()
+	db := newTestDB(t)
+	orig := post(t, db, cardPayment("2026-03-01", 5000, "orig"))
+
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	type outcome struct {
+		key string
+		id  int64
+		err error
+	}
+	results := make(chan outcome, workers*31)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			<-start
+			for n := 0; n < 30; n++ {
+				key := fmt.Sprintf("g%02d-%02d", w, n)
+				e := cardPayment("2026-03-02", int64(100+w*30+n), key)
+				switch n % 3 {
+				case 1:
+					e.Lines[0].Account = "999" // not in the chart
+				case 2:
+					e.IdempotencyKey = "orig" // reused with other content
+				}
+				got, err := db.Post(ctx, e)
+				results <- outcome{key, got.ID, err}
+			}
+			if w%4 == 0 {
+				got, err := db.Reverse(ctx, orig.ID, "2026-03-02", "", "")
+				results <- outcome{"reverse", got.ID, err}
+			}
+		}(w)
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+
+	good, reversals := map[string]int64{}, 0
+	for r := range results {
+		switch {
+		case r.key == "reverse" && r.err == nil:
+			reversals++
+		case r.key == "reverse":
+			var le *ledger.Error
+			require.ErrorAs(t, r.err, &le)
+			assert.Equal(t, ledger.EConflict, le.Code)
+		case r.err == nil:
+			good[r.key] = r.id
+		default:
+			var le *ledger.Error
+			require.ErrorAs(t, r.err, &le, r.key)
+		}
+	}
+	assert.Equal(t, 1, reversals, "an entry is reversed once, however many ask at once")
+	assert.Len(t, good, workers*10)
+	for key, id := range good {
+		e, err := db.Entry(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, key, e.IdempotencyKey)
+	}
+	rep, err := db.Verify(ctx)
+	require.NoError(t, err)
+	assert.True(t, rep.OK, rep.Problem)
+	assert.EqualValues(t, 1+workers*10+1, rep.Entries)
+}

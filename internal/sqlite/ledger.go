@@ -13,27 +13,22 @@ import (
 
 var _ ledger.Service = (*DB)(nil)
 
-// Post records an entry in its own transaction.
+// Post records an entry durably: when it returns, the entry is on disk.
+// Concurrent calls share commits (groupcommit.go).
 func (db *DB) Post(ctx context.Context, e ledger.NewEntry) (ledger.Entry, error) {
 	if e.Reverses != 0 {
 		return ledger.Entry{}, ledger.Invalidf("to reverse entry %d use Reverse, which builds the mirror lines", e.Reverses)
 	}
-	var out ledger.Entry
-	err := db.WithTx(ctx, func(tx *Tx) (err error) {
-		out, err = tx.PostEntry(ctx, e)
-		return err
+	return db.postGrouped(ctx, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
+		return tx.PostEntry(ctx, e)
 	})
-	return out, err
 }
 
-// Reverse posts the reversal of entry id in its own transaction.
+// Reverse posts the reversal of entry id durably.
 func (db *DB) Reverse(ctx context.Context, id int64, date, description, key string) (ledger.Entry, error) {
-	var out ledger.Entry
-	err := db.WithTx(ctx, func(tx *Tx) (err error) {
-		out, err = tx.ReverseEntry(ctx, id, date, description, key)
-		return err
+	return db.postGrouped(ctx, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
+		return tx.ReverseEntry(ctx, id, date, description, key)
 	})
-	return out, err
 }
 
 // ReverseEntry posts, inside tx, the entry that cancels entry id.

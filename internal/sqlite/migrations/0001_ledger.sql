@@ -12,14 +12,18 @@ CREATE TABLE ledger_entries (
     id              INTEGER PRIMARY KEY,
     entry_date      TEXT NOT NULL,        -- business date, Asia/Ho_Chi_Minh, YYYY-MM-DD
     description     TEXT NOT NULL,
-    idempotency_key TEXT UNIQUE,          -- NULL when none
-    reverses        INTEGER UNIQUE REFERENCES ledger_entries (id), -- an entry is reversed at most once
+    idempotency_key TEXT,                 -- NULL when none; unique (index below)
+    reverses        INTEGER REFERENCES ledger_entries (id), -- reversed at most once (index below)
     created_at      TEXT NOT NULL,        -- UTC RFC 3339
     content_hash    TEXT NOT NULL,
     prev_hash       TEXT NOT NULL,
     hash            TEXT NOT NULL         -- chained: see docs/LEDGER.md (no index: never looked up)
 );
 CREATE INDEX ledger_entries_by_date ON ledger_entries (entry_date, id);
+-- Partial indexes: most entries are no reversal, so the index holds only the
+-- reversals and a posting writes one page less.
+CREATE UNIQUE INDEX ledger_entries_by_key ON ledger_entries (idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE UNIQUE INDEX ledger_entries_reverses ON ledger_entries (reverses) WHERE reverses IS NOT NULL;
 
 CREATE TABLE ledger_lines (
     entry_id     INTEGER NOT NULL REFERENCES ledger_entries (id),
