@@ -123,10 +123,6 @@ func (e *SendError) Error() string {
 
 func (e *SendError) Unwrap() error { return e.Err }
 
-// pollSlice bounds one blocking read so that a cancelled context is seen
-// soon even during the 120 s answer wait.
-const pollSlice = 100 * time.Millisecond
-
 // Session is the Concert link layer (E+ over serial; pyTeliumManager
 // manager.py ask/verify, pypostelium transaction_start) over one
 // transport.Conn, for either end of the line:
@@ -177,23 +173,22 @@ func (s *Session) write(b ...byte) (int, error) {
 	return s.conn.Write(b)
 }
 
-// readByte waits at most timeout for one byte, watching ctx.
+// readByte waits at most timeout for one byte, watching ctx. The wait is
+// one ReadWait: it sleeps until the byte, the timeout or ctx, with no
+// periodic wake-up, and a byte already received comes from the
+// transport's buffer without a system call.
 func (s *Session) readByte(ctx context.Context, timeout time.Duration) (byte, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return 0, transport.ErrTimeout
-		}
-		b, err := s.conn.ReadByteTimeout(min(left, pollSlice))
-		if errors.Is(err, transport.ErrTimeout) {
-			continue
-		}
-		return b, err
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
+	if timeout <= 0 {
+		return 0, transport.ErrTimeout
+	}
+	var b [1]byte
+	if _, err := s.conn.ReadWait(ctx, b[:], timeout, nil); err != nil {
+		return 0, err
+	}
+	return b[0], nil
 }
 
 // waitACK waits for ACK or NAK, skipping anything else (a peer's own ENQ,

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +13,13 @@ import (
 // 06 B0, while it waits for the terminal's answer); concurrent reads are
 // serialised, and so are concurrent writes. Close may be called from any
 // goroutine and wakes a blocked read, which then returns ErrClosed.
+//
+// The Conns of this package have one reader goroutine each, blocked in
+// the kernel on the port or socket without a timeout; it hands what it
+// reads, up to 1 KiB at a time, to the read calls through a buffer. A
+// waiting read sleeps until bytes, loss, Close, its timeout, its context
+// or its wake channel: no periodic wake-up, no CPU while nothing arrives.
+// ReadByteTimeout is served from the buffer (no system call per byte).
 type Conn interface {
 	// Write sends all of p or returns an error. Bytes written before an
 	// error may or may not have reached the terminal.
@@ -21,6 +29,12 @@ type Conn interface {
 	// arrived in time. A timeout of 0 only takes what is already there;
 	// a negative timeout waits without limit (until data, loss or Close).
 	ReadTimeout(p []byte, timeout time.Duration) (n int, err error)
+	// ReadWait is ReadTimeout that also ends its wait at once when ctx
+	// is done (returning ctx.Err()) or when a value can be received from
+	// wake (returning ErrWoken; the value is consumed). A nil wake never
+	// fires. Bytes already received are returned even if wake is ready;
+	// a ctx already done wins over them.
+	ReadWait(ctx context.Context, p []byte, timeout time.Duration, wake <-chan struct{}) (n int, err error)
 	// ReadByteTimeout reads one byte, waiting at most timeout.
 	ReadByteTimeout(timeout time.Duration) (byte, error)
 	// Drain discards input already received and not yet read (stale bytes
@@ -42,6 +56,10 @@ type timeoutError struct{}
 func (timeoutError) Error() string   { return "transport: timed out, nothing received" }
 func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
+
+// ErrWoken is returned by ReadWait when its wake channel fired before
+// anything arrived.
+var ErrWoken = errors.New("transport: read woken before anything arrived")
 
 // ErrClosed is returned by any use of a Conn after its Close.
 var ErrClosed = errors.New("transport: connection closed by feepos")

@@ -4,8 +4,16 @@
 // and for the simulator. It knows nothing of ZVT or Concert: framing,
 // acknowledgements and resends are the drivers' business.
 //
-// Every Conn waits for input in the kernel (select/epoll), so a terminal
-// waiting for a card costs no CPU. A lost port or peer is reported as a
+// Every Conn has one reader goroutine that waits for input in the kernel
+// without a timeout (go.bug.st/serial's select for a serial port, the
+// runtime's epoll for a socket or pty master) and hands it on in chunks
+// through a buffer; a read waits on that hand-over, its timer, its
+// context and an optional wake channel (ReadWait). So a terminal waiting
+// for a card costs no CPU and causes no periodic wake-up, and a
+// cancellation or the driver's abort still ends the wait at once. A lost
+// port is seen by the reader as soon as the kernel reports it. The
+// simulator's side of a line uses the same Conn (FromFile, FromNetConn).
+// A lost port or peer is reported as a
 // *VanishedError (errors.Is(err, ErrVanished)); a read that ran out of time
 // with nothing received as ErrTimeout; use after Close as ErrClosed.
 package transport

@@ -195,6 +195,16 @@ func (r *Reconnecting) ReadTimeout(p []byte, timeout time.Duration) (int, error)
 	return n, err
 }
 
+func (r *Reconnecting) ReadWait(ctx context.Context, p []byte, timeout time.Duration, wake <-chan struct{}) (int, error) {
+	c, gen, err := r.current(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := c.ReadWait(ctx, p, timeout, wake)
+	r.lost(gen, err)
+	return n, err
+}
+
 func (r *Reconnecting) ReadByteTimeout(timeout time.Duration) (byte, error) {
 	c, gen, err := r.current(context.Background())
 	if err != nil {

@@ -7,9 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
 
 	"go.bug.st/serial"
 )
@@ -140,7 +138,12 @@ func OpenSerial(cfg SerialConfig) (Conn, error) {
 	if err != nil {
 		return nil, openError(cfg.Port, err)
 	}
-	return &serialConn{name: cfg.Port, port: port}, nil
+	// The reader goroutine waits without a timeout: no periodic wake-up.
+	if err := port.SetReadTimeout(serial.NoTimeout); err != nil {
+		_ = port.Close()
+		return nil, fmt.Errorf("open %s: %w", cfg.Port, err)
+	}
+	return newStream(cfg.Port, hintSerial, serialDevice{port}), nil
 }
 
 func openError(path string, err error) error {
@@ -167,165 +170,37 @@ func isGoneErrno(err error) bool {
 		errors.Is(err, io.EOF)
 }
 
-// drainLimit bounds Drain so that a device that never stops sending does
-// not keep it busy forever.
-const drainLimit = 64 << 10
+// serialDevice is a port opened with go.bug.st/serial. Its Read waits in
+// select(2) on the port and the library's close pipe: with NoTimeout it
+// sleeps in the kernel until bytes arrive, and Close wakes it.
+type serialDevice struct{ port serial.Port }
 
-type serialConn struct {
-	name string
-	port serial.Port
-
-	rmu sync.Mutex // one reader at a time: SetReadTimeout then Read
-	wmu sync.Mutex // one writer at a time: frames are not interleaved
-
-	mu       sync.Mutex
-	closed   bool
-	vanished *VanishedError
+func (d serialDevice) read(p []byte) (int, error) {
+	n, err := d.port.Read(p)
+	if err == nil && n == 0 {
+		// Only on a timeout, which the reader never sets: stop rather
+		// than spin.
+		return 0, io.ErrNoProgress
+	}
+	return n, err
 }
 
-func (c *serialConn) String() string { return c.name }
+func (d serialDevice) write(p []byte) (int, error) { return d.port.Write(p) }
+func (d serialDevice) flushInput() error           { return d.port.ResetInputBuffer() }
+func (d serialDevice) close() error                { return d.port.Close() }
 
-// usable returns the error that any use of a dead Conn returns.
-func (c *serialConn) usable() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return ErrClosed
-	}
-	if c.vanished != nil {
-		return c.vanished
-	}
-	return nil
-}
+// isClosedErr: go.bug.st/serial reports our Close and a disconnected
+// device alike (PortClosed); the stream tells them apart by its own
+// closed flag.
+func (serialDevice) isClosedErr(error) bool { return false }
 
-// fail turns a port error into ErrClosed, a *VanishedError or a wrapped
-// error. On a loss it releases the device at once: a USB CDC device whose
-// node is still held open comes back under a new name (ttyACM1).
-func (c *serialConn) fail(op string, err error) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return ErrClosed
-	}
-	if c.vanished != nil {
-		c.mu.Unlock()
-		return c.vanished
-	}
+func (serialDevice) gone(err error) (bool, error) {
 	var perr *serial.PortError
-	gone := isGoneErrno(err) || (errors.As(err, &perr) && perr.Code() == serial.PortClosed)
-	if !gone {
-		c.mu.Unlock()
-		return fmt.Errorf("%s %s: %w", op, c.name, err)
-	}
-	if perr != nil && perr.Code() == serial.PortClosed {
+	isPortErr := errors.As(err, &perr)
+	if isPortErr && perr.Code() == serial.PortClosed {
 		// go.bug.st/serial says "closed" when read(2) returns 0 bytes on a
 		// readable port: Linux's sign of a disconnected device.
-		err = fmt.Errorf("device returned end of file: %w", io.EOF)
+		return true, fmt.Errorf("device returned end of file: %w", io.EOF)
 	}
-	c.vanished = &VanishedError{Port: c.name, Op: op, Err: err, Hint: hintSerial}
-	v := c.vanished
-	c.mu.Unlock()
-	_ = c.port.Close()
-	return v
-}
-
-func (c *serialConn) Write(p []byte) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.usable(); err != nil {
-		return 0, err
-	}
-	n := 0
-	for n < len(p) {
-		m, err := c.port.Write(p[n:])
-		n += m
-		if err != nil {
-			return n, c.fail("write", err)
-		}
-		if m == 0 {
-			return n, fmt.Errorf("write %s: %w", c.name, io.ErrShortWrite)
-		}
-	}
-	return n, nil
-}
-
-func (c *serialConn) ReadTimeout(p []byte, timeout time.Duration) (int, error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	return c.readLocked(p, timeout)
-}
-
-func (c *serialConn) readLocked(p []byte, timeout time.Duration) (int, error) {
-	if err := c.usable(); err != nil {
-		return 0, err
-	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	t := timeout
-	if t < 0 {
-		t = serial.NoTimeout
-	}
-	if err := c.port.SetReadTimeout(t); err != nil {
-		return 0, c.fail("read", err)
-	}
-	// go.bug.st/serial waits in select(2) on the port and a close pipe: the
-	// wait costs no CPU, and Close wakes it.
-	n, err := c.port.Read(p)
-	if err != nil {
-		return n, c.fail("read", err)
-	}
-	if n == 0 {
-		// go.bug.st/serial returns 0, nil when the timeout ran out.
-		return 0, ErrTimeout
-	}
-	return n, nil
-}
-
-func (c *serialConn) ReadByteTimeout(timeout time.Duration) (byte, error) {
-	var b [1]byte
-	if _, err := c.ReadTimeout(b[:], timeout); err != nil {
-		return 0, err
-	}
-	return b[0], nil
-}
-
-func (c *serialConn) Drain() (int, error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	var buf [256]byte
-	total := 0
-	for total < drainLimit {
-		n, err := c.readLocked(buf[:], 0)
-		total += n
-		if errors.Is(err, ErrTimeout) {
-			break
-		}
-		if err != nil {
-			return total, err
-		}
-	}
-	// Also drop what the driver received but select did not yet report.
-	if err := c.port.ResetInputBuffer(); err != nil {
-		return total, c.fail("drain", err)
-	}
-	return total, nil
-}
-
-func (c *serialConn) Close() error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	vanished := c.vanished != nil
-	c.mu.Unlock()
-	if vanished {
-		return nil // already released when the loss was seen
-	}
-	if err := c.port.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", c.name, err)
-	}
-	return nil
+	return isGoneErrno(err), err
 }

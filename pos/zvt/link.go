@@ -82,10 +82,6 @@ type SendFaults struct {
 	Gap time.Duration
 }
 
-// pollInterval bounds how long Receive blocks before it looks at its
-// context and interrupt channel again.
-const pollInterval = 20 * time.Millisecond
-
 // Link is the ZVT transport protocol over one transport.Conn, for either
 // role (ECR or PT): over a serial line the frame of PA00P016 Teil 2 with
 // ACK/NAK, the T1 inter-byte gap, the T2 acknowledgement wait and at most
@@ -353,14 +349,19 @@ func (l *Link) Receive(ctx context.Context, timeout time.Duration, interrupt <-c
 			return nil, err
 		}
 		framing := l.inFrame()
+		var wake <-chan struct{}
 		if !framing && interrupt != nil {
 			select {
 			case <-interrupt:
 				return nil, ErrInterrupted
 			default:
 			}
+			wake = interrupt // only between frames
 		}
-		wait := pollInterval
+		// One wait for the whole time left: the transport sleeps until
+		// bytes, the deadline, the T1 gap, ctx or the interrupt, with no
+		// periodic wake-up.
+		wait := time.Duration(-1)
 		if framing {
 			gap := l.tm.T1
 			if l.tcp {
@@ -373,20 +374,23 @@ func (l *Link) Receive(ctx context.Context, timeout time.Duration, interrupt <-c
 				l.tcpBuf = nil
 				continue
 			}
-			wait = min(wait, left)
+			wait = left
 		}
 		if !deadline.IsZero() {
 			rem := time.Until(deadline)
 			if rem <= 0 && !framing {
 				return nil, transport.ErrTimeout
 			}
-			if rem > 0 {
-				wait = min(wait, rem)
+			if rem > 0 && (wait < 0 || rem < wait) {
+				wait = rem
 			}
 		}
-		n, err := l.conn.ReadTimeout(l.buf[:], wait)
+		n, err := l.conn.ReadWait(ctx, l.buf[:], wait, wake)
 		if errors.Is(err, transport.ErrTimeout) {
 			continue
+		}
+		if errors.Is(err, transport.ErrWoken) {
+			return nil, ErrInterrupted
 		}
 		if err != nil {
 			return nil, err

@@ -11,9 +11,6 @@ import (
 
 var errTimeout = errors.New("concertsim: timed out")
 
-// pollSlice bounds one blocking read so that ctx is watched.
-const pollSlice = 100 * time.Millisecond
-
 // simLine is the terminal's end of the line: a pollable pseudo-terminal
 // master, read with deadlines one byte at a time.
 type simLine struct {
@@ -36,33 +33,35 @@ func (l *simLine) write(b ...byte) error {
 }
 
 // readByte waits at most timeout (negative: without limit) for one byte.
+// It waits in one read with the file's deadline; a cancelled ctx moves
+// the deadline to the past, which wakes the read at once.
 func (l *simLine) readByte(ctx context.Context, timeout time.Duration) (byte, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	var deadline time.Time
 	if timeout >= 0 {
+		if timeout == 0 {
+			return 0, errTimeout
+		}
 		deadline = time.Now().Add(timeout)
 	}
+	if err := l.f.SetReadDeadline(deadline); err != nil {
+		return 0, err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = l.f.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
 	var buf [1]byte
 	for {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		slice := pollSlice
-		if !deadline.IsZero() {
-			left := time.Until(deadline)
-			if left <= 0 {
-				return 0, errTimeout
-			}
-			slice = min(slice, left)
-		}
-		if err := l.f.SetReadDeadline(time.Now().Add(slice)); err != nil {
-			return 0, err
-		}
 		n, err := l.f.Read(buf[:])
 		if n == 1 {
 			return buf[0], nil
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			continue
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+			return 0, errTimeout
 		}
 		if err == nil {
 			continue

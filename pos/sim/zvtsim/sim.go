@@ -287,7 +287,7 @@ func (s *Sim) ServePTY(ctx context.Context) (*PTYServer, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	ps := &PTYServer{Path: p.SlavePath, pty: p, cancel: cancel, done: make(chan struct{})}
-	conn := newFileConn(p.Master, p.SlavePath)
+	conn := transport.FromFile(p.Master, p.SlavePath)
 	go func() {
 		defer close(ps.done)
 		_ = s.Serve(ctx, conn)
@@ -328,7 +328,7 @@ func (s *Sim) ListenTCP(ctx context.Context, addr string) (net.Listener, error) 
 			if err != nil {
 				return
 			}
-			_ = s.Serve(ctx, newNetConn(c))
+			_ = s.Serve(ctx, transport.FromNetConn(c))
 		}
 	}()
 	return ln, nil

@@ -1,0 +1,306 @@
+package transport
+
+import (
+	"context"
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// conns opens one Conn of each kind this package makes, each with a silent
+// peer, and returns them by name with a function that makes the peer send.
+func allKinds(t *testing.T) map[string]struct {
+	c    Conn
+	send func([]byte)
+} {
+	t.Helper()
+	out := map[string]struct {
+		c    Conn
+		send func([]byte)
+	}{}
+
+	p := newPTY(t)
+	out["serial (pty)"] = struct {
+		c    Conn
+		send func([]byte)
+	}{openSerialPTY(t, p, ZVTSerial), func(b []byte) { _, err := p.Master.Write(b); require.NoError(t, err) }}
+
+	ln, peers := listen(t)
+	tc := dial(t, ln.Addr().String())
+	peer := accept(t, peers)
+	out["tcp"] = struct {
+		c    Conn
+		send func([]byte)
+	}{tc, func(b []byte) { _, err := peer.Write(b); require.NoError(t, err) }}
+
+	// the simulator's side: FromFile on a pty master, FromNetConn on an
+	// accepted connection
+	p2 := newPTY(t)
+	fc := FromFile(p2.Master, "master "+p2.SlavePath)
+	t.Cleanup(func() { _ = fc.Close() })
+	drv, err := OpenSerial(ZVTSerial(p2.SlavePath))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = drv.Close() })
+	out["FromFile (pty master)"] = struct {
+		c    Conn
+		send func([]byte)
+	}{fc, func(b []byte) { _, err := drv.Write(b); require.NoError(t, err) }}
+
+	ln2, peers2 := listen(t)
+	client, err := net.Dial("tcp", ln2.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = client.Close() })
+	nc := FromNetConn(accept(t, peers2))
+	t.Cleanup(func() { _ = nc.Close() })
+	out["FromNetConn"] = struct {
+		c    Conn
+		send func([]byte)
+	}{nc, func(b []byte) { _, err := client.Write(b); require.NoError(t, err) }}
+	return out
+}
+
+// TestReadWaitIdleCostsNoCPUAndWakesAtOnce: a 2 s ReadWait with nothing
+// arriving sleeps (< 2 ms of process CPU, user + sys, for the whole wait:
+// no periodic wake-up), and a cancelled ctx or a fired wake channel ends
+// the wait within about 5 ms.
+func TestReadWaitIdleCostsNoCPUAndWakesAtOnce(t *testing.T) {
+	for name, k := range allKinds(t) {
+		t.Run(name, func(t *testing.T) {
+			c := k.c
+			buf := make([]byte, 64)
+
+			// settle: let the reader goroutine reach its blocking read and
+			// the runtime go idle
+			time.Sleep(50 * time.Millisecond)
+			runtime.GC()
+			time.Sleep(20 * time.Millisecond)
+
+			const wait = 2 * time.Second
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			wake := make(chan struct{}, 1)
+			before := cpuTime(t)
+			start := time.Now()
+			n, err := c.ReadWait(ctx, buf, wait, wake)
+			elapsed := time.Since(start)
+			used := cpuTime(t) - before
+			require.ErrorIs(t, err, ErrTimeout)
+			require.Zero(t, n)
+			require.GreaterOrEqual(t, elapsed, wait)
+			require.Less(t, elapsed, wait+200*time.Millisecond)
+			t.Logf("idle ReadWait %v: %v CPU (user+sys, whole process)", elapsed.Round(time.Millisecond), used)
+			require.Less(t, used, 2*time.Millisecond, "a waiting read must not wake up periodically")
+
+			// ctx cancellation and the wake channel: best of 3 within 5 ms,
+			// none later than 50 ms (a loaded 2-CPU machine).
+			measure := func(fire func(context.CancelFunc, chan struct{}), want error) time.Duration {
+				best := time.Hour
+				for range 3 {
+					ctx, cancel := context.WithCancel(context.Background())
+					wake := make(chan struct{}, 1)
+					fired := make(chan time.Time, 1)
+					go func() {
+						time.Sleep(100 * time.Millisecond)
+						fired <- time.Now()
+						fire(cancel, wake)
+					}()
+					_, err := c.ReadWait(ctx, buf, 10*time.Second, wake)
+					lat := time.Since(<-fired)
+					cancel()
+					require.ErrorIs(t, err, want)
+					require.Less(t, lat, 50*time.Millisecond)
+					best = min(best, lat)
+				}
+				return best
+			}
+			ctxLat := measure(func(cancel context.CancelFunc, _ chan struct{}) { cancel() }, context.Canceled)
+			wakeLat := measure(func(_ context.CancelFunc, w chan struct{}) { w <- struct{}{} }, ErrWoken)
+			t.Logf("woken after ctx cancel in %v, after wake in %v (best of 3)", ctxLat, wakeLat)
+			require.Less(t, ctxLat, 5*time.Millisecond)
+			require.Less(t, wakeLat, 5*time.Millisecond)
+
+			// the Conn still works after the interrupted waits, and bytes
+			// win over a wake that is ready at the same time
+			k.send([]byte{0x10, 0x02, 0x06})
+			time.Sleep(20 * time.Millisecond)
+			wake <- struct{}{}
+			n, err = c.ReadWait(context.Background(), buf, time.Second, wake)
+			require.NoError(t, err)
+			require.Equal(t, []byte{0x10, 0x02, 0x06}, buf[:n])
+			_, err = c.ReadWait(context.Background(), buf, time.Second, wake)
+			require.ErrorIs(t, err, ErrWoken)
+
+			// a ctx already done wins over buffered bytes
+			k.send([]byte{0x80})
+			time.Sleep(20 * time.Millisecond)
+			done, cancelDone := context.WithCancel(context.Background())
+			cancelDone()
+			_, err = c.ReadWait(done, buf, time.Second, nil)
+			require.ErrorIs(t, err, context.Canceled)
+			b, err := c.ReadByteTimeout(time.Second)
+			require.NoError(t, err)
+			require.Equal(t, byte(0x80), b)
+		})
+	}
+}
+
+// TestCloseStopsReaderGoroutines: every Conn's reader goroutine ends with
+// Close, and with the loss of the port.
+func TestCloseStopsReaderGoroutines(t *testing.T) {
+	settle := func(want int) int {
+		var n int
+		for range 100 {
+			n = runtime.NumGoroutine()
+			if n <= want {
+				return n
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return n
+	}
+	ln, peers := listen(t) // its accept loop lives until the test ends
+	base := settle(0)
+	const n = 20
+	ptys := make([]*PTY, n)
+	conns := make([]Conn, n)
+	for i := range conns {
+		p, err := NewPTY()
+		require.NoError(t, err)
+		ptys[i] = p
+		conns[i], err = OpenSerial(ZVTSerial(p.SlavePath))
+		require.NoError(t, err)
+	}
+	require.GreaterOrEqual(t, runtime.NumGoroutine(), base+n, "one reader per Conn")
+
+	// a blocked ReadWait on each, then Close from another goroutine
+	var wg sync.WaitGroup
+	for _, c := range conns[:n/2] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.ReadWait(context.Background(), make([]byte, 8), -1, nil)
+			require.ErrorIs(t, err, ErrClosed)
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	for _, c := range conns[:n/2] {
+		require.NoError(t, c.Close())
+	}
+	wg.Wait()
+	// the other half lose their port first
+	for i, c := range conns[n/2:] {
+		require.NoError(t, ptys[n/2+i].Close())
+		_, err := c.ReadByteTimeout(2 * time.Second)
+		require.ErrorIs(t, err, ErrVanished)
+		require.NoError(t, c.Close())
+	}
+	for _, p := range ptys[:n/2] {
+		_ = p.Close()
+	}
+
+	// TCP and FromFile/FromNetConn too
+	for range 5 {
+		c := dial(t, ln.Addr().String())
+		peer := accept(t, peers)
+		s := FromNetConn(peer)
+		require.NoError(t, c.Close())
+		_, err := s.ReadByteTimeout(2 * time.Second)
+		require.ErrorIs(t, err, ErrVanished, "the driver side went away")
+		require.NoError(t, s.Close())
+	}
+	for range 5 {
+		p, err := NewPTY()
+		require.NoError(t, err)
+		f := FromFile(p.Master, p.SlavePath)
+		require.NoError(t, f.Close())
+		_ = p.Close()
+	}
+
+	left := settle(base)
+	require.LessOrEqual(t, left, base, "goroutines leaked: %d before, %d after", base, left)
+}
+
+// countingDevice hands out prepared chunks and counts read calls.
+type countingDevice struct {
+	chunks chan []byte
+	mu     sync.Mutex
+	reads  int
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newCountingDevice() *countingDevice {
+	return &countingDevice{chunks: make(chan []byte, 64), closed: make(chan struct{})}
+}
+
+func (d *countingDevice) read(p []byte) (int, error) {
+	d.mu.Lock()
+	d.reads++
+	d.mu.Unlock()
+	select {
+	case b := <-d.chunks:
+		return copy(p, b), nil
+	case <-d.closed:
+		return 0, net.ErrClosed
+	}
+}
+func (d *countingDevice) write(p []byte) (int, error)  { return len(p), nil }
+func (d *countingDevice) gone(err error) (bool, error) { return false, err }
+func (d *countingDevice) isClosedErr(error) bool       { return true }
+func (d *countingDevice) flushInput() error            { return nil }
+func (d *countingDevice) close() error                 { d.once.Do(func() { close(d.closed) }); return nil }
+func (d *countingDevice) readCalls() int               { d.mu.Lock(); defer d.mu.Unlock(); return d.reads }
+
+// TestReadByteTimeoutServedFromBuffer: an 83-byte frame arriving in one
+// chunk is one read of the device, however many ReadByteTimeout calls
+// take it apart.
+func TestReadByteTimeoutServedFromBuffer(t *testing.T) {
+	d := newCountingDevice()
+	s := newStream("fake", "", d)
+	defer s.Close()
+	frame := make([]byte, 83)
+	for i := range frame {
+		frame[i] = byte(i + 1)
+	}
+	d.chunks <- frame
+	for i := range frame {
+		b, err := s.ReadByteTimeout(time.Second)
+		require.NoError(t, err)
+		require.Equal(t, frame[i], b)
+	}
+	// the reader has read the chunk and is waiting for the next: 2 calls
+	require.LessOrEqual(t, d.readCalls(), 2)
+	_, err := s.ReadByteTimeout(20 * time.Millisecond)
+	require.ErrorIs(t, err, ErrTimeout)
+}
+
+// TestReaderStopsAtBufferLimit: a device that never stops sending fills
+// the buffer up to bufferLimit, then the reader waits; Drain empties it.
+func TestReaderStopsAtBufferLimit(t *testing.T) {
+	d := newCountingDevice()
+	s := newStream("fake", "", d)
+	defer s.Close()
+	chunk := make([]byte, chunkSize)
+	go func() {
+		for {
+			select {
+			case d.chunks <- chunk:
+			case <-d.closed:
+				return
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	s.mu.Lock()
+	held := len(s.buf) - s.off
+	s.mu.Unlock()
+	require.GreaterOrEqual(t, held, bufferLimit)
+	require.Less(t, held, bufferLimit+chunkSize)
+	n, err := s.Drain()
+	require.NoError(t, err)
+	require.Equal(t, held, n)
+}
