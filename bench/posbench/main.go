@@ -22,7 +22,7 @@
 //	/tmp/posbench latency -proto concert -n 3000
 //	/tmp/posbench fleet -proto zvt,concert -n 0,1,50,200 -wait 10s
 //
-// bench/posbench/RESULTS.md records the results.
+// docs/BENCHMARKS.md ("Card terminals") records the results.
 package main
 
 import (

@@ -22,7 +22,7 @@ import (
 // scripted terminal on the master written with this package's encoders.
 // They run only with -bench; bench/posbench measures the same thing at
 // length (thousands of payments, a terminal in another process, idle CPU
-// and memory per terminal) and bench/posbench/RESULTS.md has the numbers.
+// and memory per terminal) and docs/BENCHMARKS.md ("Card terminals") has the numbers.
 //
 //	go test -run '^$' -bench . -benchtime 2000x ./pos/zvt/
 
