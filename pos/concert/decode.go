@@ -287,3 +287,6 @@ func redactPAN(b []byte) bool {
 	}
 	return changed
 }
+
+// ParseHex reads hex as typed by a technician; see pos.ParseHex.
+var ParseHex = pos.ParseHex

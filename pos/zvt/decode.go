@@ -1,7 +1,6 @@
 package zvt
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -219,24 +218,5 @@ func DecodeAny(b []byte) (pos.Message, error) {
 	return Decode(b)
 }
 
-// ParseHex reads hex as typed by a technician: spaces, tabs, dashes and
-// colons between digits are ignored, as is a leading "0x".
-func ParseHex(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
-	clean := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '-', ':', '\r', '\n':
-			return -1
-		}
-		return r
-	}, s)
-	if len(clean)%2 != 0 {
-		return nil, fmt.Errorf("hex %q: odd number of digits (%d)", s, len(clean))
-	}
-	b, err := hex.DecodeString(clean)
-	if err != nil {
-		return nil, fmt.Errorf("hex %q: %w", s, err)
-	}
-	return b, nil
-}
+// ParseHex reads hex as typed by a technician; see pos.ParseHex.
+var ParseHex = pos.ParseHex
