@@ -47,7 +47,8 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.StringVar(&a.configPath, "config", "", "TOML configuration file (optional)")
 	pf.BoolVar(&a.jsonOut, "json", false, "print the result as JSON")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(a.serveCommand(), a.backupCommand(), a.restoreCommand(), a.ledgerCommand(), a.posCommand(), a.simCommand())
+	root.AddCommand(a.serveCommand(), a.backupCommand(), a.restoreCommand(), a.ledgerCommand(), a.posCommand(), a.simCommand(),
+		a.receiptsCommand())
 	return root
 }
 
