@@ -40,7 +40,7 @@ func TestHealthReportsDatabase(t *testing.T) {
 	var h health
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &h))
 	assert.Equal(t, "ok", h.Status)
-	assert.Equal(t, 1, h.SchemaVersion)
+	assert.Equal(t, 2, h.SchemaVersion)
 
 	// A database that no longer answers makes the service unhealthy.
 	require.NoError(t, db.Close())

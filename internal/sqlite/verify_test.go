@@ -17,7 +17,7 @@ import (
 func dropImmutabilityTriggers(t *testing.T, db *sqlite.DB) {
 	t.Helper()
 	var names []string
-	require.NoError(t, db.SQL().Select(&names, `SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name`))
+	require.NoError(t, db.SQL().Select(&names, `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'ledger%' ORDER BY name`))
 	require.Len(t, names, 6, "triggers: %v", names)
 	for _, n := range names {
 		_, err := db.SQL().Exec(`DROP TRIGGER ` + n)

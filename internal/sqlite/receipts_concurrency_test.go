@@ -1,0 +1,86 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/receipts"
+)
+
+// Sixteen counters issue receipts at once, some alone and some inside a
+// payment transaction with a ledger entry: numbers 1..800 without a gap or a
+// duplicate, each number holding the receipt its caller was given.
+func TestConcurrentReceipts(t *testing.T) {
+	const (
+		workers   = 16
+		perWorker = 50
+	)
+	ctx := context.Background()
+	db, _ := newReceiptDB(t)
+
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	got := make([][]receipts.Receipt, workers)
+	errs := make([]error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			<-start
+			for n := 0; n < perWorker; n++ {
+				nr := cashReceipt(fmt.Sprintf("HS-%02d-%03d", w, n), int64(1000*(w+1)+n))
+				var r receipts.Receipt
+				var err error
+				if n%2 == 0 {
+					r, err = db.IssueReceipt(ctx, nr)
+				} else {
+					err = db.WithTx(ctx, func(tx *sqlite.Tx) error {
+						if _, err := tx.PostEntry(ctx, cardPayment("2026-07-01", nr.Total, nr.DossierCode)); err != nil {
+							return err
+						}
+						r, err = tx.IssueReceipt(ctx, nr)
+						return err
+					})
+				}
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				got[w] = append(got[w], r)
+			}
+		}(w)
+	}
+	close(start)
+	wg.Wait()
+	for w, err := range errs {
+		require.NoError(t, err, "worker %d", w)
+	}
+
+	byNumber := map[int64]receipts.Receipt{}
+	for w := range got {
+		require.Len(t, got[w], perWorker)
+		for i, r := range got[w] {
+			require.Equal(t, "26TAA", r.Series)
+			prev, dup := byNumber[r.Number]
+			require.False(t, dup, "number %d given to %s and %s", r.Number, prev.DossierCode, r.DossierCode)
+			byNumber[r.Number] = r
+			if i > 0 {
+				require.Greater(t, r.Number, got[w][i-1].Number, "a worker's numbers increase")
+			}
+		}
+	}
+	for n := int64(1); n <= workers*perWorker; n++ {
+		want, ok := byNumber[n]
+		require.True(t, ok, "number %d was not given", n)
+		stored, err := db.Receipt(ctx, receipts.Template, "26TAA", n)
+		require.NoError(t, err)
+		require.Equal(t, want, stored)
+	}
+	requireReceiptsVerified(t, db, workers*perWorker)
+	requireVerified(t, db, workers*perWorker/2)
+}
