@@ -34,6 +34,7 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 	s.router.Use(middleware.RequestID, middleware.Recoverer, s.observe)
 	s.router.Get("/healthz", s.handleHealth)
 	s.router.Handle("/metrics", s.metrics.handler())
+	s.router.Mount("/verify", s.verifyRoutes())
 	return s
 }
 

@@ -1,0 +1,424 @@
+package server
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
+
+	"github.com/feepos/feepos/internal/apperr"
+	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/receipts"
+)
+
+// The public receipt check, GET /verify/{template}/{series}/{number}: the
+// address in every receipt's QR code (receipts.VerifyURL; issue 4, item 6).
+// Anyone may open it, without a login, so it shows only what identifies the
+// receipt and whether it holds: the collecting organisation's name and tax
+// code, template, series, number, date of issue, total, status (valid or
+// replaced, Circular 91/2026/TT-BTC Art. 20), the hash chain of its series
+// and the signature. Never the payer (name, ID number, address), the
+// dossier, the fees or the card. A browser gets a Vietnamese page; a client
+// sending "Accept: application/json" or "?format=json" gets JSON.
+
+// Rate limit of the public check, per client IP (IPv6 per /64), counted by
+// httprate's sliding window. A citizen scanning a QR code makes one request;
+// 30 a minute leaves room for a counter checking a pile of receipts and
+// stops anyone enumerating numbers (each request may read the database).
+// The client IP is the TCP peer: behind a reverse proxy every client shares
+// the proxy's bucket, so such a deployment needs middleware.ClientIPFromXFF
+// with the proxy's prefixes instead of ClientIPFromRemoteAddr below.
+const (
+	VerifyRequestsPerWindow = 30
+	VerifyWindow            = time.Minute
+	// verifyChainTTL is how long one walk of every chain answers for
+	// receipts it covers: the walk reads every receipt, too much to repeat
+	// for each public request. A receipt issued after the walk is not
+	// covered and triggers a new one.
+	verifyChainTTL = time.Minute
+)
+
+// verifyLimit is VerifyRequestsPerWindow; tests lower it before New.
+var verifyLimit = VerifyRequestsPerWindow
+
+//go:embed templates/verify.html.tmpl
+var verifyFS embed.FS
+
+var verifyTmpl = template.Must(template.ParseFS(verifyFS, "templates/verify.html.tmpl"))
+
+// verifier serves /verify. It is built once per Server and keeps the last
+// chain walk.
+type verifier struct {
+	db  *sqlite.DB
+	log *slog.Logger
+
+	mu      sync.Mutex
+	report  receipts.VerifyReport
+	walked  time.Time
+	hasWalk bool
+}
+
+// verifyRoutes is mounted at /verify.
+func (s *Server) verifyRoutes() http.Handler {
+	v := &verifier{db: s.db, log: s.log}
+	r := chi.NewRouter()
+	r.Use(noStore)
+	r.Use(middleware.ClientIPFromRemoteAddr)
+	r.Use(httprate.LimitBy(verifyLimit, VerifyWindow, clientIPKey, httprate.WithLimitHandler(v.tooMany)))
+	r.Get("/{template}/{series}/{number}", v.handle)
+	r.Get("/", v.badPath)
+	r.Get("/*", v.badPath)
+	return r
+}
+
+func clientIPKey(r *http.Request) (string, error) {
+	if ip := middleware.GetClientIP(r.Context()); ip != "" {
+		return httprate.CanonicalizeIP(ip), nil
+	}
+	return r.RemoteAddr, nil
+}
+
+// noStore: a receipt's status changes when it is replaced, so no page of
+// it is kept by a browser or proxy. The page loads nothing from elsewhere
+// and runs no script.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Vary", "Accept")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Chain states, as JSON says them.
+const (
+	chainIntact  = "intact"
+	chainBroken  = "broken"
+	chainUnknown = "unknown" // not checked: the walk failed or stopped at another series
+)
+
+// signatureUnsupported: feepos does not sign receipts yet (XMLDSig, issue 4
+// item 3), so the page says so rather than claim a signature holds.
+const signatureUnsupported = "unsupported"
+
+// verifyResult is the JSON answer.
+type verifyResult struct {
+	Template     string        `json:"template"`
+	Series       string        `json:"series"`
+	Number       int64         `json:"number"`
+	Date         string        `json:"date"`  // date of issue in Vietnam, YYYY-MM-DD
+	Total        int64         `json:"total"` // whole đồng
+	Currency     string        `json:"currency"`
+	Organisation verifyOrg     `json:"organisation"`
+	Status       string        `json:"status"` // valid | replaced
+	ReplacedBy   *receipts.Ref `json:"replaced_by,omitempty"`
+	Replaces     *receipts.Ref `json:"replaces,omitempty"`
+	ChainOK      bool          `json:"chain_ok"`
+	Chain        string        `json:"chain"`     // intact | broken | unknown
+	Signature    string        `json:"signature"` // unsupported
+}
+
+type verifyOrg struct {
+	Name    string `json:"name"`
+	TaxCode string `json:"tax_code"`
+}
+
+// verifyPage is what the template shows.
+type verifyPage struct {
+	Title   string
+	Heading string
+	Status  int
+
+	// An error page.
+	Problems []string
+
+	// A receipt.
+	Receipt     bool
+	OrgName     string
+	TaxCode     string
+	Template    string
+	Series      string
+	Number      string
+	Date        string
+	Total       string
+	Replaced    bool
+	ReplacedBy  refLink
+	Replaces    *refLink
+	Chain       string
+	ChainNote   string
+	ChainBroken bool
+	Signature   string
+}
+
+type refLink struct{ Words, Href string }
+
+func newRefLink(ref receipts.Ref) refLink {
+	n := printedNumber(ref.Number)
+	return refLink{
+		Words: "ký hiệu mẫu " + ref.Template + ", ký hiệu " + ref.Series + ", số " + n,
+		Href:  "/verify/" + ref.Template + "/" + ref.Series + "/" + n,
+	}
+}
+
+func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
+	ref, problems := parseVerifyRef(chi.URLParam(r, "template"), chi.URLParam(r, "series"), chi.URLParam(r, "number"))
+	if len(problems) > 0 {
+		v.fail(w, r, http.StatusBadRequest, apperr.Invalid, "Đường dẫn tra cứu không đúng", problems)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	rc, err := v.db.Receipt(ctx, ref.Template, ref.Series, ref.Number)
+	if err != nil {
+		switch code := apperr.Code(err); code {
+		case apperr.NotFound:
+			v.fail(w, r, http.StatusNotFound, code, "Không tìm thấy biên lai", []string{
+				"Không có biên lai " + newRefLink(ref).Words + ". Kiểm tra lại mã QR hoặc đường dẫn, hoặc liên hệ đơn vị thu."})
+		case apperr.Invalid:
+			v.fail(w, r, http.StatusBadRequest, code, "Đường dẫn tra cứu không đúng", []string{err.Error()})
+		default:
+			v.log.Error("verify: read receipt", "receipt", ref.String(), "err", err)
+			v.unavailable(w, r)
+		}
+		return
+	}
+	chain, bad := v.chainOf(ctx, rc)
+
+	res := verifyResult{
+		Template: rc.Template, Series: rc.Series, Number: rc.Number,
+		Total: rc.Total, Currency: rc.Currency,
+		Organisation: verifyOrg{Name: rc.Org.Name, TaxCode: rc.Org.TaxCode},
+		Status:       string(rc.Status),
+		ReplacedBy:   rc.ReplacedBy,
+		Replaces:     rc.Replaces,
+		ChainOK:      chain == chainIntact,
+		Chain:        chain,
+		Signature:    signatureUnsupported,
+	}
+	if t, err := rc.IssuedTime(); err == nil {
+		res.Date = t.Format(time.DateOnly)
+	}
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, res)
+		return
+	}
+
+	p := verifyPage{
+		Title: "Tra cứu biên lai " + rc.Ref.String(), Heading: receipts.Title, Status: http.StatusOK,
+		Receipt: true, OrgName: rc.Org.Name, TaxCode: rc.Org.TaxCode,
+		Template: rc.Template, Series: rc.Series, Number: printedNumber(rc.Number),
+		Date: rc.IssueDate(), Total: formatDong(rc.Total),
+		Signature: "chưa hỗ trợ (phần mềm chưa ký số biên lai)",
+	}
+	if rc.Status == receipts.Replaced && rc.ReplacedBy != nil {
+		p.Replaced, p.ReplacedBy = true, newRefLink(*rc.ReplacedBy)
+	}
+	if rc.Replaces != nil {
+		l := newRefLink(*rc.Replaces)
+		p.Replaces = &l
+	}
+	switch chain {
+	case chainIntact:
+		p.Chain = "toàn vẹn"
+		p.ChainNote = "Không phát hiện biên lai nào cùng ký hiệu bị sửa, xóa, thêm hay đảo thứ tự."
+	case chainBroken:
+		p.Chain, p.ChainBroken = "không toàn vẹn", true
+		p.ChainNote = "Dữ liệu biên lai cùng ký hiệu đã bị thay đổi"
+		if bad != "" {
+			p.ChainNote += " (phát hiện tại biên lai " + bad + ")"
+		}
+		p.ChainNote += ". Không dựa vào biên lai này; liên hệ đơn vị thu."
+	default:
+		p.Chain = "chưa kiểm tra được"
+		p.ChainNote = "Không kiểm tra được chuỗi băm lúc này; vui lòng thử lại sau."
+	}
+	v.render(w, http.StatusOK, p)
+}
+
+// chainOf says whether the hash chain of rc's series holds, and which
+// receipt of the series broke it. sqlite.DB.VerifyReceipts walks every
+// series and stops at the first problem, so its report answers for rc's
+// series when it is OK and covers rc, or when the receipt it names is of
+// rc's series (its letters; the chain goes on across years). A problem in
+// another series stops the walk before the rest is checked: unknown.
+func (v *verifier) chainOf(ctx context.Context, rc receipts.Receipt) (state, bad string) {
+	rep, err := v.chainReport(ctx, rc)
+	if err != nil {
+		v.log.Error("verify: walk receipt chains", "receipt", rc.Ref.String(), "err", err)
+		return chainUnknown, ""
+	}
+	return chainState(rep, rc)
+}
+
+func chainState(rep receipts.VerifyReport, rc receipts.Receipt) (state, bad string) {
+	_, letters, err := receipts.ParseSeries(rc.Series)
+	if err != nil {
+		return chainUnknown, ""
+	}
+	if rep.OK {
+		if covers(rep, rc) {
+			return chainIntact, ""
+		}
+		return chainUnknown, ""
+	}
+	series, _, found := strings.Cut(rep.Bad, "-")
+	if !found {
+		return chainUnknown, ""
+	}
+	if _, badLetters, err := receipts.ParseSeries(series); err == nil && badLetters == letters {
+		return chainBroken, rep.Bad
+	}
+	return chainUnknown, ""
+}
+
+// covers: an OK report walked rc's series at least up to rc.
+func covers(rep receipts.VerifyReport, rc receipts.Receipt) bool {
+	year, letters, err := receipts.ParseSeries(rc.Series)
+	if err != nil {
+		return false
+	}
+	for _, c := range rep.Chains {
+		if c.Template != rc.Template || c.Letters != letters {
+			continue
+		}
+		headYear, _, err := receipts.ParseSeries(c.Series)
+		if err != nil {
+			return false
+		}
+		return headYear > year || (headYear == year && c.Number >= rc.Number)
+	}
+	return false
+}
+
+// chainReport walks every chain, or reuses the last walk if it is recent
+// and answers for rc. One walk at a time: requests arriving meanwhile wait
+// for it rather than start their own.
+func (v *verifier) chainReport(ctx context.Context, rc receipts.Receipt) (receipts.VerifyReport, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.hasWalk && time.Since(v.walked) < verifyChainTTL && (!v.report.OK || covers(v.report, rc)) {
+		return v.report, nil
+	}
+	rep, err := v.db.VerifyReceipts(ctx)
+	if err != nil {
+		return receipts.VerifyReport{}, err
+	}
+	v.report, v.walked, v.hasWalk = rep, time.Now(), true
+	return rep, nil
+}
+
+// parseVerifyRef checks the three parts of the address and says, in
+// Vietnamese, what is wrong with each. Letters may come in lower case
+// (typed by hand); numbers with or without their leading zeros.
+func parseVerifyRef(tmpl, series, number string) (receipts.Ref, []string) {
+	var problems []string
+	tmpl, series = strings.ToUpper(tmpl), strings.ToUpper(series)
+	if tmpl != receipts.Template {
+		problems = append(problems, "Ký hiệu mẫu “"+clip(tmpl)+"” không đúng: biên lai thu phí, lệ phí điện tử có ký hiệu mẫu "+receipts.Template+".")
+	}
+	if _, _, err := receipts.ParseSeries(series); err != nil {
+		problems = append(problems, "Ký hiệu “"+clip(series)+"” không đúng: ký hiệu có 5 ký tự, gồm 2 số cuối của năm, chữ T và 2 chữ cái trong A B C D E G H K L M N P Q R S T U V X Y, ví dụ 26TAA.")
+	}
+	n, err := strconv.ParseInt(number, 10, 64)
+	if err != nil || number == "" || len(number) > 8 || strings.TrimLeft(number, "0123456789") != "" || n < 1 {
+		problems = append(problems, "Số “"+clip(number)+"” không đúng: số biên lai gồm tối đa 8 chữ số, từ 00000001 đến 99999999.")
+	}
+	return receipts.Ref{Template: tmpl, Series: series, Number: n}, problems
+}
+
+// clip keeps an echoed path part short.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 20 {
+		return string(r[:20]) + "…"
+	}
+	return s
+}
+
+func (v *verifier) badPath(w http.ResponseWriter, r *http.Request) {
+	v.fail(w, r, http.StatusBadRequest, apperr.Invalid, "Đường dẫn tra cứu không đúng", []string{
+		"Đường dẫn tra cứu có dạng /verify/" + receipts.Template + "/26TAA/00000123: ký hiệu mẫu, ký hiệu và số biên lai (in dưới mã QR trên biên lai)."})
+}
+
+func (v *verifier) tooMany(w http.ResponseWriter, r *http.Request) {
+	v.fail(w, r, http.StatusTooManyRequests, "rate_limited", "Quá nhiều lượt tra cứu", []string{
+		"Mỗi địa chỉ mạng được tra cứu tối đa " + strconv.Itoa(verifyLimit) + " lần mỗi phút. Vui lòng đợi một phút rồi thử lại."})
+}
+
+func (v *verifier) unavailable(w http.ResponseWriter, r *http.Request) {
+	v.fail(w, r, http.StatusServiceUnavailable, apperr.Unavailable, "Chưa tra cứu được", []string{
+		"Hệ thống tạm thời không đọc được dữ liệu biên lai. Vui lòng thử lại sau ít phút."})
+}
+
+// fail answers an error: {error:{code, message}} for JSON, a page otherwise.
+func (v *verifier) fail(w http.ResponseWriter, r *http.Request, status int, code, heading string, problems []string) {
+	if wantsJSON(r) {
+		writeJSON(w, status, map[string]any{"error": map[string]string{
+			"code": code, "message": heading + ": " + strings.Join(problems, " "),
+		}})
+		return
+	}
+	v.render(w, status, verifyPage{Title: heading, Heading: heading, Status: status, Problems: problems})
+}
+
+func (v *verifier) render(w http.ResponseWriter, status int, p verifyPage) {
+	var b strings.Builder
+	if err := verifyTmpl.Execute(&b, p); err != nil {
+		v.log.Error("verify: render page", "err", err)
+		http.Error(w, "Lỗi hiển thị trang tra cứu", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// wantsJSON: "?format=json", or an Accept header naming application/json
+// (a browser's does not).
+func wantsJSON(r *http.Request) bool {
+	if f := r.URL.Query().Get("format"); f != "" {
+		return f == "json"
+	}
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// printedNumber is a receipt number as printed: 8 digits, zero-padded, as
+// in receipts.VerifyURL.
+func printedNumber(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if len(s) < 8 {
+		s = strings.Repeat("0", 8-len(s)) + s
+	}
+	return s
+}
+
+// formatDong writes whole đồng as receipts print them: "150.000 đ".
+func formatDong(amount int64) string {
+	neg := amount < 0
+	if neg {
+		amount = -amount
+	}
+	s := strconv.FormatInt(amount, 10)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(c)
+	}
+	return b.String() + " đ"
+}
