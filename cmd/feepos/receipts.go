@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/feepos/feepos/internal/config"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -15,8 +17,125 @@ func (a *app) receiptsCommand() *cobra.Command {
 		Short: "Electronic fee receipts (biên lai thu phí, lệ phí điện tử)",
 		RunE:  groupHelp,
 	}
-	cmd.AddCommand(a.wordsCommand())
+	cmd.AddCommand(a.wordsCommand(), a.receiptsVerifyCommand(), a.receiptXMLCommand(), a.receiptsSummaryCommand())
 	return cmd
+}
+
+func (a *app) receiptsVerifyCommand() *cobra.Command {
+	var certFile string
+	cmd := &cobra.Command{
+		Use:   "verify [--json] [--cert FILE]",
+		Short: "Check every receipt's chain and signature and every daily closure; name the first that fails",
+		Long: `Walks every series' hash chain (a changed, missing or reordered receipt), then
+every receipt's signed XML (an unsigned receipt, a signature that fails, signed
+content that differs from the stored receipt), then every signed daily closure.
+Signatures must be by the certificate of --cert, else of [receipts] cert_file or
+p12_file in the config; with neither, by the certificate each signature carries
+(which proves the XML unchanged since signing, not who signed it).
+Exit code 1 names the first receipt that fails.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, cfg, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			trust, how, err := receiptTrust(cfg.Receipts, certFile)
+			if err != nil {
+				return err
+			}
+			rep, err := db.VerifyReceiptSignatures(cmd.Context(), trust)
+			if err != nil {
+				return err
+			}
+			rep.Trust = how
+			if a.jsonOut {
+				if err := a.printJSON(rep); err != nil {
+					return err
+				}
+			} else if rep.OK {
+				fmt.Fprintf(a.stdout, "Biên lai toàn vẹn: %d biên lai, %d đã ký, %d bản chốt ngày (%s)\n", rep.Receipts, rep.Signed, rep.Closures, how)
+				for _, c := range rep.Chains {
+					fmt.Fprintf(a.stdout, "  %s %s: %d biên lai, cuối %s, mã băm %s\n", c.Template, c.Letters, c.Receipts,
+						receipts.Ref{Series: c.Series, Number: c.Number}, c.Head)
+				}
+			}
+			if !rep.OK {
+				return receipts.Conflictf("receipt verification failed: %s (%d receipts before it hold); restore a backup or investigate who wrote to the database", rep.Problem, rep.Receipts)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&certFile, "cert", "", "PEM file of the certificate(s) the signatures must be made with")
+	return cmd
+}
+
+// receiptTrust is which signing certificates verify accepts, and a few
+// words saying so.
+func receiptTrust(cfg config.Receipts, certFile string) (receipts.Trust, string, error) {
+	if certFile == "" {
+		certFile = cfg.CertFile
+	}
+	if certFile != "" {
+		certs, err := receipts.LoadCertificates(certFile)
+		if err != nil {
+			return receipts.Trust{}, "", err
+		}
+		return receipts.TrustCertificates(certs...), "signatures by the certificate in " + certFile, nil
+	}
+	if cfg.P12File != "" {
+		s, err := loadSigner(cfg)
+		if err != nil {
+			return receipts.Trust{}, "", err
+		}
+		return receipts.TrustCertificates(s.Certificate()), "signatures by the certificate in " + cfg.P12File, nil
+	}
+	return receipts.Trust{}, "no trusted certificate configured: each signature checked against the certificate it carries", nil
+}
+
+// loadSigner loads the organisation's key from the [receipts] settings.
+func loadSigner(cfg config.Receipts) (*receipts.KeySigner, error) {
+	switch {
+	case cfg.P12File != "":
+		var password string
+		if cfg.P12PasswordEnv != "" {
+			v, ok := os.LookupEnv(cfg.P12PasswordEnv)
+			if !ok {
+				return nil, fmt.Errorf("[receipts] p12_password_env names %s, which is not set: export the PKCS#12 password in it", cfg.P12PasswordEnv)
+			}
+			password = v
+		}
+		return receipts.LoadPKCS12(cfg.P12File, password)
+	case cfg.KeyFile != "":
+		return receipts.LoadPEM(cfg.KeyFile, cfg.CertFile)
+	}
+	return nil, fmt.Errorf("no signing key: set [receipts] p12_file, or key_file and cert_file, in the config file")
+}
+
+func (a *app) receiptXMLCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "xml TEMPLATE SERIES NUMBER",
+		Short:   "Print a receipt's signed XML as stored",
+		Example: `  feepos receipts xml EBL01 26TAA 7 > 26TAA-00000007.xml`,
+		Args:    exactArgs(3, "a template, a series and a number: feepos receipts xml EBL01 26TAA 7"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			number, err := strconv.ParseInt(args[2], 10, 64)
+			if err != nil || number < 1 {
+				return usagef("receipt number %q: write the number in digits, e.g. 7", args[2])
+			}
+			db, _, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			doc, err := db.SignedReceiptXML(cmd.Context(), args[0], args[1], number)
+			if err != nil {
+				return err
+			}
+			_, err = a.stdout.Write(doc)
+			return err
+		},
+	}
 }
 
 func (a *app) wordsCommand() *cobra.Command {

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/feepos/feepos/receipts"
+)
+
+// receiptsSummaryCommand is "feepos receipts summary": the daily summary
+// 01/TH-BLĐT of one organisation for one business date, as XML or XLSX, to
+// standard output (XML only), a file, or the provider's drop folder.
+func (a *app) receiptsSummaryCommand() *cobra.Command {
+	var org, date, format, out, drop string
+	cmd := &cobra.Command{
+		Use:   "summary --org CODE [--date YYYY-MM-DD] [--format xml|xlsx] [--out FILE | --drop DIR]",
+		Short: "Export the daily summary to the tax authority (form 01/TH-BLĐT), XML or XLSX",
+		Long: `Export the daily summary (form 01/TH-BLĐT) of one collecting organisation for
+one business date in Asia/Ho_Chi_Minh: one row per fee line of every receipt
+issued from 00:00 to 24:00, with each receipt's status at the end of that day.
+
+Without --out or --drop the XML is written to standard output (XLSX needs a
+file). --drop writes the file atomically into the folder a licensed
+provider's agent picks up from, named 01TH-BLDT_<MST>_<YYYYMMDD>.<format>, and
+never overwrites a different file of that name. With --json and no
+destination the summary itself is printed as JSON; with a destination, what
+was written.`,
+		Example: `  feepos receipts summary --org UBND-Q1 --date 2026-07-01 > summary.xml
+  feepos receipts summary --org UBND-Q1 --date 2026-07-01 --format xlsx --out summary.xlsx
+  feepos receipts summary --org UBND-Q1 --drop /srv/einvoice/outbox --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if org == "" {
+				return usagef("give the organisation: --org CODE")
+			}
+			if date == "" {
+				date = receipts.SummaryDate(time.Now())
+			}
+			if _, _, err := receipts.ParseSummaryDate(date); err != nil {
+				return usageError{err}
+			}
+			if format != "xml" && format != "xlsx" {
+				return usagef("format %q: use xml or xlsx", format)
+			}
+			if out != "" && drop != "" {
+				return usagef("give --out FILE or --drop DIR, not both")
+			}
+			if format == "xlsx" && out == "" && drop == "" {
+				return usagef("an XLSX file is binary: give --out FILE or --drop DIR")
+			}
+
+			ctx := cmd.Context()
+			db, _, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s, err := db.DailySummary(ctx, org, date)
+			if err != nil {
+				return err
+			}
+			totals := s.Totals()
+			if a.jsonOut && out == "" && drop == "" {
+				return a.printJSON(struct {
+					receipts.DailySummary
+					Totals receipts.SummaryTotals `json:"totals"`
+				}{s, totals})
+			}
+
+			var payload []byte
+			if format == "xml" {
+				payload, err = receipts.SummaryXML(s)
+			} else {
+				payload, err = receipts.SummaryXLSX(s)
+			}
+			if err != nil {
+				return err
+			}
+
+			var path string
+			switch {
+			case out != "":
+				path = out
+				if err := writeSummaryFile(out, payload); err != nil {
+					return err
+				}
+			case drop != "":
+				name := s.FileName(format)
+				path = filepath.Join(drop, name)
+				if err := (receipts.FileDrop{Dir: drop}).Send(ctx, receipts.DocSummary, name, payload); err != nil {
+					return err
+				}
+			default:
+				_, err := a.stdout.Write(payload)
+				return err
+			}
+
+			sum := sha256.Sum256(payload)
+			if a.jsonOut {
+				return a.printJSON(struct {
+					Org      string `json:"org"`
+					Date     string `json:"date"`
+					Format   string `json:"format"`
+					File     string `json:"file"`
+					Bytes    int    `json:"bytes"`
+					SHA256   string `json:"sha256"`
+					Receipts int    `json:"receipts"`
+					Rows     int    `json:"rows"`
+					Amount   int64  `json:"amount"`
+					InForce  int64  `json:"in_force"`
+					Replaced int    `json:"replaced"`
+				}{s.Org.Code, s.Date, format, path, len(payload), hex.EncodeToString(sum[:]),
+					totals.Receipts, totals.Rows, totals.Amount, totals.InForce, totals.Replaced})
+			}
+			_, err = fmt.Fprintf(a.stdout, "Bảng tổng hợp %s %s, %s: %d biên lai, %d dòng, tổng %s đ (còn hiệu lực %s đ) → %s\n",
+				receipts.SummaryForm, s.Org.Code, s.Period(), totals.Receipts, totals.Rows, vnd(totals.Amount), vnd(totals.InForce), path)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&org, "org", "", "organisation code of the receipt series (required)")
+	f.StringVar(&date, "date", "", "business date YYYY-MM-DD in Asia/Ho_Chi_Minh (default today)")
+	f.StringVar(&format, "format", "xml", `"xml" or "xlsx"`)
+	f.StringVar(&out, "out", "", "write the file here (replaced if it exists)")
+	f.StringVar(&drop, "drop", "", "write the file into this provider drop folder (never overwrites)")
+	return cmd
+}
+
+// writeSummaryFile writes path through a temporary file in its folder,
+// fsynced then renamed, so a reader never sees half a summary.
+func writeSummaryFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".feepos-tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

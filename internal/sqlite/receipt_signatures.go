@@ -1,0 +1,282 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/feepos/feepos/receipts"
+)
+
+// Signed receipts and daily closures (docs/RECEIPTS.md, "Signature" and
+// "Daily closure"). The signed XML is stored in the transaction that issues
+// the receipt, so a receipt and its signature commit together or not at all.
+
+const sqlInsertSignature = `INSERT INTO receipt_signatures (receipt_id, cert_fingerprint, xml) VALUES (?, ?, ?)`
+
+// IssueSignedReceipt issues a receipt in its own transaction, signed by s.
+func (db *DB) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, s receipts.Signer) (receipts.Receipt, []byte, error) {
+	var (
+		out receipts.Receipt
+		doc []byte
+	)
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		var err error
+		out, doc, err = tx.IssueSignedReceipt(ctx, nr, s)
+		return err
+	})
+	if err != nil {
+		return receipts.Receipt{}, nil, err
+	}
+	return out, doc, nil
+}
+
+// IssueSignedReceipt issues the receipt inside tx (Tx.IssueReceipt), writes
+// its XML, signs it with s and stores the signed XML, all in tx. It returns
+// the receipt and the signed XML.
+func (tx *Tx) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, s receipts.Signer) (receipts.Receipt, []byte, error) {
+	if s == nil {
+		return receipts.Receipt{}, nil, errors.New("issue signed receipt: no signer (configure [receipts] in the config file, or use --demo)")
+	}
+	r, err := tx.IssueReceipt(ctx, nr)
+	if err != nil {
+		return receipts.Receipt{}, nil, err
+	}
+	unsigned, err := receipts.ReceiptXML(r)
+	if err != nil {
+		return receipts.Receipt{}, nil, fmt.Errorf("receipt %s: write XML: %w", r.Ref, err)
+	}
+	signed, err := s.SignXML(unsigned)
+	if err != nil {
+		return receipts.Receipt{}, nil, fmt.Errorf("receipt %s: %w", r.Ref, err)
+	}
+	ins, err := tx.stmt(ctx, sqlInsertSignature)
+	if err != nil {
+		return receipts.Receipt{}, nil, err
+	}
+	if _, err := ins.ExecContext(ctx, r.ID, receipts.CertFingerprint(s.Certificate()), string(signed)); err != nil {
+		return receipts.Receipt{}, nil, fmt.Errorf("store signature of receipt %s: %w", r.Ref, err)
+	}
+	return r, signed, nil
+}
+
+// SignedReceiptXML is the stored signed XML of one receipt.
+func (db *DB) SignedReceiptXML(ctx context.Context, template, series string, number int64) ([]byte, error) {
+	ref := receipts.Ref{Template: strings.TrimSpace(template), Series: strings.ToUpper(strings.TrimSpace(series)), Number: number}
+	if err := ref.Validate(); err != nil {
+		return nil, err
+	}
+	var doc sql.NullString
+	err := db.db.GetContext(ctx, &doc, `SELECT s.xml FROM receipts r LEFT JOIN receipt_signatures s ON s.receipt_id = r.id
+		WHERE r.template = ? AND r.series = ? AND r.number = ?`, ref.Template, ref.Series, ref.Number)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, receipts.NotFoundf("receipt %s %s does not exist", ref.Template, ref)
+	case err != nil:
+		return nil, fmt.Errorf("read signed XML of %s: %w", ref, err)
+	case !doc.Valid:
+		return nil, receipts.NotFoundf("receipt %s %s is not signed: it was issued without a signature", ref.Template, ref)
+	}
+	return []byte(doc.String), nil
+}
+
+// CloseDay signs and stores the closure of a business date (YYYY-MM-DD in
+// Asia/Ho_Chi_Minh) that is over: per series, the receipts issued that day,
+// their total, and the chain head at the end of the day. A date is closed
+// once.
+func (db *DB) CloseDay(ctx context.Context, date string, s receipts.Signer) (receipts.Closure, []byte, error) {
+	var (
+		c   receipts.Closure
+		doc []byte
+	)
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		var err error
+		c, doc, err = tx.CloseDay(ctx, date, s)
+		return err
+	})
+	if err != nil {
+		return receipts.Closure{}, nil, err
+	}
+	return c, doc, nil
+}
+
+// CloseDay closes a business date inside tx.
+func (tx *Tx) CloseDay(ctx context.Context, date string, s receipts.Signer) (receipts.Closure, []byte, error) {
+	if s == nil {
+		return receipts.Closure{}, nil, errors.New("close day: no signer (configure [receipts] in the config file, or use --demo)")
+	}
+	_, end, err := receipts.DayBounds(date)
+	if err != nil {
+		return receipts.Closure{}, nil, err
+	}
+	if tx.Now.Before(end) {
+		return receipts.Closure{}, nil, receipts.Invalidf("business date %s is not over yet (it ends at 00:00 on %s in Vietnam): close it after that",
+			date, end.Format("02/01/2006"))
+	}
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM receipt_closures WHERE business_date = ?`, date); err != nil {
+		return receipts.Closure{}, nil, fmt.Errorf("read closures: %w", err)
+	}
+	if n > 0 {
+		return receipts.Closure{}, nil, receipts.Conflictf("business date %s is already closed: a closure is signed once", date)
+	}
+	c, err := computeClosure(ctx, tx, date, tx.Now.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return receipts.Closure{}, nil, err
+	}
+	unsigned, err := receipts.ClosureXML(c)
+	if err != nil {
+		return receipts.Closure{}, nil, err
+	}
+	signed, err := s.SignXML(unsigned)
+	if err != nil {
+		return receipts.Closure{}, nil, fmt.Errorf("closure of %s: %w", date, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO receipt_closures (business_date, closed_at, receipts, total, cert_fingerprint, xml)
+		VALUES (?, ?, ?, ?, ?, ?)`, date, c.ClosedAt, c.Count, c.Total, receipts.CertFingerprint(s.Certificate()), string(signed)); err != nil {
+		return receipts.Closure{}, nil, fmt.Errorf("store closure of %s: %w", date, err)
+	}
+	return c, signed, nil
+}
+
+// computeClosure sums the receipts issued on date and finds each series'
+// head at the end of it, from the receipts as stored.
+func computeClosure(ctx context.Context, q querier, date, closedAt string) (receipts.Closure, error) {
+	start, end, err := receipts.DayBounds(date)
+	if err != nil {
+		return receipts.Closure{}, err
+	}
+	var rows []struct {
+		Template string `db:"template"`
+		Letters  string `db:"letters"`
+		Series   string `db:"series"`
+		Number   int64  `db:"number"`
+		IssuedAt string `db:"issued_at"`
+		Total    int64  `db:"total"`
+		Hash     string `db:"hash"`
+		OrgCode  string `db:"org_code"`
+		TaxCode  string `db:"org_tax_code"`
+	}
+	// issued_at is UTC RFC 3339 with a variable fraction, so the string
+	// bound is one second late (a superset) and the times are compared
+	// parsed.
+	bound := end.Add(time.Second).UTC().Format(time.RFC3339)
+	if err := q.SelectContext(ctx, &rows, `SELECT template, letters, series, number, issued_at, total, hash, org_code, org_tax_code
+		FROM receipts WHERE issued_at < ? ORDER BY template, letters, year, number`, bound); err != nil {
+		return receipts.Closure{}, fmt.Errorf("closure of %s: read receipts: %w", date, err)
+	}
+	c := receipts.Closure{BusinessDate: date, ClosedAt: closedAt}
+	var cur *receipts.ClosureSeries
+	for _, r := range rows {
+		t, err := time.Parse(time.RFC3339Nano, r.IssuedAt)
+		if err != nil {
+			return receipts.Closure{}, fmt.Errorf("closure of %s: receipt %s-%08d: time of issue %q is not RFC 3339", date, r.Series, r.Number, r.IssuedAt)
+		}
+		if !t.Before(end) {
+			continue
+		}
+		if cur == nil || cur.Template != r.Template || cur.Letters != r.Letters {
+			c.Series = append(c.Series, receipts.ClosureSeries{Template: r.Template, Letters: r.Letters})
+			cur = &c.Series[len(c.Series)-1]
+		}
+		cur.OrgCode, cur.TaxCode = r.OrgCode, r.TaxCode
+		cur.HeadSeries, cur.HeadNumber, cur.Head = r.Series, r.Number, r.Hash
+		if !t.Before(start) {
+			if cur.Count == 0 {
+				cur.FirstNumber = r.Number
+			}
+			cur.Count++
+			cur.Total += r.Total
+			cur.LastNumber = r.Number
+			c.Count++
+			c.Total += r.Total
+		}
+	}
+	return c, nil
+}
+
+// VerifyReceiptSignatures runs VerifyReceipts, then checks every receipt's
+// signed XML in issue order (a receipt without one is unsigned; one whose
+// signature fails, or whose signed content differs from the stored receipt,
+// is named with what differs) and every daily closure (its signature, and
+// its counts, totals and chain heads against the receipts as stored). trust
+// says which signing certificates are accepted; the zero Trust accepts the
+// certificate each document carries.
+func (db *DB) VerifyReceiptSignatures(ctx context.Context, trust receipts.Trust) (receipts.SignatureReport, error) {
+	base, err := db.VerifyReceipts(ctx)
+	rep := receipts.SignatureReport{VerifyReport: base}
+	if err != nil || !base.OK {
+		return rep, err
+	}
+	conn, err := db.db.Connx(ctx)
+	if err != nil {
+		return rep, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN DEFERRED"); err != nil {
+		return rep, fmt.Errorf("verify signatures: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+
+	fail := func(bad, problem string) (receipts.SignatureReport, error) {
+		rep.OK, rep.Bad, rep.Problem = false, bad, problem
+		return rep, nil
+	}
+
+	const batch = 500
+	var maxID int64
+	if err := conn.GetContext(ctx, &maxID, `SELECT COALESCE(MAX(id), 0) FROM receipts`); err != nil {
+		return rep, fmt.Errorf("verify signatures: %w", err)
+	}
+	for lo := int64(0); lo < maxID; lo += batch {
+		rs, err := loadReceipts(ctx, conn, `r.id > ? AND r.id <= ?`, lo, lo+batch)
+		if err != nil {
+			return rep, fmt.Errorf("verify signatures: %w", err)
+		}
+		var sigs []struct {
+			ReceiptID int64  `db:"receipt_id"`
+			XML       string `db:"xml"`
+		}
+		if err := conn.SelectContext(ctx, &sigs, `SELECT receipt_id, xml FROM receipt_signatures
+			WHERE receipt_id > ? AND receipt_id <= ?`, lo, lo+batch); err != nil {
+			return rep, fmt.Errorf("verify signatures: %w", err)
+		}
+		byID := make(map[int64]string, len(sigs))
+		for _, s := range sigs {
+			byID[s.ReceiptID] = s.XML
+		}
+		for _, r := range rs {
+			doc, ok := byID[r.ID]
+			if !ok {
+				return fail(r.Ref.String(), "receipt "+r.Ref.String()+" is not signed: no signed XML is stored for it (issued without a signature, or its signature was deleted)")
+			}
+			if err := receipts.CheckSignedReceipt([]byte(doc), r, trust); err != nil {
+				return fail(r.Ref.String(), err.Error())
+			}
+			rep.Signed++
+		}
+	}
+
+	var closures []struct {
+		Date     string `db:"business_date"`
+		ClosedAt string `db:"closed_at"`
+		XML      string `db:"xml"`
+	}
+	if err := conn.SelectContext(ctx, &closures, `SELECT business_date, closed_at, xml FROM receipt_closures ORDER BY business_date`); err != nil {
+		return rep, fmt.Errorf("verify closures: %w", err)
+	}
+	for _, cl := range closures {
+		want, err := computeClosure(ctx, conn, cl.Date, cl.ClosedAt)
+		if err != nil {
+			return rep, err
+		}
+		if err := receipts.CheckSignedClosure([]byte(cl.XML), want, trust); err != nil {
+			return fail("closure "+cl.Date, err.Error())
+		}
+		rep.Closures++
+	}
+	return rep, nil
+}

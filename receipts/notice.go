@@ -1,0 +1,276 @@
+package receipts
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+)
+
+// The error notice, form 04/SS-CTĐT (Circular 91/2026/TT-BTC Art. 20): a
+// mistake that does not touch the tax code, the amount or the fee — the
+// payer's name, address or ID number, the amount in words — is not
+// corrected by a replacement receipt. The receipt stays as issued and the
+// organisation reports the mistake to the tax authority with this notice,
+// one row per receipt, with an explanation. A wrong tax code, amount or fee
+// (and a refund) needs a replacement receipt instead: NoticeItem refuses
+// those kinds, naming the replacement.
+
+// Notice form identity.
+const (
+	NoticeForm  = "04/SS-CTĐT"
+	NoticeTitle = "THÔNG BÁO BIÊN LAI ĐIỆN TỬ CÓ SAI SÓT"
+	// NoticeNature is the nature of every row (tính chất thông báo): an
+	// explanation. Receipts are never cancelled or edited; replacement goes
+	// through a new receipt, not this notice.
+	NoticeNature = "Giải trình"
+	// NoticeNamespace is the default namespace of a notice document.
+	NoticeNamespace = "urn:feepos:notice:1"
+)
+
+// ErrorKind is the kind of mistake a notice reports.
+type ErrorKind string
+
+const (
+	WrongPayerName     ErrorKind = "payer_name"
+	WrongPayerAddress  ErrorKind = "payer_address"
+	WrongPayerIDNumber ErrorKind = "payer_id_number"
+	WrongAmountInWords ErrorKind = "amount_in_words"
+	WrongDossierCode   ErrorKind = "dossier_code"
+	// OtherMistake is any other mistake that changes neither the tax code, the
+	// amount nor the fee; the explanation says what.
+	OtherMistake ErrorKind = "other"
+)
+
+// ErrorKinds are the kinds a notice accepts, in the order they are listed.
+var ErrorKinds = []ErrorKind{WrongPayerName, WrongPayerAddress, WrongPayerIDNumber, WrongAmountInWords, WrongDossierCode, OtherMistake}
+
+// Label is the kind as written on the notice:
+//
+//	payer_name       Sai tên người nộp
+//	payer_address    Sai địa chỉ người nộp
+//	payer_id_number  Sai số CCCD/hộ chiếu người nộp
+//	amount_in_words  Sai số tiền bằng chữ
+//	dossier_code     Sai mã hồ sơ
+//	other            Sai sót khác
+func (k ErrorKind) Label() string {
+	switch k {
+	case WrongPayerName:
+		return "Sai tên người nộp"
+	case WrongPayerAddress:
+		return "Sai địa chỉ người nộp"
+	case WrongPayerIDNumber:
+		return "Sai số CCCD/hộ chiếu người nộp"
+	case WrongAmountInWords:
+		return "Sai số tiền bằng chữ"
+	case WrongDossierCode:
+		return "Sai mã hồ sơ"
+	case OtherMistake:
+		return "Sai sót khác"
+	}
+	return string(k)
+}
+
+// ParseErrorKind reads a kind; the ones that need a replacement receipt are
+// refused with what to do instead.
+func ParseErrorKind(s string) (ErrorKind, error) {
+	k := ErrorKind(strings.TrimSpace(s))
+	for _, ok := range ErrorKinds {
+		if k == ok {
+			return k, nil
+		}
+	}
+	switch strings.ReplaceAll(string(k), "-", "_") {
+	case "tax_code", "mst", "amount", "fee", "fee_name", "refund":
+		return "", Invalidf("a wrong tax code, amount or fee, or a refund, is corrected by a replacement receipt, not by notice %s (Circular 91/2026/TT-BTC Art. 20): issue a receipt that replaces it", NoticeForm)
+	}
+	names := make([]string, len(ErrorKinds))
+	for i, k := range ErrorKinds {
+		names[i] = string(k)
+	}
+	return "", Invalidf("error kind %q: use one of %s", s, strings.Join(names, ", "))
+}
+
+// ErrorNotice is one 04/SS-CTĐT notice of an organisation.
+type ErrorNotice struct {
+	Org Organisation `json:"org"`
+	// TaxAuthority is the tax office the notice is addressed to (kính gửi),
+	// optional.
+	TaxAuthority string `json:"tax_authority,omitempty"`
+	// Place (địa danh) and Date (YYYY-MM-DD) of the notice.
+	Place string       `json:"place,omitempty"`
+	Date  string       `json:"date"`
+	Items []NoticeItem `json:"items"`
+}
+
+// NoticeItem is one receipt with a mistake.
+type NoticeItem struct {
+	Receipt Ref `json:"receipt"`
+	// IssueDate is the receipt's date of issue, YYYY-MM-DD in Vietnam.
+	IssueDate   string    `json:"issue_date"`
+	Kind        ErrorKind `json:"kind"`
+	Explanation string    `json:"explanation"` // what is wrong and what is right
+}
+
+// Normalize trims text and puts it in NFC.
+func (n ErrorNotice) Normalize() ErrorNotice {
+	n.Org = Organisation{Code: strings.TrimSpace(n.Org.Code), Name: nfc(n.Org.Name), TaxCode: strings.TrimSpace(n.Org.TaxCode), Address: nfc(n.Org.Address)}
+	n.TaxAuthority, n.Place, n.Date = nfc(n.TaxAuthority), nfc(n.Place), strings.TrimSpace(n.Date)
+	items := make([]NoticeItem, len(n.Items))
+	for i, it := range n.Items {
+		it.Receipt.Template = strings.TrimSpace(it.Receipt.Template)
+		if it.Receipt.Template == "" {
+			it.Receipt.Template = Template
+		}
+		it.Receipt.Series = strings.ToUpper(strings.TrimSpace(it.Receipt.Series))
+		it.IssueDate = strings.TrimSpace(it.IssueDate)
+		it.Kind = ErrorKind(strings.TrimSpace(string(it.Kind)))
+		it.Explanation = nfc(it.Explanation)
+		items[i] = it
+	}
+	n.Items = items
+	return n
+}
+
+// Validate checks a normalized notice.
+func (n ErrorNotice) Validate() error {
+	if err := n.Org.validate(); err != nil {
+		return err
+	}
+	if err := checkText("tax authority", n.TaxAuthority, maxNameRunes, false); err != nil {
+		return err
+	}
+	if err := checkText("place", n.Place, maxNameRunes, false); err != nil {
+		return err
+	}
+	if _, _, err := ParseSummaryDate(n.Date); err != nil {
+		return Invalidf("notice %s", err.Error())
+	}
+	if len(n.Items) == 0 {
+		return Invalidf("a notice %s names at least one receipt", NoticeForm)
+	}
+	if len(n.Items) > 1000 {
+		return Invalidf("a notice names at most 1000 receipts, got %d: send several", len(n.Items))
+	}
+	seen := map[Ref]bool{}
+	for i, it := range n.Items {
+		if err := it.Receipt.Validate(); err != nil {
+			return Invalidf("notice row %d: %s", i+1, err.Error())
+		}
+		if seen[it.Receipt] {
+			return Invalidf("notice row %d: receipt %s is listed twice: one row per receipt, one explanation", i+1, it.Receipt)
+		}
+		seen[it.Receipt] = true
+		if _, _, err := ParseSummaryDate(it.IssueDate); err != nil {
+			return Invalidf("notice row %d: issue %s", i+1, err.Error())
+		}
+		if it.IssueDate > n.Date {
+			return Invalidf("notice row %d: receipt %s was issued on %s, after the notice's date %s", i+1, it.Receipt, it.IssueDate, n.Date)
+		}
+		if _, err := ParseErrorKind(string(it.Kind)); err != nil {
+			return Invalidf("notice row %d: %s", i+1, err.Error())
+		}
+		if err := checkText("notice row explanation", it.Explanation, maxTextRunes, true); err != nil {
+			return Invalidf("notice row %d: %s", i+1, err.Error())
+		}
+	}
+	return nil
+}
+
+// NoticeItemFor builds a notice row for a stored receipt.
+func NoticeItemFor(r Receipt, kind ErrorKind, explanation string) (NoticeItem, error) {
+	t, err := r.IssuedTime()
+	if err != nil {
+		return NoticeItem{}, err
+	}
+	return NoticeItem{Receipt: r.Ref, IssueDate: SummaryDate(t), Kind: kind, Explanation: explanation}, nil
+}
+
+// FileName is the notice's file name: 04SS-CTDT_<MST>_<YYYYMMDD>.<ext>.
+func (n ErrorNotice) FileName(ext string) string {
+	return "04SS-CTDT_" + n.Org.TaxCode + "_" + strings.ReplaceAll(n.Date, "-", "") + "." + ext
+}
+
+// NoticeXML writes the notice as XML, after normalizing and validating it.
+// As for the receipt and the summary, the element names are feepos's own,
+// in NoticeNamespace; the provider maps them to the tax authority's schema:
+//
+//	<ErrorNotice xmlns="urn:feepos:notice:1" version="1">
+//	  <Form>04/SS-CTĐT</Form>
+//	  <Title>THÔNG BÁO BIÊN LAI ĐIỆN TỬ CÓ SAI SÓT</Title>
+//	  <TaxAuthority>…</TaxAuthority>        kính gửi (optional)
+//	  <Place>…</Place>                      địa danh (optional)
+//	  <Date>2026-07-02</Date>               ngày thông báo
+//	  <Organisation><Code/><Name/><TaxCode/><Address/></Organisation>
+//	  <Items count="N">
+//	    <Item>
+//	      <STT>1</STT>
+//	      <Template>EBL01</Template>          ký hiệu mẫu biên lai
+//	      <Series>26TAA</Series>             ký hiệu biên lai
+//	      <Number>00000007</Number>          số biên lai
+//	      <IssueDate>2026-07-01</IssueDate>  ngày lập
+//	      <Nature>Giải trình</Nature>        tính chất thông báo
+//	      <ErrorKind code="payer_name">Sai tên người nộp</ErrorKind>
+//	      <Explanation>…</Explanation>       lý do / giải trình
+//	    </Item>
+//	  </Items>
+//	</ErrorNotice>
+//
+// Deterministic: the same notice gives the same bytes.
+func NoticeXML(n ErrorNotice) ([]byte, error) {
+	n = n.Normalize()
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	doc := noticeXMLDoc{XMLNS: NoticeNamespace, Version: "1", Form: NoticeForm, Title: NoticeTitle,
+		TaxAuthority: n.TaxAuthority, Place: n.Place, Date: n.Date,
+		Org: noticeXMLOrg{Code: n.Org.Code, Name: n.Org.Name, TaxCode: n.Org.TaxCode, Address: n.Org.Address}}
+	doc.Items.Count = len(n.Items)
+	for i, it := range n.Items {
+		doc.Items.Items = append(doc.Items.Items, noticeXMLItem{STT: i + 1, Template: it.Receipt.Template, Series: it.Receipt.Series,
+			Number: printedNumber(it.Receipt.Number), IssueDate: it.IssueDate, Nature: NoticeNature,
+			Kind: sumXMLStatus{Code: string(it.Kind), Label: it.Kind.Label()}, Explanation: it.Explanation})
+	}
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, Invalidf("notice XML: %s", err.Error())
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+type noticeXMLDoc struct {
+	XMLName      xml.Name     `xml:"ErrorNotice"`
+	XMLNS        string       `xml:"xmlns,attr"`
+	Version      string       `xml:"version,attr"`
+	Form         string       `xml:"Form"`
+	Title        string       `xml:"Title"`
+	TaxAuthority string       `xml:"TaxAuthority,omitempty"`
+	Place        string       `xml:"Place,omitempty"`
+	Date         string       `xml:"Date"`
+	Org          noticeXMLOrg `xml:"Organisation"`
+	Items        struct {
+		Count int             `xml:"count,attr"`
+		Items []noticeXMLItem `xml:"Item"`
+	} `xml:"Items"`
+}
+
+type noticeXMLOrg struct {
+	Code    string `xml:"Code"`
+	Name    string `xml:"Name"`
+	TaxCode string `xml:"TaxCode"`
+	Address string `xml:"Address"`
+}
+
+type noticeXMLItem struct {
+	STT         int          `xml:"STT"`
+	Template    string       `xml:"Template"`
+	Series      string       `xml:"Series"`
+	Number      string       `xml:"Number"`
+	IssueDate   string       `xml:"IssueDate"`
+	Nature      string       `xml:"Nature"`
+	Kind        sumXMLStatus `xml:"ErrorKind"`
+	Explanation string       `xml:"Explanation"`
+}
