@@ -367,6 +367,30 @@ func childText(el *etree.Element, tag string) string {
 	return ""
 }
 
+// SigningCertificate is the certificate a signed document carries first in
+// KeyInfo (the signing one), read without checking the signature: for
+// naming the signer after VerifyXML or CheckSignedReceipt accepted doc.
+func SigningCertificate(doc []byte) (*x509.Certificate, error) {
+	d := etree.NewDocument()
+	if err := d.ReadFromBytes(doc); err != nil {
+		return nil, &SignatureError{Problem: "not well-formed XML: " + err.Error()}
+	}
+	root := d.Root()
+	if root == nil {
+		return nil, &SignatureError{Problem: "no root element"}
+	}
+	for _, el := range root.ChildElements() {
+		if el.Tag == "Signature" && el.NamespaceURI() == dsig.Namespace {
+			certs, err := keyInfoCerts(el)
+			if err != nil {
+				return nil, &SignatureError{Doc: docName(root), Problem: err.Error()}
+			}
+			return certs[0], nil
+		}
+	}
+	return nil, &SignatureError{Doc: docName(root), Problem: "not signed: the document has no ds:Signature"}
+}
+
 // signedAt is when the document says it was signed.
 func signedAt(root *etree.Element) time.Time {
 	for _, tag := range []string{"SigningTime", "ClosedAt"} {

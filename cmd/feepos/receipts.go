@@ -2,12 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
-	"github.com/feepos/feepos/internal/config"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -17,7 +15,8 @@ func (a *app) receiptsCommand() *cobra.Command {
 		Short: "Electronic fee receipts (biên lai thu phí, lệ phí điện tử)",
 		RunE:  groupHelp,
 	}
-	cmd.AddCommand(a.wordsCommand(), a.receiptsVerifyCommand(), a.receiptXMLCommand(), a.receiptsSummaryCommand())
+	cmd.AddCommand(a.wordsCommand(), a.receiptsVerifyCommand(), a.receiptXMLCommand(), a.receiptsSummaryCommand(),
+		a.receiptsCloseCommand())
 	return cmd
 }
 
@@ -30,7 +29,8 @@ func (a *app) receiptsVerifyCommand() *cobra.Command {
 every receipt's signed XML (an unsigned receipt, a signature that fails, signed
 content that differs from the stored receipt), then every signed daily closure.
 Signatures must be by the certificate of --cert, else of [receipts] cert_file or
-p12_file in the config; with neither, by the certificate each signature carries
+p12_file in the config, else of the demo key next to the database (which
+serve --demo creates); with none, by the certificate each signature carries
 (which proves the XML unchanged since signing, not who signed it).
 Exit code 1 names the first receipt that fails.`,
 		Args: noArgs,
@@ -40,7 +40,7 @@ Exit code 1 names the first receipt that fails.`,
 				return err
 			}
 			defer db.Close()
-			trust, how, err := receiptTrust(cfg.Receipts, certFile)
+			trust, how, err := receiptTrust(cfg.Receipts, certFile, a.databasePath(cfg))
 			if err != nil {
 				return err
 			}
@@ -68,48 +68,6 @@ Exit code 1 names the first receipt that fails.`,
 	}
 	cmd.Flags().StringVar(&certFile, "cert", "", "PEM file of the certificate(s) the signatures must be made with")
 	return cmd
-}
-
-// receiptTrust is which signing certificates verify accepts, and a few
-// words saying so.
-func receiptTrust(cfg config.Receipts, certFile string) (receipts.Trust, string, error) {
-	if certFile == "" {
-		certFile = cfg.CertFile
-	}
-	if certFile != "" {
-		certs, err := receipts.LoadCertificates(certFile)
-		if err != nil {
-			return receipts.Trust{}, "", err
-		}
-		return receipts.TrustCertificates(certs...), "signatures by the certificate in " + certFile, nil
-	}
-	if cfg.P12File != "" {
-		s, err := loadSigner(cfg)
-		if err != nil {
-			return receipts.Trust{}, "", err
-		}
-		return receipts.TrustCertificates(s.Certificate()), "signatures by the certificate in " + cfg.P12File, nil
-	}
-	return receipts.Trust{}, "no trusted certificate configured: each signature checked against the certificate it carries", nil
-}
-
-// loadSigner loads the organisation's key from the [receipts] settings.
-func loadSigner(cfg config.Receipts) (*receipts.KeySigner, error) {
-	switch {
-	case cfg.P12File != "":
-		var password string
-		if cfg.P12PasswordEnv != "" {
-			v, ok := os.LookupEnv(cfg.P12PasswordEnv)
-			if !ok {
-				return nil, fmt.Errorf("[receipts] p12_password_env names %s, which is not set: export the PKCS#12 password in it", cfg.P12PasswordEnv)
-			}
-			password = v
-		}
-		return receipts.LoadPKCS12(cfg.P12File, password)
-	case cfg.KeyFile != "":
-		return receipts.LoadPEM(cfg.KeyFile, cfg.CertFile)
-	}
-	return nil, fmt.Errorf("no signing key: set [receipts] p12_file, or key_file and cert_file, in the config file")
 }
 
 func (a *app) receiptXMLCommand() *cobra.Command {

@@ -23,7 +23,12 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `Run the service until SIGINT or SIGTERM.
 
 --demo needs nothing else: it creates the database under ./feepos-data/,
-seeds the chart of accounts and runs on simulated data.`,
+seeds the chart of accounts and runs on simulated data. It also makes a demo
+signing key next to the database (demo-signing.key, mode 0600, and
+demo-signing.crt; reused on later starts) and the demo organisation's receipt
+series (UBND-DEMO, letters AA), and the public receipt check trusts that key.
+Without --demo, the [receipts] key of the config file is loaded if set;
+otherwise receipts are not signed (logged).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.config()
@@ -65,9 +70,18 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	version, _ := db.SchemaVersion(ctx)
 	log.Info("database ready", "path", path, "schema_version", version, "demo", demo)
 
+	// The key that signs receipts, and the certificates /verify trusts.
+	// Nothing issues receipts over HTTP yet, so only the trust is handed on.
+	_, trust, err := serveTrust(ctx, log, db, cfg.Receipts, path, demo)
+	if err != nil {
+		return err
+	}
+
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := server.New(db, log).Run(ctx, addr, nil); err != nil {
+	srv := server.New(db, log)
+	srv.SetReceiptTrust(trust)
+	if err := srv.Run(ctx, addr, nil); err != nil {
 		return err
 	}
 	log.Info("stopped")

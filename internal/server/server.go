@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/receipts"
 )
 
 // Server serves feepos over HTTP.
@@ -25,6 +26,7 @@ type Server struct {
 	log     *slog.Logger
 	router  chi.Router
 	metrics *metrics
+	verify  *verifier
 }
 
 // New builds the server on an opened database.
@@ -37,6 +39,14 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 	s.router.Mount("/verify", s.verifyRoutes())
 	return s
 }
+
+// SetReceiptTrust says which signing certificates the public receipt check
+// (/verify) accepts: the collecting organisation's certificate, or the CAs
+// it must chain to. Without it (the zero Trust) a signature is checked
+// against the certificate it carries, which proves the receipt unchanged
+// since signing but not who signed it, and the page says so. Safe to call
+// while serving.
+func (s *Server) SetReceiptTrust(t receipts.Trust) { s.verify.setTrust(t) }
 
 // Registry lets other parts of the service add their own collectors.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }

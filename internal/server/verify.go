@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -58,8 +60,9 @@ var verifyTmpl = template.Must(template.ParseFS(verifyFS, "templates/verify.html
 // verifier serves /verify. It is built once per Server and keeps the last
 // chain walk.
 type verifier struct {
-	db  *sqlite.DB
-	log *slog.Logger
+	db    *sqlite.DB
+	log   *slog.Logger
+	trust atomic.Pointer[receipts.Trust] // nil: the zero Trust
 
 	mu      sync.Mutex
 	report  receipts.VerifyReport
@@ -70,6 +73,7 @@ type verifier struct {
 // verifyRoutes is mounted at /verify.
 func (s *Server) verifyRoutes() http.Handler {
 	v := &verifier{db: s.db, log: s.log}
+	s.verify = v
 	r := chi.NewRouter()
 	r.Use(noStore)
 	r.Use(middleware.ClientIPFromRemoteAddr)
@@ -109,9 +113,14 @@ const (
 	chainUnknown = "unknown" // not checked: the walk failed or stopped at another series
 )
 
-// signatureUnsupported: feepos does not sign receipts yet (XMLDSig, issue 4
-// item 3), so the page says so rather than claim a signature holds.
-const signatureUnsupported = "unsupported"
+// Signature states, as JSON says them: the stored signed XML holds (by a
+// trusted certificate, and says what the stored receipt says), does not,
+// or there is none (the receipt was issued unsigned).
+const (
+	signatureValid    = "valid"
+	signatureInvalid  = "invalid"
+	signatureUnsigned = "unsigned"
+)
 
 // verifyResult is the JSON answer.
 type verifyResult struct {
@@ -127,7 +136,7 @@ type verifyResult struct {
 	Replaces     *receipts.Ref `json:"replaces,omitempty"`
 	ChainOK      bool          `json:"chain_ok"`
 	Chain        string        `json:"chain"`     // intact | broken | unknown
-	Signature    string        `json:"signature"` // unsupported
+	Signature    string        `json:"signature"` // valid | invalid | unsigned
 }
 
 type verifyOrg struct {
@@ -160,6 +169,8 @@ type verifyPage struct {
 	ChainNote   string
 	ChainBroken bool
 	Signature   string
+	SigNote     string
+	SigBad      bool
 }
 
 type refLink struct{ Words, Href string }
@@ -195,6 +206,12 @@ func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	chain, bad := v.chainOf(ctx, rc)
+	sig, err := v.signatureOf(ctx, rc)
+	if err != nil {
+		v.log.Error("verify: read signed XML", "receipt", rc.Ref.String(), "err", err)
+		v.unavailable(w, r)
+		return
+	}
 
 	res := verifyResult{
 		Template: rc.Template, Series: rc.Series, Number: rc.Number,
@@ -205,7 +222,7 @@ func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
 		Replaces:     rc.Replaces,
 		ChainOK:      chain == chainIntact,
 		Chain:        chain,
-		Signature:    signatureUnsupported,
+		Signature:    sig.state,
 	}
 	if t, err := rc.IssuedTime(); err == nil {
 		res.Date = t.Format(time.DateOnly)
@@ -220,7 +237,7 @@ func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
 		Receipt: true, OrgName: rc.Org.Name, TaxCode: rc.Org.TaxCode,
 		Template: rc.Template, Series: rc.Series, Number: printedNumber(rc.Number),
 		Date: rc.IssueDate(), Total: formatDong(rc.Total),
-		Signature: "chưa hỗ trợ (phần mềm chưa ký số biên lai)",
+		Signature: sig.words, SigNote: sig.note, SigBad: sig.state == signatureInvalid,
 	}
 	if rc.Status == receipts.Replaced && rc.ReplacedBy != nil {
 		p.Replaced, p.ReplacedBy = true, newRefLink(*rc.ReplacedBy)
@@ -229,22 +246,109 @@ func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
 		l := newRefLink(*rc.Replaces)
 		p.Replaces = &l
 	}
+	p.Chain, p.ChainNote = chainWords(chain, bad)
+	p.ChainBroken = chain == chainBroken
+	v.render(w, http.StatusOK, p)
+}
+
+// chainWords says a chain state on the page.
+func chainWords(chain, bad string) (words, note string) {
 	switch chain {
 	case chainIntact:
-		p.Chain = "toàn vẹn"
-		p.ChainNote = "Không phát hiện biên lai nào cùng ký hiệu bị sửa, xóa, thêm hay đảo thứ tự."
+		return "toàn vẹn", "Không phát hiện biên lai nào cùng ký hiệu bị sửa, xóa, thêm hay đảo thứ tự."
 	case chainBroken:
-		p.Chain, p.ChainBroken = "không toàn vẹn", true
-		p.ChainNote = "Dữ liệu biên lai cùng ký hiệu đã bị thay đổi"
+		note = "Dữ liệu biên lai cùng ký hiệu đã bị thay đổi"
 		if bad != "" {
-			p.ChainNote += " (phát hiện tại biên lai " + bad + ")"
+			note += " (phát hiện tại biên lai " + bad + ")"
 		}
-		p.ChainNote += ". Không dựa vào biên lai này; liên hệ đơn vị thu."
+		return "không toàn vẹn", note + ". Không dựa vào biên lai này; liên hệ đơn vị thu."
 	default:
-		p.Chain = "chưa kiểm tra được"
-		p.ChainNote = "Không kiểm tra được chuỗi băm lúc này; vui lòng thử lại sau."
+		return "chưa kiểm tra được", "Không kiểm tra được chuỗi băm lúc này; vui lòng thử lại sau."
 	}
-	v.render(w, http.StatusOK, p)
+}
+
+// sigResult is what the page and JSON say of a receipt's signature.
+type sigResult struct {
+	state string // valid | invalid | unsigned
+	words string // "hợp lệ (đơn vị ký: …)", "không hợp lệ: …", "biên lai chưa được ký số"
+	note  string
+}
+
+func (v *verifier) setTrust(t receipts.Trust) {
+	if t.IsZero() {
+		v.trust.Store(nil)
+		return
+	}
+	v.trust.Store(&t)
+}
+
+// signatureOf checks rc's stored signed XML with receipts.CheckSignedReceipt:
+// a signature by a trusted certificate, over content equal to the stored
+// receipt. The error is only a failure to read the database.
+func (v *verifier) signatureOf(ctx context.Context, rc receipts.Receipt) (sigResult, error) {
+	doc, err := v.db.SignedReceiptXML(ctx, rc.Template, rc.Series, rc.Number)
+	switch {
+	case apperr.Code(err) == apperr.NotFound:
+		return sigResult{state: signatureUnsigned, words: "biên lai chưa được ký số",
+			note: "Biên lai được lập không kèm chữ ký số của đơn vị thu."}, nil
+	case err != nil:
+		return sigResult{}, err
+	}
+	var trust receipts.Trust
+	if t := v.trust.Load(); t != nil {
+		trust = *t
+	}
+	if err := receipts.CheckSignedReceipt(doc, rc, trust); err != nil {
+		v.log.Warn("verify: receipt signature does not hold", "receipt", rc.Ref.String(), "err", err)
+		return sigResult{state: signatureInvalid, words: "không hợp lệ: " + signatureReason(err),
+			note: "Không dựa vào biên lai này; liên hệ đơn vị thu."}, nil
+	}
+	res := sigResult{state: signatureValid, words: "hợp lệ"}
+	if cert, err := receipts.SigningCertificate(doc); err == nil {
+		name := cert.Subject.CommonName
+		if name == "" {
+			name = cert.Subject.String()
+		}
+		res.words += " (đơn vị ký: " + name + ")"
+	}
+	if trust.IsZero() {
+		res.note = "Nội dung không bị thay đổi sau khi ký; chứng thư số chưa được đối chiếu với chứng thư đã đăng ký của đơn vị thu."
+	}
+	return res, nil
+}
+
+// signatureReason says in Vietnamese why a signature does not hold, from
+// the English problem receipts.SignatureError names.
+func signatureReason(err error) string {
+	var se *receipts.SignatureError
+	if !errors.As(err, &se) {
+		return "không kiểm tra được chữ ký số"
+	}
+	p := se.Problem
+	has := func(s string) bool { return strings.Contains(p, s) }
+	switch {
+	case has("not well-formed XML"), has("no root element"):
+		return "dữ liệu biên lai đã ký bị hỏng, không đọc được"
+	case has("not signed"):
+		return "dữ liệu đã lưu không có chữ ký số"
+	case has("signatures where one is expected"), has("is not the last element"), has("signature method"), has("does not reference the whole document"):
+		return "chữ ký số không đúng cấu trúc quy định"
+	case has("KeyInfo"), has("carries no certificate"):
+		return "không đọc được chứng thư số kèm theo chữ ký"
+	case has("not the trusted certificate"), has("does not chain to a trusted CA"):
+		return "chữ ký không phải của chứng thư số đã đăng ký của đơn vị thu"
+	case has("was not valid when the document was signed"):
+		return "chứng thư số không còn hiệu lực tại thời điểm ký"
+	case has("changed after signing"):
+		return "nội dung biên lai đã bị thay đổi sau khi ký"
+	case has("signature value does not match"):
+		return "giá trị chữ ký không khớp (chữ ký bị sửa hoặc do khóa khác tạo)"
+	case has("no longer matches"):
+		return "nội dung đã ký không khớp với biên lai đang lưu"
+	case has("cannot be written as XML"):
+		return "không dựng lại được biên lai đang lưu để đối chiếu"
+	}
+	return "chữ ký số không kiểm tra được"
 }
 
 // chainOf says whether the hash chain of rc's series holds, and which

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,6 +61,39 @@ func issueCard(t *testing.T, db *sqlite.DB, amount int64, replaces *receipts.Ref
 	return r
 }
 
+// issueSigned issues a cash receipt signed by signer.
+func issueSigned(t *testing.T, db *sqlite.DB, signer receipts.Signer, amount int64) receipts.Receipt {
+	t.Helper()
+	r, _, err := db.IssueSignedReceipt(context.Background(), receipts.NewReceipt{
+		OrgCode:      verifySeries.OrgCode,
+		Payer:        receipts.Payer{Name: testPayer, Address: testAddr, IDNumber: testID},
+		Lines:        []receipts.Line{{Name: "Lệ phí đăng ký khai sinh", Kind: receipts.LePhi, FeeCode: "LP-HT", Amount: amount}},
+		Total:        amount,
+		TotalInWords: "Một trăm năm mươi nghìn đồng",
+		Method:       receipts.Cash,
+		DossierCode:  "HS-2026-0002",
+	}, signer)
+	require.NoError(t, err)
+	return r
+}
+
+var (
+	demoSignerOnce sync.Once
+	demoSigner     *receipts.KeySigner
+	demoSignerErr  error
+)
+
+// districtSigner is one demo key of the district for the whole package:
+// making RSA keys is slow.
+func districtSigner(t *testing.T) *receipts.KeySigner {
+	t.Helper()
+	demoSignerOnce.Do(func() {
+		demoSigner, demoSignerErr = receipts.GenerateDemoSigner(verifySeries.OrgName, verifySeries.TaxCode)
+	})
+	require.NoError(t, demoSignerErr)
+	return demoSigner
+}
+
 func getAccept(t *testing.T, h http.Handler, path, accept string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
@@ -108,7 +142,7 @@ func TestVerifyPageShowsValidReceipt(t *testing.T) {
 		"<dt>Tổng tiền</dt><dd>150.000 đ</dd>",
 		"<dt>Trạng thái</dt><dd>Hợp lệ</dd>",
 		"<dt>Chuỗi băm</dt><dd>toàn vẹn",
-		"<dt>Chữ ký số</dt><dd>chưa hỗ trợ",
+		"<dt>Chữ ký số</dt><dd>biên lai chưa được ký số",
 	} {
 		assert.Contains(t, body, want)
 	}
@@ -168,7 +202,7 @@ func TestVerifyJSON(t *testing.T) {
 		assert.JSONEq(t, `{"template":"EBL01","series":"26TAA","number":1,"date":"2026-11-25","total":1500000,"currency":"VND",
 			"organisation":{"name":"Ủy ban nhân dân Quận 1","tax_code":"0301234567"},
 			"status":"replaced","replaced_by":{"template":"EBL01","series":"26TAA","number":2},
-			"chain_ok":true,"chain":"intact","signature":"unsupported"}`, rec.Body.String(), req.path)
+			"chain_ok":true,"chain":"intact","signature":"unsigned"}`, rec.Body.String(), req.path)
 	}
 
 	rec := getAccept(t, s, "/verify/EBL01/26TAA/00000002?format=json", "")
@@ -258,6 +292,105 @@ func TestVerifyShowsBrokenChain(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
 	assert.Equal(t, false, got["chain_ok"])
 	assert.Equal(t, "broken", got["chain"])
+}
+
+func TestVerifySignedReceipt(t *testing.T) {
+	s, db := newVerifyServer(t)
+	signer := districtSigner(t)
+	s.SetReceiptTrust(receipts.TrustCertificates(signer.Certificate()))
+	issueSigned(t, db, signer, 150_000)
+
+	body := getAccept(t, s, "/verify/EBL01/26TAA/00000001", browserAccept).Body.String()
+	assert.Contains(t, body, "<dt>Chữ ký số</dt><dd>hợp lệ (đơn vị ký: Ủy ban nhân dân Quận 1)</dd>")
+	assert.Contains(t, body, `<p class="badge ok">Hợp lệ</p>`)
+	assert.NotContains(t, body, "chưa được đối chiếu")
+
+	rec := getAccept(t, s, "/verify/EBL01/26TAA/00000001?format=json", "")
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	assert.Equal(t, "valid", got["signature"])
+
+	// Without a configured trust the signature still proves the content
+	// unchanged, and the page says the certificate was not checked.
+	s2 := New(db, s.log)
+	body = getAccept(t, s2, "/verify/EBL01/26TAA/00000001", "").Body.String()
+	assert.Contains(t, body, "<dt>Chữ ký số</dt><dd>hợp lệ (đơn vị ký: Ủy ban nhân dân Quận 1)")
+	assert.Contains(t, body, "chưa được đối chiếu")
+
+	// Another organisation's certificate is not the trusted one.
+	other, err := receipts.GenerateDemoSigner("Khác", "0109999999")
+	require.NoError(t, err)
+	s2.SetReceiptTrust(receipts.TrustCertificates(other.Certificate()))
+	body = getAccept(t, s2, "/verify/EBL01/26TAA/00000001", "").Body.String()
+	assert.Contains(t, body, "<dt>Chữ ký số</dt><dd>không hợp lệ: chữ ký không phải của chứng thư số đã đăng ký của đơn vị thu")
+	assert.Contains(t, body, "Cảnh báo: chữ ký số của biên lai không hợp lệ.")
+}
+
+func TestVerifyUnsignedReceipt(t *testing.T) {
+	s, db := newVerifyServer(t)
+	signer := districtSigner(t)
+	s.SetReceiptTrust(receipts.TrustCertificates(signer.Certificate()))
+	issueSigned(t, db, signer, 150_000)
+	issueCard(t, db, 200_000, nil) // issued without a signature
+
+	body := getAccept(t, s, "/verify/EBL01/26TAA/00000002", "").Body.String()
+	assert.Contains(t, body, "<dt>Chữ ký số</dt><dd>biên lai chưa được ký số")
+	assert.Contains(t, body, `<p class="badge ok">Hợp lệ</p>`)
+	rec := getAccept(t, s, "/verify/EBL01/26TAA/00000002?format=json", "")
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	assert.Equal(t, "unsigned", got["signature"])
+}
+
+func TestVerifyTamperedSignedXML(t *testing.T) {
+	s, db := newVerifyServer(t)
+	signer := districtSigner(t)
+	s.SetReceiptTrust(receipts.TrustCertificates(signer.Certificate()))
+	issueSigned(t, db, signer, 150_000)
+	issueSigned(t, db, signer, 200_000)
+
+	var names []string
+	require.NoError(t, db.SQL().Select(&names, `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'receipt_signatures'`))
+	require.NotEmpty(t, names)
+	for _, n := range names {
+		_, err := db.SQL().Exec(`DROP TRIGGER ` + n)
+		require.NoError(t, err)
+	}
+	res, err := db.SQL().Exec(`UPDATE receipt_signatures SET xml = replace(xml, '<Total currency="VND">150000</Total>', '<Total currency="VND">1000</Total>')
+		WHERE receipt_id = (SELECT id FROM receipts WHERE number = 1)`)
+	require.NoError(t, err)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	var doc string
+	require.NoError(t, db.SQL().Get(&doc, `SELECT xml FROM receipt_signatures WHERE receipt_id = (SELECT id FROM receipts WHERE number = 1)`))
+	require.Contains(t, doc, `<Total currency="VND">1000</Total>`, "the tamper must change the signed XML")
+
+	body := getAccept(t, s, "/verify/EBL01/26TAA/00000001", "").Body.String()
+	assert.Contains(t, body, "<dt>Chữ ký số</dt><dd>không hợp lệ: nội dung biên lai đã bị thay đổi sau khi ký")
+	assert.Contains(t, body, "Cảnh báo: chữ ký số của biên lai không hợp lệ.")
+	assert.NotContains(t, body, `<p class="badge ok">`)
+	// The chain, kept in the receipts table, still holds.
+	assert.Contains(t, body, "<dt>Chuỗi băm</dt><dd>toàn vẹn")
+	rec := getAccept(t, s, "/verify/EBL01/26TAA/00000001?format=json", "")
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	assert.Equal(t, "invalid", got["signature"])
+
+	// The other receipt is untouched.
+	body = getAccept(t, s, "/verify/EBL01/26TAA/00000002", "").Body.String()
+	assert.Contains(t, body, "<dt>Chữ ký số</dt><dd>hợp lệ (đơn vị ký: Ủy ban nhân dân Quận 1)")
+}
+
+func TestSignatureReason(t *testing.T) {
+	for problem, want := range map[string]string{
+		"not signed: the document has no ds:Signature":                   "dữ liệu đã lưu không có chữ ký số",
+		"the signature value does not match its SignedInfo (…)":          "giá trị chữ ký không khớp",
+		"its signed XML no longer matches the stored receipt: /Receipt/": "nội dung đã ký không khớp với biên lai đang lưu",
+		"something new": "chữ ký số không kiểm tra được",
+	} {
+		assert.Contains(t, signatureReason(&receipts.SignatureError{Doc: "receipt 26TAA-00000001", Problem: problem}), want, problem)
+	}
 }
 
 func TestVerifyChainState(t *testing.T) {

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/receipts"
+)
+
+// serveUntil runs serve with args on a free port, waits until it answers,
+// calls during with its base URL, then stops it and returns its log.
+func serveUntil(t *testing.T, during func(base string), args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var serveErr bytes.Buffer
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), strings.NewReader(""), &bytes.Buffer{}, &serveErr)
+	}()
+	base := "http://" + addr
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	}, 20*time.Second, 20*time.Millisecond, "serve did not answer")
+	if during != nil {
+		during(base)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		require.Equal(t, 0, code, serveErr.String())
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop when its context ended")
+	}
+	return serveErr.String()
+}
+
+func TestServeDemoMakesSigningKeyAndSeries(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "feepos-data")
+	dbPath := filepath.Join(dir, "feepos.db")
+	keyFile, certFile := filepath.Join(dir, "demo-signing.key"), filepath.Join(dir, "demo-signing.crt")
+
+	log := serveUntil(t, nil, "--demo", "--db", dbPath)
+	assert.Contains(t, log, "demo signing key created")
+	fi, err := os.Stat(keyFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	cert1, err := os.ReadFile(certFile)
+	require.NoError(t, err)
+	key1, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, dbPath)
+	require.NoError(t, err)
+	series, err := db.Series(ctx, "UBND-DEMO")
+	require.NoError(t, err)
+	assert.Equal(t, "AA", series.Letters)
+	assert.Equal(t, "Ủy ban nhân dân huyện Demo", series.OrgName)
+
+	// A receipt signed with the demo key, for the page of the second start.
+	signer, err := receipts.LoadPEM(keyFile, certFile)
+	require.NoError(t, err)
+	rc, _, err := db.IssueSignedReceipt(ctx, receipts.NewReceipt{OrgCode: "UBND-DEMO", Payer: receipts.Payer{Name: "Nguyễn Văn An"},
+		Lines:        []receipts.Line{{Name: "Lệ phí chứng thực", Kind: receipts.LePhi, FeeCode: "LP-CT", Amount: 10000}},
+		Total:        10000,
+		TotalInWords: "Mười nghìn đồng", Method: receipts.Cash, DossierCode: "HS-DEMO-1"}, signer)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	// The second start reuses the key and the series.
+	log = serveUntil(t, func(base string) {
+		resp, err := http.Get(base + "/verify/" + rc.Template + "/" + rc.Series + "/1")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Contains(t, string(body), "<dt>Chữ ký số</dt><dd>hợp lệ (đơn vị ký: Ủy ban nhân dân huyện Demo)</dd>")
+
+		resp, err = http.Get(base + "/verify/" + rc.Template + "/" + rc.Series + "/1?format=json")
+		require.NoError(t, err)
+		var got map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+		resp.Body.Close()
+		assert.Equal(t, "valid", got["signature"])
+	}, "--demo", "--db", dbPath)
+	assert.Contains(t, log, "demo signing key loaded")
+	assert.NotContains(t, log, "demo signing key created")
+	cert2, err := os.ReadFile(certFile)
+	require.NoError(t, err)
+	key2, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	assert.Equal(t, cert1, cert2)
+	assert.Equal(t, key1, key2)
+
+	// Without --demo and without [receipts], serve says receipts are not signed.
+	log = serveUntil(t, nil, "--db", filepath.Join(t.TempDir(), "f.db"))
+	assert.Contains(t, log, "receipts will not be signed")
+}
+
+func TestServeDemoRefusesHalfAKeyPair(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "demo-signing.crt"), []byte("x"), 0o644))
+	r := feepos(t, "", "serve", "--demo", "--db", filepath.Join(dir, "f.db"), "--addr", freeAddr(t))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "found only one of")
+}
+
+func TestReceiptsClose(t *testing.T) {
+	dbPath, certPath, _ := signedReceiptsDB(t, 0)
+	dir := filepath.Dir(dbPath)
+	today := time.Now().In(receipts.Zone).Format(time.DateOnly)
+	yesterday := time.Now().In(receipts.Zone).AddDate(0, 0, -1).Format(time.DateOnly)
+
+	// No key configured and no demo key: how to configure one.
+	r := feepos(t, "", "--db", dbPath, "receipts", "close", "--date", yesterday)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "no signing key: set [receipts] p12_file")
+	assert.Contains(t, r.stderr, "feepos serve --demo")
+
+	r = feepos(t, "", "--db", dbPath, "receipts", "close")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "--date is required")
+	r = feepos(t, "", "--db", dbPath, "receipts", "close", "--date", "01/07/2026")
+	assert.Equal(t, 2, r.code)
+
+	cfg := filepath.Join(dir, "feepos.toml")
+	require.NoError(t, os.WriteFile(cfg, []byte("[receipts]\nkey_file = \""+filepath.Join(dir, "key.pem")+"\"\ncert_file = \""+certPath+"\"\n"), 0o600))
+
+	// Today is not over.
+	r = feepos(t, "", "--db", dbPath, "--config", cfg, "receipts", "close", "--date", today)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "business date "+today+" is not over yet")
+
+	r = feepos(t, "", "--db", dbPath, "--config", cfg, "--json", "receipts", "close", "--date", yesterday)
+	require.Equal(t, 0, r.code, r.stderr)
+	var got struct {
+		receipts.Closure
+		SignedBy string `json:"signed_by"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
+	assert.Equal(t, yesterday, got.BusinessDate)
+	assert.EqualValues(t, 0, got.Count) // the receipts were issued today
+	assert.Equal(t, "Ủy ban nhân dân Quận 1", got.SignedBy)
+
+	r = feepos(t, "", "--db", dbPath, "--config", cfg, "receipts", "close", "--date", yesterday)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "already closed")
+
+	r = feepos(t, "", "--db", dbPath, "--config", cfg, "receipts", "verify")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "3 biên lai, 3 đã ký, 1 bản chốt ngày")
+}
+
+func TestReceiptsCloseUsesDemoKey(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "f.db")
+	signer, err := receipts.GenerateDemoSigner("Ủy ban nhân dân huyện Demo", "0100000001")
+	require.NoError(t, err)
+	require.NoError(t, signer.WritePEM(filepath.Join(dir, "demo-signing.key"), filepath.Join(dir, "demo-signing.crt")))
+
+	r := feepos(t, "", "--db", dbPath, "receipts", "close", "--date", "2026-01-05")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Đã chốt ngày 05/01/2026: 0 biên lai, tổng 0 đ; ký số bởi Ủy ban nhân dân huyện Demo")
+	assert.Contains(t, r.stdout, "(demo key)")
+
+	// verify trusts the demo certificate next to the database.
+	r = feepos(t, "", "--db", dbPath, "receipts", "verify")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "1 bản chốt ngày (signatures by the demo certificate in "+filepath.Join(dir, "demo-signing.crt")+")")
+}
