@@ -176,7 +176,7 @@ type verifyPage struct {
 type refLink struct{ Words, Href string }
 
 func newRefLink(ref receipts.Ref) refLink {
-	n := printedNumber(ref.Number)
+	n := receipts.PrintedNumber(ref.Number)
 	return refLink{
 		Words: "ký hiệu mẫu " + ref.Template + ", ký hiệu " + ref.Series + ", số " + n,
 		Href:  "/verify/" + ref.Template + "/" + ref.Series + "/" + n,
@@ -235,8 +235,8 @@ func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
 	p := verifyPage{
 		Title: "Tra cứu biên lai " + rc.Ref.String(), Heading: receipts.Title, Status: http.StatusOK,
 		Receipt: true, OrgName: rc.Org.Name, TaxCode: rc.Org.TaxCode,
-		Template: rc.Template, Series: rc.Series, Number: printedNumber(rc.Number),
-		Date: rc.IssueDate(), Total: formatDong(rc.Total),
+		Template: rc.Template, Series: rc.Series, Number: receipts.PrintedNumber(rc.Number),
+		Date: rc.IssueDate(), Total: receipts.FormatDong(rc.Total),
 		Signature: sig.words, SigNote: sig.note, SigBad: sig.state == signatureInvalid,
 	}
 	if rc.Status == receipts.Replaced && rc.ReplacedBy != nil {
@@ -495,34 +495,4 @@ func wantsJSON(r *http.Request) bool {
 		return f == "json"
 	}
 	return strings.Contains(r.Header.Get("Accept"), "application/json")
-}
-
-// printedNumber is a receipt number as printed: 8 digits, zero-padded, as
-// in receipts.VerifyURL.
-func printedNumber(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if len(s) < 8 {
-		s = strings.Repeat("0", 8-len(s)) + s
-	}
-	return s
-}
-
-// formatDong writes whole đồng as receipts print them: "150.000 đ".
-func formatDong(amount int64) string {
-	neg := amount < 0
-	if neg {
-		amount = -amount
-	}
-	s := strconv.FormatInt(amount, 10)
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
-	}
-	return b.String() + " đ"
 }

@@ -460,12 +460,6 @@ func TestVerifyMetricsUseRoutePattern(t *testing.T) {
 	assert.Contains(t, body, `feepos_http_requests_total{method="GET",route="/verify/{template}/{series}/{number}",status="200"} 1`)
 }
 
-func TestFormatDong(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 đ", 5: "5 đ", 150_000: "150.000 đ", 1_500_000_000_000: "1.500.000.000.000 đ", -2_000: "-2.000 đ"} {
-		assert.Equal(t, want, formatDong(n))
-	}
-}
-
 func TestVerifyDatabaseDown(t *testing.T) {
 	s, db := newVerifyServer(t)
 	issueCard(t, db, 150_000, nil)
