@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -109,13 +111,28 @@ func TestRenderPDFManyLines(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(text, "Tên phí, lệ phí"), "the heading is repeated on the second page")
 }
 
+// BenchmarkRenderPDF renders the two-line card receipt to PDF (A5, embedded
+// font, QR). Target: ≤ 50 ms (issue 4); p50-ms and p99-ms are per render.
+//
+//	go test -run '^$' -bench RenderPDF -benchtime 300x ./receipts/
 func BenchmarkRenderPDF(b *testing.B) {
 	r := renderedReceipt()
 	var buf bytes.Buffer
+	var lat []time.Duration
 	for b.Loop() {
+		t0 := time.Now()
 		buf.Reset()
 		if err := receipts.RenderPDF(&buf, r, receipts.PDFOptions{VerifyBase: testVerifyBase}); err != nil {
 			b.Fatal(err)
 		}
+		lat = append(lat, time.Since(t0))
 	}
+	slices.Sort(lat)
+	at := func(p float64) float64 {
+		i := int(p*float64(len(lat))+0.999999) - 1
+		return float64(lat[max(0, min(i, len(lat)-1))]) / 1e6
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+	b.ReportMetric(float64(buf.Len()), "pdf-bytes")
 }
