@@ -88,8 +88,19 @@ func migrate(ctx context.Context, db *sqlx.DB, fsys fs.FS) error {
 	if current > latest {
 		return &ErrSchemaNewer{DB: current, Binary: latest}
 	}
+	// Apply every migration not recorded yet, not only those above the
+	// highest: a migration that landed on main after a later-numbered one was
+	// applied (two branches merged) must not be skipped silently.
+	var applied []int
+	if err := db.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations`); err != nil {
+		return fmt.Errorf("read applied migrations: %w", err)
+	}
+	done := make(map[int]bool, len(applied))
+	for _, v := range applied {
+		done[v] = true
+	}
 	for _, m := range ms {
-		if m.version <= current {
+		if done[m.version] {
 			continue
 		}
 		if err := applyMigration(ctx, db, m); err != nil {
