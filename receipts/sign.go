@@ -42,6 +42,16 @@ type Signer interface {
 	Certificate() *x509.Certificate
 }
 
+// Keys finds the signer of a collecting organisation: each organisation
+// signs its own receipts with its own certificate (Decree 254/2026/NĐ-CP
+// Art. 23–29; a vertical agency's receipt is not the district's). A
+// *KeySigner is Keys for an installation with one organisation's key.
+type Keys interface {
+	// SignerFor is the signer of the organisation with this code (the
+	// series' OrgCode); an error says which key to configure.
+	SignerFor(orgCode string) (Signer, error)
+}
+
 // KeySigner signs with an RSA key and its certificate.
 type KeySigner struct {
 	key   *rsa.PrivateKey
@@ -78,6 +88,11 @@ func NewSigner(key crypto.PrivateKey, cert *x509.Certificate, intermediates ...*
 
 // Certificate is the signing certificate.
 func (s *KeySigner) Certificate() *x509.Certificate { return s.cert }
+
+// SignerFor is s itself, whatever the organisation: one key signs for all.
+func (s *KeySigner) SignerFor(string) (Signer, error) { return s, nil }
+
+var _ Keys = (*KeySigner)(nil)
 
 // SignXML signs the document's root element (enveloped signature).
 func (s *KeySigner) SignXML(unsigned []byte) ([]byte, error) {

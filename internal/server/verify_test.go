@@ -62,7 +62,7 @@ func issueCard(t *testing.T, db *sqlite.DB, amount int64, replaces *receipts.Ref
 }
 
 // issueSigned issues a cash receipt signed by signer.
-func issueSigned(t *testing.T, db *sqlite.DB, signer receipts.Signer, amount int64) receipts.Receipt {
+func issueSigned(t *testing.T, db *sqlite.DB, signer receipts.Keys, amount int64) receipts.Receipt {
 	t.Helper()
 	r, _, err := db.IssueSignedReceipt(context.Background(), receipts.NewReceipt{
 		OrgCode:      verifySeries.OrgCode,

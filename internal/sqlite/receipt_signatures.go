@@ -17,15 +17,16 @@ import (
 
 const sqlInsertSignature = `INSERT INTO receipt_signatures (receipt_id, cert_fingerprint, xml) VALUES (?, ?, ?)`
 
-// IssueSignedReceipt issues a receipt in its own transaction, signed by s.
-func (db *DB) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, s receipts.Signer) (receipts.Receipt, []byte, error) {
+// IssueSignedReceipt issues a receipt in its own transaction, signed by its
+// organisation's signer from keys.
+func (db *DB) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, keys receipts.Keys) (receipts.Receipt, []byte, error) {
 	var (
 		out receipts.Receipt
 		doc []byte
 	)
 	err := db.WithTx(ctx, func(tx *Tx) error {
 		var err error
-		out, doc, err = tx.IssueSignedReceipt(ctx, nr, s)
+		out, doc, err = tx.IssueSignedReceipt(ctx, nr, keys)
 		return err
 	})
 	if err != nil {
@@ -35,11 +36,15 @@ func (db *DB) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, s 
 }
 
 // IssueSignedReceipt issues the receipt inside tx (Tx.IssueReceipt), writes
-// its XML, signs it with s and stores the signed XML, all in tx. It returns
-// the receipt and the signed XML.
-func (tx *Tx) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, s receipts.Signer) (receipts.Receipt, []byte, error) {
-	if s == nil {
+// its XML, signs it with its organisation's signer from keys and stores the
+// signed XML, all in tx. It returns the receipt and the signed XML.
+func (tx *Tx) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, keys receipts.Keys) (receipts.Receipt, []byte, error) {
+	if keys == nil {
 		return receipts.Receipt{}, nil, errors.New("issue signed receipt: no signer (configure [receipts] in the config file, or use --demo)")
+	}
+	s, err := keys.SignerFor(nr.OrgCode)
+	if err != nil {
+		return receipts.Receipt{}, nil, err
 	}
 	r, err := tx.IssueReceipt(ctx, nr)
 	if err != nil {

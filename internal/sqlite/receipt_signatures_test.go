@@ -93,6 +93,8 @@ type failingSigner struct{ receipts.Signer }
 
 func (failingSigner) SignXML([]byte) ([]byte, error) { return nil, assert.AnError }
 
+func (f failingSigner) SignerFor(string) (receipts.Signer, error) { return f, nil }
+
 func TestVerifyNamesUnsignedReceipt(t *testing.T) {
 	db, _ := newReceiptDB(t)
 	issueSigned(t, db, cashReceipt("HS-1", 10_000))
