@@ -110,7 +110,7 @@ func closureElement(c Closure) (*etree.Element, error) {
 // CheckSignedClosure verifies a closure's signed XML and that it says what
 // c (recomputed from the stored receipts) says.
 func CheckSignedClosure(doc []byte, c Closure, trust Trust) error {
-	content, err := verifySigned(doc, trust)
+	content, _, err := verifySigned(doc, trust)
 	if err != nil {
 		return err
 	}

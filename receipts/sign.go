@@ -301,24 +301,25 @@ func (e *SignatureError) ErrorCode() string { return EConflict }
 // (its SigningTime or ClosedAt; now without one). The error is a
 // *SignatureError naming the document and what failed.
 func VerifyXML(doc []byte, trust Trust) error {
-	_, err := verifySigned(doc, trust)
+	_, _, err := verifySigned(doc, trust)
 	return err
 }
 
 // verifySigned verifies doc and returns its signed content, the root
-// element without the signature, as verified bytes parsed back.
-func verifySigned(doc []byte, trust Trust) (*etree.Element, error) {
+// element without the signature, as verified bytes parsed back, and the
+// signing certificate.
+func verifySigned(doc []byte, trust Trust) (*etree.Element, *x509.Certificate, error) {
 	d := etree.NewDocument()
 	if err := d.ReadFromBytes(doc); err != nil {
-		return nil, &SignatureError{Problem: "not well-formed XML: " + err.Error()}
+		return nil, nil, &SignatureError{Problem: "not well-formed XML: " + err.Error()}
 	}
 	root := d.Root()
 	if root == nil {
-		return nil, &SignatureError{Problem: "no root element"}
+		return nil, nil, &SignatureError{Problem: "no root element"}
 	}
 	name := docName(root)
-	fail := func(format string, args ...any) (*etree.Element, error) {
-		return nil, &SignatureError{Doc: name, Problem: fmt.Sprintf(format, args...)}
+	fail := func(format string, args ...any) (*etree.Element, *x509.Certificate, error) {
+		return nil, nil, &SignatureError{Doc: name, Problem: fmt.Sprintf(format, args...)}
 	}
 
 	// Shape: exactly one signature, the last element child of the root, so
@@ -357,7 +358,7 @@ func verifySigned(doc []byte, trust Trust) (*etree.Element, error) {
 	if err != nil {
 		return fail("%s", signatureProblem(err, leaf, at))
 	}
-	return content, nil
+	return content, leaf, nil
 }
 
 // docName is what the document says it is, for messages.
@@ -484,10 +485,13 @@ func canonical(el *etree.Element) ([]byte, error) {
 
 // CheckSignedReceipt verifies a receipt's signed XML and that it says what
 // the stored receipt says: signature by a trusted certificate, then the
-// signed content equal to ReceiptXML(r). The error names the receipt and,
-// for a difference, the first element that differs.
+// signed content equal to ReceiptXML(r), then a certificate of the
+// receipt's organisation: one that carries a tax code (MST, certtax.go)
+// must carry the receipt's Org.TaxCode (one without an MST is accepted:
+// trust already says which certificates may sign). The error names the
+// receipt and, for a difference, the first element that differs.
 func CheckSignedReceipt(doc []byte, r Receipt, trust Trust) error {
-	content, err := verifySigned(doc, trust)
+	content, cert, err := verifySigned(doc, trust)
 	if err != nil {
 		return err
 	}
@@ -495,7 +499,13 @@ func CheckSignedReceipt(doc []byte, r Receipt, trust Trust) error {
 	if err != nil {
 		return &SignatureError{Doc: "receipt " + r.Ref.String(), Problem: "the stored receipt cannot be written as XML: " + err.Error()}
 	}
-	return sameContent(content, want, "receipt "+r.Ref.String(), "the stored receipt")
+	if err := sameContent(content, want, "receipt "+r.Ref.String(), "the stored receipt"); err != nil {
+		return err
+	}
+	if problem := taxCodeMismatch(cert, r.Org); problem != "" {
+		return &SignatureError{Doc: "receipt " + r.Ref.String(), Problem: problem}
+	}
+	return nil
 }
 
 // sameContent compares signed content with the document rebuilt from the

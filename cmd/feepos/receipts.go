@@ -27,12 +27,13 @@ func (a *app) receiptsVerifyCommand() *cobra.Command {
 		Short: "Check every receipt's chain and signature and every daily closure; name the first that fails",
 		Long: `Walks every series' hash chain (a changed, missing or reordered receipt), then
 every receipt's signed XML (an unsigned receipt, a signature that fails, signed
-content that differs from the stored receipt), then every signed daily closure.
-Signatures must be by the certificate of --cert, else of [receipts] cert_file or
-p12_file in the config, else of the demo key next to the database (which
-serve --demo creates); with none, by the certificate each signature carries
-(which proves the XML unchanged since signing, not who signed it).
-Exit code 1 names the first receipt that fails.`,
+content that differs from the stored receipt, a certificate whose tax code is
+not the receipt's organisation's), then every signed daily closure.
+Signatures must be by a certificate of --cert, else of the config ([receipts]
+cert_file or p12_file, and each [[receipts.signers]] entry's), else of the demo
+keys next to the database (which serve --demo creates); with none, by the
+certificate each signature carries (which proves the XML unchanged since
+signing, not who signed it). Exit code 1 names the first receipt that fails.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, cfg, err := a.open(cmd.Context())

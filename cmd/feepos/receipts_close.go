@@ -15,10 +15,12 @@ func (a *app) receiptsCloseCommand() *cobra.Command {
 		Short: "Sign the daily closure of a business date that is over",
 		Long: `Signs, once, the closure of a business date (Asia/Ho_Chi_Minh) that has ended:
 per series, the receipts issued that day, their total and the chain head at the
-end of the day (docs/RECEIPTS.md, "Daily closure"). The key is the one of
-[receipts] p12_file or key_file in the config, else the demo key next to the
-database (demo-signing.key, made by serve --demo). A date not yet over is
-refused; a date already closed is a conflict.`,
+end of the day (docs/RECEIPTS.md, "Daily closure"). The closure covers every
+organisation's series and is signed by one key: the organisation named by
+[receipts] closure_org, else the default key of [receipts] (p12_file or
+key_file), else the only [[receipts.signers]] entry's; without a config, the
+demo district's key next to the database (demo-signing.key, made by serve
+--demo). A date not yet over is refused; a date already closed is a conflict.`,
 		Example: `  feepos receipts close --date 2026-07-01
   feepos --config /etc/feepos/feepos.toml receipts close --date 2026-07-01 --json`,
 		Args: noArgs,
@@ -34,7 +36,7 @@ refused; a date already closed is a conflict.`,
 				return err
 			}
 			defer db.Close()
-			signer, from, err := receiptSigner(cfg.Receipts, a.databasePath(cfg))
+			signer, from, err := closureSigner(cfg.Receipts, a.databasePath(cfg))
 			if err != nil {
 				return err
 			}

@@ -23,12 +23,14 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `Run the service until SIGINT or SIGTERM.
 
 --demo needs nothing else: it creates the database under ./feepos-data/,
-seeds the chart of accounts and runs on simulated data. It also makes a demo
-signing key next to the database (demo-signing.key, mode 0600, and
-demo-signing.crt; reused on later starts) and the demo organisation's receipt
-series (UBND-DEMO, letters AA), and the public receipt check trusts that key.
-Without --demo, the [receipts] key of the config file is loaded if set;
-otherwise receipts are not signed (logged).`,
+seeds the chart of accounts and runs on simulated data. It also registers two
+demo organisations, each with its receipt series and its own demo signing key
+next to the database (key files mode 0600; reused on later starts): the
+district UBND-DEMO (letters AA, demo-signing.key and .crt) and the police
+CA-DEMO (letters AB, demo-signing-CA-DEMO.key and .crt). The public receipt
+check trusts both keys. Without --demo, the keys of the config file ([receipts]
+and [[receipts.signers]]) are loaded if set; otherwise receipts are not signed
+(logged).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.config()
@@ -70,9 +72,10 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	version, _ := db.SchemaVersion(ctx)
 	log.Info("database ready", "path", path, "schema_version", version, "demo", demo)
 
-	// The key that signs receipts, and the certificates /verify trusts.
-	// Nothing issues receipts over HTTP yet, so only the trust is handed on.
-	_, trust, err := serveTrust(ctx, log, db, cfg.Receipts, path, demo)
+	// The organisations' signing keys, and the certificates /verify trusts.
+	// Nothing issues receipts over HTTP yet, so only the trust is handed
+	// on; the keyring is what will sign them (receipts.Keys).
+	_, trust, err := serveKeys(ctx, log, db, cfg.Receipts, path, demo)
 	if err != nil {
 		return err
 	}

@@ -23,17 +23,51 @@ type Config struct {
 	Receipts Receipts `toml:"receipts"`
 }
 
-// Receipts holds the collecting organisation's signing key and certificate
-// (docs/RECEIPTS.md, "Signature"): either a PKCS#12 file whose password is
-// read from the environment variable named by p12_password_env, or a PEM
-// key file and a PEM certificate file (the certificate first, then its
-// chain). cert_file alone is the certificate verify trusts.
+// Receipts holds the signing keys of the collecting organisations
+// (docs/RECEIPTS.md, "Signature" and "Demo keys and configuration").
+//
+// The top-level key is the default signer: it signs the receipts of every
+// organisation without a [[receipts.signers]] entry, and the daily closure.
+// It is either a PKCS#12 file whose password is read from the environment
+// variable named by p12_password_env, or a PEM key file and a PEM
+// certificate file (the certificate first, then its chain). cert_file alone
+// is a certificate verify trusts.
+//
+// Each [[receipts.signers]] entry gives one organisation (org_code, the
+// OrgCode of its receipt series) its own key, in the same two forms: one
+// receipt per collecting organisation, signed by that organisation's
+// certificate (Decree 254/2026/NĐ-CP Art. 23–29). closure_org names the
+// entry whose key signs the daily closure; it is needed only when there are
+// entries but no default key and more than one entry.
 type Receipts struct {
+	KeyFile        string   `toml:"key_file"`
+	CertFile       string   `toml:"cert_file"`
+	P12File        string   `toml:"p12_file"`
+	P12PasswordEnv string   `toml:"p12_password_env"`
+	ClosureOrg     string   `toml:"closure_org"`
+	Signers        []Signer `toml:"signers"`
+}
+
+// Signer is one [[receipts.signers]] entry: an organisation's own key.
+type Signer struct {
+	OrgCode        string `toml:"org_code"`
 	KeyFile        string `toml:"key_file"`
 	CertFile       string `toml:"cert_file"`
 	P12File        string `toml:"p12_file"`
 	P12PasswordEnv string `toml:"p12_password_env"`
 }
+
+// Name says which entry s is, for messages.
+func (s Signer) Name(i int) string {
+	if strings.TrimSpace(s.OrgCode) == "" {
+		return fmt.Sprintf("[[receipts.signers]] entry %d", i+1)
+	}
+	return fmt.Sprintf("[[receipts.signers]] org_code %q", strings.TrimSpace(s.OrgCode))
+}
+
+// HasKey says whether the top-level [receipts] names a key (not just a
+// certificate to trust).
+func (r Receipts) HasKey() bool { return r.P12File != "" || r.KeyFile != "" }
 
 func (r Receipts) check() error {
 	switch {
@@ -43,6 +77,34 @@ func (r Receipts) check() error {
 		return fmt.Errorf("[receipts]: key_file needs cert_file, the certificate of that key")
 	case r.P12PasswordEnv != "" && r.P12File == "":
 		return fmt.Errorf("[receipts]: p12_password_env is set but p12_file is not")
+	}
+	seen := map[string]int{}
+	for i, s := range r.Signers {
+		name := s.Name(i)
+		code := strings.TrimSpace(s.OrgCode)
+		switch {
+		case code == "":
+			return fmt.Errorf("%s: org_code is missing: give the org_code of the organisation's receipt series", name)
+		case s.P12File != "" && (s.KeyFile != "" || s.CertFile != ""):
+			return fmt.Errorf("%s: give either p12_file or key_file and cert_file, not both", name)
+		case s.P12File == "" && s.KeyFile == "" && s.CertFile == "":
+			return fmt.Errorf("%s: no key: give p12_file (and p12_password_env), or key_file and cert_file", name)
+		case s.KeyFile != "" && s.CertFile == "":
+			return fmt.Errorf("%s: key_file needs cert_file, the certificate of that key", name)
+		case s.CertFile != "" && s.KeyFile == "":
+			return fmt.Errorf("%s: cert_file needs key_file: an entry signs, so it needs the key (a certificate only to trust goes in [receipts] cert_file)", name)
+		case s.P12PasswordEnv != "" && s.P12File == "":
+			return fmt.Errorf("%s: p12_password_env is set but p12_file is not", name)
+		}
+		if j, dup := seen[code]; dup {
+			return fmt.Errorf("[[receipts.signers]] entries %d and %d both have org_code %q: one key per organisation", j+1, i+1, code)
+		}
+		seen[code] = i
+	}
+	if c := strings.TrimSpace(r.ClosureOrg); c != "" {
+		if _, ok := seen[c]; !ok {
+			return fmt.Errorf("[receipts] closure_org %q: no [[receipts.signers]] entry has that org_code", c)
+		}
 	}
 	return nil
 }

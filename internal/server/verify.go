@@ -335,6 +335,8 @@ func signatureReason(err error) string {
 		return "chữ ký số không đúng cấu trúc quy định"
 	case has("KeyInfo"), has("carries no certificate"):
 		return "không đọc được chứng thư số kèm theo chữ ký"
+	case has("tax code (MST)"):
+		return "chứng thư số đã ký không phải của đơn vị thu (mã số thuế trên chứng thư khác mã số thuế của đơn vị thu)"
 	case has("not the trusted certificate"), has("does not chain to a trusted CA"):
 		return "chữ ký không phải của chứng thư số đã đăng ký của đơn vị thu"
 	case has("was not valid when the document was signed"):

@@ -37,14 +37,14 @@ func trustOrg(t testing.TB) receipts.Trust {
 
 func issueSigned(t testing.TB, db *sqlite.DB, nr receipts.NewReceipt) (receipts.Receipt, []byte) {
 	t.Helper()
-	r, doc, err := db.IssueSignedReceipt(context.Background(), nr, orgSigner(t))
+	r, doc, err := db.IssueSignedReceipt(context.Background(), nr, twoOrgKeyring(t))
 	require.NoError(t, err)
 	return r, doc
 }
 
 func verifySignatures(t testing.TB, db *sqlite.DB) receipts.SignatureReport {
 	t.Helper()
-	rep, err := db.VerifyReceiptSignatures(context.Background(), trustOrg(t))
+	rep, err := db.VerifyReceiptSignatures(context.Background(), twoOrgKeyring(t).Trust())
 	require.NoError(t, err)
 	return rep
 }
