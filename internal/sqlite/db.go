@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -39,6 +40,10 @@ type DB struct {
 	writeMu sync.Mutex
 
 	group groupQueue // see groupcommit.go
+
+	// signers bounds the receipts signed at once to the CPUs Go runs on
+	// (receipt_signatures.go).
+	signers chan struct{}
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sqlx.Stmt // see stmt.go
@@ -96,7 +101,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
-	db := &DB{db: sdb, path: path, Now: time.Now, stmts: map[string]*sqlx.Stmt{}}
+	db := &DB{db: sdb, path: path, Now: time.Now, stmts: map[string]*sqlx.Stmt{},
+		signers: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	if err := sdb.PingContext(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open database %s: %w (is it a SQLite file, and readable?)", path, err)
@@ -134,6 +140,10 @@ type Tx struct {
 
 	unlock func() // gives writeMu back; nil when the caller holds it
 	once   sync.Once
+
+	// signatures are the receipts' signatures being made while the
+	// transaction goes on; Commit waits for them and stores them.
+	signatures []*pendingSignature
 }
 
 // BeginWrite starts a write transaction (BEGIN IMMEDIATE). End it with
@@ -156,11 +166,23 @@ func (tx *Tx) release() {
 	})
 }
 
-// Commit commits; the data is on disk when it returns nil.
+// Commit stores the receipts' signatures still being made, then commits;
+// the data is on disk when it returns nil. If a signature fails, nothing is
+// stored.
 func (tx *Tx) Commit() error {
 	defer tx.release()
+	if err := tx.storeSignatures(context.Background()); err != nil {
+		tx.Tx.Rollback()
+		return err
+	}
 	return tx.Tx.Commit()
 }
+
+// savepoint and rollbackTo keep what Tx holds in Go in step with a
+// SAVEPOINT and its ROLLBACK TO.
+func (tx *Tx) savepoint() int { return len(tx.signatures) }
+
+func (tx *Tx) rollbackTo(mark int) { tx.signatures = tx.signatures[:mark] }
 
 // Rollback undoes the transaction; safe after Commit.
 func (tx *Tx) Rollback() error {

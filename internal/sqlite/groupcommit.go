@@ -8,17 +8,19 @@ import (
 	"github.com/feepos/feepos/ledger"
 )
 
-// Group commit: entries posted at the same moment by different callers
-// (counters, the settlement job) share one durable commit. Each entry runs
-// in its own SAVEPOINT, so a refused entry is rolled back alone and its
-// caller gets its own error; every caller is answered only after the COMMIT
-// that holds its entry has returned, so durability is that of one commit per
-// entry. Sixteen writers then post at several times the rate of one
-// transaction each (docs/BENCHMARKS.md).
+// Group commit: writes made at the same moment by different callers
+// (counters posting entries, issuing receipts, the settlement job) share one
+// durable commit. Each caller's write runs in its own SAVEPOINT, so a
+// refused write is rolled back alone and its caller gets its own error;
+// every caller is answered only after the COMMIT that holds its write has
+// returned, so durability is that of one commit per write. Sixteen writers
+// then post at several times the rate of one transaction each
+// (docs/BENCHMARKS.md), and the receipts of a batch are signed in parallel
+// (receipt_signatures.go).
 //
 // There is no background goroutine: the caller that gets the write lock
-// leads, posting the queue (its own entry included) in batches of at most
-// maxGroup until its own entry is done.
+// leads, writing the queue (its own write included) in batches of at most
+// maxGroup until its own write is done.
 
 // maxGroup bounds one batch so that a caller never waits behind an
 // unbounded queue.
@@ -26,9 +28,8 @@ const maxGroup = 128
 
 type groupItem struct {
 	ctx  context.Context
-	post func(ctx context.Context, tx *Tx) (ledger.Entry, error)
+	run  func(ctx context.Context, tx *Tx) error
 	done bool
-	out  ledger.Entry
 	err  error
 }
 
@@ -53,22 +54,39 @@ func (q *groupQueue) take(n int) []*groupItem {
 	return batch
 }
 
-// postGrouped runs post in a group commit and returns its own result.
-func (db *DB) postGrouped(ctx context.Context, post func(ctx context.Context, tx *Tx) (ledger.Entry, error)) (ledger.Entry, error) {
+// inGroup runs fn in a group commit and returns its own error once the
+// commit holding its writes is durable (or has failed). fn may run on
+// another caller's goroutine; it must keep what it returns in variables the
+// caller reads after inGroup returns nil.
+func (db *DB) inGroup(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	if err := ctx.Err(); err != nil {
-		return ledger.Entry{}, err
+		return err
 	}
-	it := &groupItem{ctx: ctx, post: post}
+	it := &groupItem{ctx: ctx, run: fn}
 	db.group.push(it)
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
-	for !it.done { // an earlier leader may have posted it already
+	for !it.done { // an earlier leader may have written it already
 		db.commitGroup(db.group.take(maxGroup))
 	}
-	return it.out, it.err
+	return it.err
 }
 
-// commitGroup posts a batch in one transaction. Called with writeMu held.
+// postGrouped runs post in a group commit and returns its own result.
+func (db *DB) postGrouped(ctx context.Context, post func(ctx context.Context, tx *Tx) (ledger.Entry, error)) (ledger.Entry, error) {
+	var out ledger.Entry
+	err := db.inGroup(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		out, err = post(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	return out, nil
+}
+
+// commitGroup writes a batch in one transaction. Called with writeMu held.
 func (db *DB) commitGroup(batch []*groupItem) {
 	// The statements run under a context that is never cancelled: a
 	// cancellable one makes the driver start a goroutine per statement, and
@@ -90,7 +108,7 @@ func (db *DB) commitGroup(batch []*groupItem) {
 	wtx := &Tx{Tx: tx, db: db, Now: db.Now().UTC()} // the leader holds writeMu
 	defer wtx.Rollback()
 
-	var posted []*groupItem
+	var written []*groupItem
 	for _, it := range batch {
 		if err := it.ctx.Err(); err != nil {
 			it.done, it.err = true, err
@@ -100,30 +118,34 @@ func (db *DB) commitGroup(batch []*groupItem) {
 			it.done, it.err = true, fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		out, err := it.post(ctx, wtx)
-		if err != nil {
+		mark := wtx.savepoint()
+		if err := it.run(ctx, wtx); err != nil {
 			it.done, it.err = true, err
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO entry"); rerr != nil {
-				fail(fmt.Errorf("roll back a refused entry: %w", rerr))
+				fail(fmt.Errorf("roll back a refused write: %w", rerr))
 				return
 			}
+			wtx.rollbackTo(mark)
 		} else {
-			it.out = out
-			posted = append(posted, it)
+			written = append(written, it)
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE entry"); err != nil {
 			fail(fmt.Errorf("release savepoint: %w", err))
 			return
 		}
 	}
+	// The receipts' signatures are awaited and stored last: a signer that
+	// fails fails the whole batch (it is the organisation's key, not one
+	// caller's input), and nothing of the batch is stored.
+	if err := wtx.storeSignatures(ctx); err != nil {
+		fail(err)
+		return
+	}
 	if err := tx.Commit(); err != nil {
-		for _, it := range posted {
-			it.out, it.err = ledger.Entry{}, fmt.Errorf("commit: %w", err)
-		}
 		fail(fmt.Errorf("commit: %w", err))
 		return
 	}
-	for _, it := range posted {
+	for _, it := range written {
 		it.done = true
 	}
 }

@@ -18,27 +18,38 @@ import (
 const sqlInsertSignature = `INSERT INTO receipt_signatures (receipt_id, cert_fingerprint, xml) VALUES (?, ?, ?)`
 
 // IssueSignedReceipt issues a receipt in its own transaction, signed by its
-// organisation's signer from keys.
+// organisation's signer from keys, and returns it with its signed XML. It
+// shares a group commit with the other writes of the moment (groupcommit.go),
+// so receipts issued at several counters at once are signed in parallel and
+// stored by one durable commit.
 func (db *DB) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, keys receipts.Keys) (receipts.Receipt, []byte, error) {
 	var (
 		out receipts.Receipt
-		doc []byte
+		sig *pendingSignature
 	)
-	err := db.WithTx(ctx, func(tx *Tx) error {
+	err := db.inGroup(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
-		out, doc, err = tx.IssueSignedReceipt(ctx, nr, keys)
+		out, sig, err = tx.issueSigned(ctx, nr, keys)
 		return err
 	})
 	if err != nil {
 		return receipts.Receipt{}, nil, err
 	}
-	return out, doc, nil
+	return out, sig.signed, nil
 }
 
-// IssueSignedReceipt issues the receipt inside tx (Tx.IssueReceipt), writes
-// its XML, signs it with its organisation's signer from keys and stores the
-// signed XML, all in tx. It returns the receipt and the signed XML.
-func (tx *Tx) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, keys receipts.Keys) (receipts.Receipt, []byte, error) {
+// IssueSignedReceipt issues the receipt inside tx (Tx.IssueReceipt) and has
+// its XML signed by its organisation's signer from keys. The signing (an
+// RSA signature, most of the cost of a receipt) runs on another goroutine
+// while tx goes on; Commit waits for it and stores the signed XML in tx, so
+// the receipt and its signature commit together or not at all. Read the
+// signed XML after the commit with DB.SignedReceiptXML.
+func (tx *Tx) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, keys receipts.Keys) (receipts.Receipt, error) {
+	r, _, err := tx.issueSigned(ctx, nr, keys)
+	return r, err
+}
+
+func (tx *Tx) issueSigned(ctx context.Context, nr receipts.NewReceipt, keys receipts.Keys) (receipts.Receipt, *pendingSignature, error) {
 	if keys == nil {
 		return receipts.Receipt{}, nil, errors.New("issue signed receipt: no signer (configure [receipts] in the config file, or use --demo)")
 	}
@@ -46,26 +57,72 @@ func (tx *Tx) IssueSignedReceipt(ctx context.Context, nr receipts.NewReceipt, ke
 	if err != nil {
 		return receipts.Receipt{}, nil, err
 	}
-	r, err := tx.IssueReceipt(ctx, nr)
+	var sig *pendingSignature
+	mark := tx.savepoint()
+	r, err := tx.issueReceipt(ctx, nr, func(r receipts.Receipt) { sig = tx.sign(r, s) })
 	if err != nil {
+		tx.rollbackTo(mark) // the receipt is not stored: neither is its signature
 		return receipts.Receipt{}, nil, err
 	}
-	unsigned, err := receipts.ReceiptXML(r)
-	if err != nil {
-		return receipts.Receipt{}, nil, fmt.Errorf("receipt %s: write XML: %w", r.Ref, err)
+	return r, sig, nil
+}
+
+// A pendingSignature is a receipt's XML being signed.
+type pendingSignature struct {
+	receiptID   int64
+	ref         receipts.Ref
+	fingerprint string
+	done        chan struct{}
+	signed      []byte // set before done is closed
+	err         error
+}
+
+// sign starts writing and signing a receipt's XML at once, on at most GOMAXPROCS
+// goroutines for the whole database, so that the receipts of one group
+// commit are signed in parallel while the leader writes the next ones.
+// The number and the chain are already fixed in tx: the signature covers
+// them, and nothing it produces feeds back into the chain.
+func (tx *Tx) sign(r receipts.Receipt, s receipts.Signer) *pendingSignature {
+	p := &pendingSignature{receiptID: r.ID, ref: r.Ref, fingerprint: receipts.CertFingerprint(s.Certificate()), done: make(chan struct{})}
+	tx.signatures = append(tx.signatures, p)
+	go func() {
+		defer close(p.done)
+		tx.db.signers <- struct{}{}
+		defer func() { <-tx.db.signers }()
+		unsigned, err := receipts.ReceiptXML(r)
+		if err != nil {
+			p.err = fmt.Errorf("write XML: %w", err)
+			return
+		}
+		p.signed, p.err = s.SignXML(unsigned)
+	}()
+	return p
+}
+
+// storeSignatures waits for the signatures started in tx and stores them.
+// Called by the commit, never twice for one signature.
+func (tx *Tx) storeSignatures(ctx context.Context) error {
+	if len(tx.signatures) == 0 {
+		return nil
 	}
-	signed, err := s.SignXML(unsigned)
-	if err != nil {
-		return receipts.Receipt{}, nil, fmt.Errorf("receipt %s: %w", r.Ref, err)
+	pending := tx.signatures
+	tx.signatures = nil
+	for _, p := range pending { // wait for all, so none outlives a failure unseen
+		<-p.done
 	}
 	ins, err := tx.stmt(ctx, sqlInsertSignature)
 	if err != nil {
-		return receipts.Receipt{}, nil, err
+		return err
 	}
-	if _, err := ins.ExecContext(ctx, r.ID, receipts.CertFingerprint(s.Certificate()), string(signed)); err != nil {
-		return receipts.Receipt{}, nil, fmt.Errorf("store signature of receipt %s: %w", r.Ref, err)
+	for _, p := range pending {
+		if p.err != nil {
+			return fmt.Errorf("receipt %s: %w", p.ref, p.err)
+		}
+		if _, err := ins.ExecContext(ctx, p.receiptID, p.fingerprint, string(p.signed)); err != nil {
+			return fmt.Errorf("store signature of receipt %s: %w", p.ref, err)
+		}
 	}
-	return r, signed, nil
+	return nil
 }
 
 // SignedReceiptXML is the stored signed XML of one receipt.

@@ -148,6 +148,13 @@ func (db *DB) IssueReceipt(ctx context.Context, nr receipts.NewReceipt) (receipt
 // receipt. The number is taken only if tx commits: a rolled-back payment
 // leaves no gap.
 func (tx *Tx) IssueReceipt(ctx context.Context, nr receipts.NewReceipt) (receipts.Receipt, error) {
+	return tx.issueReceipt(ctx, nr, nil)
+}
+
+// issueReceipt is IssueReceipt; sealed, when not nil, is called with the
+// receipt as soon as its number and chain are fixed, before it is stored,
+// so that signing it overlaps the writes (receipt_signatures.go).
+func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed func(receipts.Receipt)) (receipts.Receipt, error) {
 	nr = nr.Normalize()
 	if err := nr.Validate(); err != nil {
 		return receipts.Receipt{}, err
@@ -215,6 +222,9 @@ func (tx *Tx) IssueReceipt(ctx context.Context, nr receipts.NewReceipt) (receipt
 	}
 	out.ID++
 	out.Seal(head.Hash)
+	if sealed != nil {
+		sealed(out)
+	}
 
 	if newYear {
 		start, err := tx.stmt(ctx, sqlCounterStart)

@@ -12,9 +12,11 @@ import (
 	"github.com/feepos/feepos/receipts"
 )
 
-// Sixteen counters issue receipts at once, some alone and some inside a
-// payment transaction with a ledger entry: numbers 1..800 without a gap or a
-// duplicate, each number holding the receipt its caller was given.
+// Sixteen counters issue receipts at once, unsigned or signed, alone (the
+// signed ones then share group commits and are signed in parallel) or
+// inside a payment transaction with a ledger entry: numbers 1..800 without a
+// gap or a duplicate, each number holding the receipt its caller was given,
+// each signed receipt's stored signature over its own content.
 func TestConcurrentReceipts(t *testing.T) {
 	const (
 		workers   = 16
@@ -36,14 +38,25 @@ func TestConcurrentReceipts(t *testing.T) {
 				nr := cashReceipt(fmt.Sprintf("HS-%02d-%03d", w, n), int64(1000*(w+1)+n))
 				var r receipts.Receipt
 				var err error
-				if n%2 == 0 {
+				switch n % 4 {
+				case 0:
 					r, err = db.IssueReceipt(ctx, nr)
-				} else {
+				case 1:
 					err = db.WithTx(ctx, func(tx *sqlite.Tx) error {
 						if _, err := tx.PostEntry(ctx, cardPayment("2026-07-01", nr.Total, nr.DossierCode)); err != nil {
 							return err
 						}
 						r, err = tx.IssueReceipt(ctx, nr)
+						return err
+					})
+				case 2:
+					r, _, err = db.IssueSignedReceipt(ctx, nr, orgSigner(t))
+				case 3:
+					err = db.WithTx(ctx, func(tx *sqlite.Tx) error {
+						if _, err := tx.PostEntry(ctx, cardPayment("2026-07-01", nr.Total, nr.DossierCode)); err != nil {
+							return err
+						}
+						r, err = tx.IssueSignedReceipt(ctx, nr, orgSigner(t))
 						return err
 					})
 				}
@@ -83,4 +96,20 @@ func TestConcurrentReceipts(t *testing.T) {
 	}
 	requireReceiptsVerified(t, db, workers*perWorker)
 	requireVerified(t, db, workers*perWorker/2)
+	signed := 0
+	for n := int64(1); n <= workers*perWorker; n++ {
+		r := byNumber[n]
+		var w, i int
+		_, err := fmt.Sscanf(r.DossierCode, "HS-%02d-%03d", &w, &i)
+		require.NoError(t, err)
+		doc, err := db.SignedReceiptXML(ctx, receipts.Template, r.Series, r.Number)
+		if i%4 < 2 {
+			require.Error(t, err, "receipt %s was issued unsigned", r.Ref)
+			continue
+		}
+		require.NoError(t, err, "receipt %s", r.Ref)
+		require.NoError(t, receipts.CheckSignedReceipt(doc, r, trustOrg(t)), "receipt %s", r.Ref)
+		signed++
+	}
+	require.Equal(t, workers*(perWorker/4)*2, signed, "n%4 = 2 or 3 of 0..49")
 }
