@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,23 +12,8 @@ import (
 	"github.com/feepos/feepos/receipts"
 )
 
-var (
-	policeKeyOnce sync.Once
-	policeKey     *receipts.KeySigner
-)
-
 // policeSigner is the agency's own demo signer (its MST in the subject).
-func policeSigner(t testing.TB) *receipts.KeySigner {
-	t.Helper()
-	policeKeyOnce.Do(func() {
-		var err error
-		policeKey, err = receipts.GenerateDemoSigner(policeSeries.OrgName, policeSeries.TaxCode)
-		if err != nil {
-			panic(err)
-		}
-	})
-	return policeKey
-}
+func policeSigner(t testing.TB) *receipts.KeySigner { return seriesSigner(t, policeSeries) }
 
 // twoOrgKeyring has the district's key as the default and the police's
 // as its own.

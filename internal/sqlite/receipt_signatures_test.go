@@ -14,22 +14,27 @@ import (
 )
 
 var (
-	sigOnce   sync.Once
-	sigSigner *receipts.KeySigner
+	signersMu sync.Mutex
+	signers   = map[string]*receipts.KeySigner{}
 )
 
-// orgSigner is one demo signer for the package's tests.
-func orgSigner(t testing.TB) *receipts.KeySigner {
+// seriesSigner is the demo signer of a series' organisation (its MST in
+// the certificate), made once per package run: RSA key generation is slow.
+func seriesSigner(t testing.TB, s receipts.Series) *receipts.KeySigner {
 	t.Helper()
-	sigOnce.Do(func() {
-		var err error
-		sigSigner, err = receipts.GenerateDemoSigner(districtSeries.OrgName, districtSeries.TaxCode)
-		if err != nil {
-			panic(err)
-		}
-	})
-	return sigSigner
+	signersMu.Lock()
+	defer signersMu.Unlock()
+	if k, ok := signers[s.OrgCode]; ok {
+		return k
+	}
+	k, err := receipts.GenerateDemoSigner(s.OrgName, s.TaxCode)
+	require.NoError(t, err)
+	signers[s.OrgCode] = k
+	return k
 }
+
+// orgSigner is the district's signer.
+func orgSigner(t testing.TB) *receipts.KeySigner { return seriesSigner(t, districtSeries) }
 
 func trustOrg(t testing.TB) receipts.Trust {
 	return receipts.TrustCertificates(orgSigner(t).Certificate())
