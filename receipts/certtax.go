@@ -61,14 +61,9 @@ func sameTaxCode(a, b string) bool {
 // is, or when it carries no tax code (nothing to compare; the Trust of the
 // check decides alone which certificates may sign).
 func taxCodeMismatch(cert *x509.Certificate, org Organisation) string {
-	codes := CertificateTaxCodes(cert)
-	if len(codes) == 0 {
+	ok, codes := CertificateOfTaxCode(cert, org.TaxCode)
+	if ok {
 		return ""
-	}
-	for _, c := range codes {
-		if sameTaxCode(c, org.TaxCode) {
-			return ""
-		}
 	}
 	name := cert.Subject.CommonName
 	if name == "" {
@@ -76,4 +71,22 @@ func taxCodeMismatch(cert *x509.Certificate, org Organisation) string {
 	}
 	return fmt.Sprintf("signed with the certificate of %q, tax code (MST) %s, but the receipt's organisation %s has tax code %s: each organisation signs its receipts with its own certificate",
 		name, strings.Join(codes, ", "), org.Code, org.TaxCode)
+}
+
+// CertificateOfTaxCode says whether cert may sign for the organisation with
+// this tax code: true when one of its MSTs is taxCode (compared as
+// sameTaxCode does), or when it carries no MST at all (nothing to compare;
+// the configured keys decide, as for receipts). codes is the MSTs it
+// carries, for a message.
+func CertificateOfTaxCode(cert *x509.Certificate, taxCode string) (ok bool, codes []string) {
+	codes = CertificateTaxCodes(cert)
+	if len(codes) == 0 {
+		return true, nil
+	}
+	for _, c := range codes {
+		if sameTaxCode(c, taxCode) {
+			return true, codes
+		}
+	}
+	return false, codes
 }

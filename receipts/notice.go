@@ -79,8 +79,7 @@ func ParseErrorKind(s string) (ErrorKind, error) {
 			return k, nil
 		}
 	}
-	switch strings.ReplaceAll(string(k), "-", "_") {
-	case "tax_code", "mst", "amount", "fee", "fee_name", "refund":
+	if NeedsReplacement(string(k)) {
 		return "", Invalidf("a wrong tax code, amount or fee, or a refund, is corrected by a replacement receipt, not by notice %s (Circular 91/2026/TT-BTC Art. 20): issue a receipt that replaces it", NoticeForm)
 	}
 	names := make([]string, len(ErrorKinds))
@@ -88,6 +87,17 @@ func ParseErrorKind(s string) (ErrorKind, error) {
 		names[i] = string(k)
 	}
 	return "", Invalidf("error kind %q: use one of %s", s, strings.Join(names, ", "))
+}
+
+// NeedsReplacement says whether s names a mistake that a replacement
+// receipt corrects, not a notice: a wrong tax code (tax_code, mst), amount,
+// fee (fee, fee_name), or a refund (Circular 91/2026/TT-BTC Art. 20).
+func NeedsReplacement(s string) bool {
+	switch strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "-", "_") {
+	case "tax_code", "mst", "amount", "fee", "fee_name", "refund":
+		return true
+	}
+	return false
 }
 
 // ErrorNotice is one 04/SS-CTĐT notice of an organisation.

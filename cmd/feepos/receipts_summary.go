@@ -18,8 +18,9 @@ import (
 // standard output (XML only), a file, or the provider's drop folder.
 func (a *app) receiptsSummaryCommand() *cobra.Command {
 	var org, date, format, out, drop string
+	var unsigned bool
 	cmd := &cobra.Command{
-		Use:   "summary --org CODE [--date YYYY-MM-DD] [--format xml|xlsx] [--out FILE | --drop DIR]",
+		Use:   "summary --org CODE [--date YYYY-MM-DD] [--format xml|xlsx] [--out FILE | --drop DIR] [--unsigned]",
 		Short: "Export the daily summary to the tax authority (form 01/TH-BLĐT), XML or XLSX",
 		Long: `Export the daily summary (form 01/TH-BLĐT) of one collecting organisation for
 one business date in Asia/Ho_Chi_Minh: one row per fee line of every receipt
@@ -30,10 +31,19 @@ file). --drop writes the file atomically into the folder a licensed
 provider's agent picks up from, named 01TH-BLDT_<MST>_<YYYYMMDD>.<format>, and
 never overwrites a different file of that name. With --json and no
 destination the summary itself is printed as JSON; with a destination, what
-was written.`,
+was written.
+
+The XML is signed (enveloped XMLDSig, like a receipt) with the organisation's
+own key: its [[receipts.signers]] entry, else the default [receipts] key, else
+the demo keys next to the database (docs/RECEIPTS.md, "Demo keys and
+configuration"); a key whose certificate carries another tax code is refused.
+Without a key the export is refused: configure one, or give --unsigned when
+the licensed provider signs the summary itself. The XLSX file is never
+signed: it is the copy for people; the XML is the document that is sent.`,
 		Example: `  feepos receipts summary --org UBND-Q1 --date 2026-07-01 > summary.xml
   feepos receipts summary --org UBND-Q1 --date 2026-07-01 --format xlsx --out summary.xlsx
-  feepos receipts summary --org UBND-Q1 --drop /srv/einvoice/outbox --json`,
+  feepos receipts summary --org UBND-Q1 --drop /srv/einvoice/outbox --json
+  feepos receipts summary --org CA-Q1 --date 2026-07-01 --unsigned --out summary.xml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if org == "" {
@@ -56,7 +66,7 @@ was written.`,
 			}
 
 			ctx := cmd.Context()
-			db, _, err := a.open(ctx)
+			db, cfg, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
@@ -73,9 +83,15 @@ was written.`,
 				}{s, totals})
 			}
 
-			var payload []byte
+			var (
+				payload []byte
+				sig     taxSignature
+			)
 			if format == "xml" {
 				payload, err = receipts.SummaryXML(s)
+				if err == nil && !unsigned {
+					payload, sig, err = a.signTaxDocument(cfg, s.Org, receipts.SummaryForm, payload)
+				}
 			} else {
 				payload, err = receipts.SummaryXLSX(s)
 			}
@@ -115,11 +131,16 @@ was written.`,
 					Amount   int64  `json:"amount"`
 					InForce  int64  `json:"in_force"`
 					Replaced int    `json:"replaced"`
+					taxSignature
 				}{s.Org.Code, s.Date, format, path, len(payload), hex.EncodeToString(sum[:]),
-					totals.Receipts, totals.Rows, totals.Amount, totals.InForce, totals.Replaced})
+					totals.Receipts, totals.Rows, totals.Amount, totals.InForce, totals.Replaced, sig})
 			}
-			_, err = fmt.Fprintf(a.stdout, "Bảng tổng hợp %s %s, %s: %d biên lai, %d dòng, tổng %s đ (còn hiệu lực %s đ) → %s\n",
-				receipts.SummaryForm, s.Org.Code, s.Period(), totals.Receipts, totals.Rows, vnd(totals.Amount), vnd(totals.InForce), path)
+			signed := sig.words()
+			if format == "xlsx" {
+				signed = "XLSX không ký số"
+			}
+			_, err = fmt.Fprintf(a.stdout, "Bảng tổng hợp %s %s, %s: %d biên lai, %d dòng, tổng %s đ (còn hiệu lực %s đ) → %s; %s\n",
+				receipts.SummaryForm, s.Org.Code, s.Period(), totals.Receipts, totals.Rows, vnd(totals.Amount), vnd(totals.InForce), path, signed)
 			return err
 		},
 	}
@@ -129,6 +150,7 @@ was written.`,
 	f.StringVar(&format, "format", "xml", `"xml" or "xlsx"`)
 	f.StringVar(&out, "out", "", "write the file here (replaced if it exists)")
 	f.StringVar(&drop, "drop", "", "write the file into this provider drop folder (never overwrites)")
+	f.BoolVar(&unsigned, "unsigned", false, "do not sign the XML (a provider that signs it itself); XLSX is never signed")
 	return cmd
 }
 
