@@ -144,6 +144,9 @@ type Tx struct {
 	// signatures are the receipts' signatures being made while the
 	// transaction goes on; Commit waits for them and stores them.
 	signatures []*pendingSignature
+	// parallelSign is set for a group commit of several writes: their
+	// receipts are then signed on other goroutines (receipt_signatures.go).
+	parallelSign bool
 }
 
 // BeginWrite starts a write transaction (BEGIN IMMEDIATE). End it with

@@ -105,7 +105,7 @@ func (db *DB) commitGroup(batch []*groupItem) {
 		fail(fmt.Errorf("begin transaction: %w", err))
 		return
 	}
-	wtx := &Tx{Tx: tx, db: db, Now: db.Now().UTC()} // the leader holds writeMu
+	wtx := &Tx{Tx: tx, db: db, Now: db.Now().UTC(), parallelSign: len(batch) > 1} // the leader holds writeMu
 	defer wtx.Rollback()
 
 	var written []*groupItem

@@ -77,24 +77,34 @@ type pendingSignature struct {
 	err         error
 }
 
-// sign starts writing and signing a receipt's XML at once, on at most GOMAXPROCS
-// goroutines for the whole database, so that the receipts of one group
-// commit are signed in parallel while the leader writes the next ones.
-// The number and the chain are already fixed in tx: the signature covers
-// them, and nothing it produces feeds back into the chain.
+// sign writes and signs a receipt's XML. The number and the chain are
+// already fixed in tx: the signature covers them, and nothing it produces
+// feeds back into the chain. In a group commit of several writes it starts
+// at once on another goroutine (at most GOMAXPROCS for the whole database),
+// so the receipts of the batch are signed in parallel while the leader
+// writes the next ones; alone, it signs on the caller's goroutine, since
+// handing one signature to an idle CPU costs more than it overlaps
+// (docs/BENCHMARKS.md).
 func (tx *Tx) sign(r receipts.Receipt, s receipts.Signer) *pendingSignature {
 	p := &pendingSignature{receiptID: r.ID, ref: r.Ref, fingerprint: receipts.CertFingerprint(s.Certificate()), done: make(chan struct{})}
 	tx.signatures = append(tx.signatures, p)
-	go func() {
+	work := func() {
 		defer close(p.done)
-		tx.db.signers <- struct{}{}
-		defer func() { <-tx.db.signers }()
 		unsigned, err := receipts.ReceiptXML(r)
 		if err != nil {
 			p.err = fmt.Errorf("write XML: %w", err)
 			return
 		}
 		p.signed, p.err = s.SignXML(unsigned)
+	}
+	if !tx.parallelSign {
+		work()
+		return p
+	}
+	go func() {
+		tx.db.signers <- struct{}{}
+		defer func() { <-tx.db.signers }()
+		work()
 	}()
 	return p
 }
