@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,12 +126,6 @@ func BenchmarkRenderPDF(b *testing.B) {
 		}
 		lat = append(lat, time.Since(t0))
 	}
-	slices.Sort(lat)
-	at := func(p float64) float64 {
-		i := int(p*float64(len(lat))+0.999999) - 1
-		return float64(lat[max(0, min(i, len(lat)-1))]) / 1e6
-	}
-	b.ReportMetric(at(0.50), "p50-ms")
-	b.ReportMetric(at(0.99), "p99-ms")
+	reportLatency(b, lat)
 	b.ReportMetric(float64(buf.Len()), "pdf-bytes")
 }
