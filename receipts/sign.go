@@ -104,6 +104,12 @@ func (s *KeySigner) SignXML(unsigned []byte) ([]byte, error) {
 	if root == nil {
 		return nil, errors.New("sign: the document has no root element")
 	}
+	return s.signElement(root)
+}
+
+// signElement signs root, the root element of a document, and writes the
+// signed document.
+func (s *KeySigner) signElement(root *etree.Element) ([]byte, error) {
 	ctx, err := dsig.NewSigningContext(s.key, s.chain)
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)

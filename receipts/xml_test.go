@@ -234,3 +234,23 @@ func TestClosureSignedAndVerified(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "closure of 2026-11-25: the signed content was changed")
 }
+
+// SignReceipt signs the tree it builds; the bytes are those of signing the
+// written document (RSA PKCS #1 v1.5 is deterministic), for receipts with
+// and without card, address, replacement or escaped text.
+func TestSignReceiptEqualsSignXMLOfReceiptXML(t *testing.T) {
+	s := testSigner(t)
+	tricky := renderedReceipt()
+	tricky.Payer.Name = `Nguyễn "A" & <B> 'C'`
+	tricky.Lines[0].Name = "Lệ phí\tchứng thực"
+	for name, r := range map[string]receipts.Receipt{"sealed": sealedReceipt(), "rendered": renderedReceipt(), "tricky": tricky} {
+		doc, err := receipts.ReceiptXML(r)
+		require.NoError(t, err, name)
+		want, err := s.SignXML(doc)
+		require.NoError(t, err, name)
+		got, err := receipts.SignReceipt(r, s)
+		require.NoError(t, err, name)
+		require.Equal(t, string(want), string(got), name)
+		require.NoError(t, receipts.CheckSignedReceipt(got, r, receipts.TrustCertificates(s.Certificate())), name)
+	}
+}

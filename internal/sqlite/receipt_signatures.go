@@ -90,12 +90,7 @@ func (tx *Tx) sign(r receipts.Receipt, s receipts.Signer) *pendingSignature {
 	tx.signatures = append(tx.signatures, p)
 	work := func() {
 		defer close(p.done)
-		unsigned, err := receipts.ReceiptXML(r)
-		if err != nil {
-			p.err = fmt.Errorf("write XML: %w", err)
-			return
-		}
-		p.signed, p.err = s.SignXML(unsigned)
+		p.signed, p.err = receipts.SignReceipt(r, s)
 	}
 	if !tx.parallelSign {
 		work()
