@@ -26,17 +26,19 @@ import (
 const (
 	receiptCrashEnvDB    = "FEEPOS_RECEIPT_CRASH_DB"
 	receiptCrashEnvRound = "FEEPOS_RECEIPT_CRASH_ROUND"
+	receiptCrashEnvKeys  = "FEEPOS_RECEIPT_CRASH_KEYS" // folder of the two organisations' PEM keys
 	receiptCrashPrefix   = "issued "
 	receiptCrashRounds   = 15
 	receiptCrashMaxBatch = 2 // receipts in one transaction
 )
 
 // TestReceiptCrashChild is the child of TestReceiptCrash. Run alone it does
-// nothing. It issues receipts whose dossier code is rcrash-ROUND-N (N
-// counting up): cash receipts alone, or a card payment's ledger entry (key
-// = the district receipt's dossier) with one receipt per organisation in
-// one transaction. It prints "issued DOSSIER SERIES NUMBER" only once the
-// transaction has committed.
+// nothing. It issues signed receipts whose dossier code is rcrash-ROUND-N
+// (N counting up): cash receipts alone (through the group commit), or a
+// card payment's ledger entry (key = the district receipt's dossier) with
+// one receipt per organisation in one transaction, each signed with its
+// organisation's key. It prints "issued DOSSIER SERIES NUMBER" only once
+// the transaction has committed.
 func TestReceiptCrashChild(t *testing.T) {
 	path := os.Getenv(receiptCrashEnvDB)
 	if path == "" {
@@ -60,6 +62,17 @@ func TestReceiptCrashChild(t *testing.T) {
 			die(err)
 		}
 	}
+	keys := receipts.NewKeyring(nil)
+	for _, s := range []receipts.Series{districtSeries, policeSeries} {
+		dir := os.Getenv(receiptCrashEnvKeys)
+		k, err := receipts.LoadPEM(filepath.Join(dir, s.OrgCode+".key"), filepath.Join(dir, s.OrgCode+".crt"))
+		if err != nil {
+			die(err)
+		}
+		if err := keys.Add(s.OrgCode, k); err != nil {
+			die(err)
+		}
+	}
 	r := rand.New(rand.NewSource(time.Now().UnixNano()))
 	n := 0
 	nextDossier := func() string {
@@ -76,7 +89,7 @@ func TestReceiptCrashChild(t *testing.T) {
 	}
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
 		if r.Intn(2) == 0 {
-			x, err := db.IssueReceipt(ctx, cashReceipt(nextDossier(), int64(1000+r.Intn(100_000))))
+			x, _, err := db.IssueSignedReceipt(ctx, cashReceipt(nextDossier(), int64(1000+r.Intn(100_000))), keys)
 			if err != nil {
 				die(err)
 			}
@@ -95,7 +108,7 @@ func TestReceiptCrashChild(t *testing.T) {
 				cardReceiptFor(districtSeries.OrgCode, district, a),
 				cardReceiptFor(policeSeries.OrgCode, police, b),
 			} {
-				x, err := tx.IssueReceipt(ctx, nr)
+				x, err := tx.IssueSignedReceipt(ctx, nr, keys)
 				if err != nil {
 					return err
 				}
@@ -119,10 +132,10 @@ type crashReceipt struct {
 
 // runReceiptCrashChild starts the child on path, kills it with SIGKILL
 // delay after its first commit and returns the receipts it reported.
-func runReceiptCrashChild(t *testing.T, path string, round int, delay time.Duration) []crashReceipt {
+func runReceiptCrashChild(t *testing.T, path, keys string, round int, delay time.Duration) []crashReceipt {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestReceiptCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), receiptCrashEnvDB+"="+path, receiptCrashEnvRound+"="+strconv.Itoa(round))
+	cmd.Env = append(os.Environ(), receiptCrashEnvDB+"="+path, receiptCrashEnvRound+"="+strconv.Itoa(round), receiptCrashEnvKeys+"="+keys)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -198,11 +211,15 @@ func TestReceiptCrash(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "feepos.db")
 	r := rand.New(rand.NewSource(propSeed(t)))
+	keys := t.TempDir()
+	for _, s := range []receipts.Series{districtSeries, policeSeries} {
+		require.NoError(t, seriesSigner(t, s).WritePEM(filepath.Join(keys, s.OrgCode+".key"), filepath.Join(keys, s.OrgCode+".crt")))
+	}
 
 	var before int64
 	for round := 0; round < receiptCrashRounds; round++ {
 		delay := time.Duration(20+r.Intn(131)) * time.Millisecond
-		reported := runReceiptCrashChild(t, path, round, delay)
+		reported := runReceiptCrashChild(t, path, keys, round, delay)
 		require.NotEmpty(t, reported)
 
 		db, err := sqlite.Open(ctx, path)
@@ -212,6 +229,11 @@ func TestReceiptCrash(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, rep.OK, "round %d: %+v", round, rep)
 		require.GreaterOrEqual(t, rep.Receipts, before+int64(len(reported)), "round %d: earlier receipts are all still there", round)
+		// Every receipt is signed by its own organisation, the signature
+		// committed with it.
+		srep := verifySignatures(t, db)
+		require.True(t, srep.OK, "round %d: %+v", round, srep)
+		require.Equal(t, rep.Receipts, srep.Signed, "round %d: every receipt is signed", round)
 		lrep, err := db.Verify(ctx)
 		require.NoError(t, err)
 		require.True(t, lrep.OK, "round %d: ledger %+v", round, lrep)
