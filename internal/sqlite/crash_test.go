@@ -1,13 +1,10 @@
 package sqlite_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -122,71 +119,7 @@ func TestCrashChild(t *testing.T) {
 // its first commit, kills it with SIGKILL and returns the keys it reported.
 func runCrashChild(t *testing.T, path string, round int, delay time.Duration) []string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnvDB+"="+path, crashEnvRound+"="+strconv.Itoa(round))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	killed := false
-	defer func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	var keys []string
-	collect := func(l string) {
-		if k, ok := strings.CutPrefix(l, crashPrefix); ok {
-			keys = append(keys, k)
-		}
-	}
-
-	timeout := time.After(15 * time.Second)
-	for len(keys) == 0 {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				cmd.Wait()
-				t.Fatalf("round %d: the child exited before its first commit: %s", round, stderr.String())
-			}
-			collect(l)
-		case <-timeout:
-			t.Fatalf("round %d: no commit from the child within 15 s: %s", round, stderr.String())
-		}
-	}
-	kill := time.After(delay)
-	for waiting := true; waiting; {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("round %d: the child exited before it was killed: %s", round, stderr.String())
-			}
-			collect(l)
-		case <-kill:
-			waiting = false
-		}
-	}
-	require.NoError(t, cmd.Process.Kill()) // SIGKILL: no deferred code, no Close
-	killed = true
-	for l := range lines { // what it wrote before dying is still in the pipe
-		collect(l)
-	}
-	err = cmd.Wait()
-	require.Error(t, err, "the child was killed")
-	require.Contains(t, err.Error(), "killed")
-	require.Empty(t, stderr.String())
-	return keys
+	return killChild(t, "TestCrashChild", []string{crashEnvDB + "=" + path, crashEnvRound + "=" + strconv.Itoa(round)}, crashPrefix, round, delay)
 }
 
 func TestCrash(t *testing.T) {

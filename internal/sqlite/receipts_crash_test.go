@@ -1,13 +1,10 @@
 package sqlite_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -134,76 +131,16 @@ type crashReceipt struct {
 // delay after its first commit and returns the receipts it reported.
 func runReceiptCrashChild(t *testing.T, path, keys string, round int, delay time.Duration) []crashReceipt {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestReceiptCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), receiptCrashEnvDB+"="+path, receiptCrashEnvRound+"="+strconv.Itoa(round), receiptCrashEnvKeys+"="+keys)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	killed := false
-	defer func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	var out []crashReceipt
-	collect := func(l string) {
-		rest, ok := strings.CutPrefix(l, receiptCrashPrefix)
-		if !ok {
-			return
-		}
-		f := strings.Fields(rest)
+	lines := killChild(t, "TestReceiptCrashChild", []string{receiptCrashEnvDB + "=" + path,
+		receiptCrashEnvRound + "=" + strconv.Itoa(round), receiptCrashEnvKeys + "=" + keys}, receiptCrashPrefix, round, delay)
+	out := make([]crashReceipt, 0, len(lines))
+	for _, l := range lines {
+		f := strings.Fields(l)
 		require.Len(t, f, 3, l)
 		num, err := strconv.ParseInt(f[2], 10, 64)
 		require.NoError(t, err, l)
 		out = append(out, crashReceipt{f[0], f[1], num})
 	}
-
-	timeout := time.After(15 * time.Second)
-	for len(out) == 0 {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				cmd.Wait()
-				t.Fatalf("round %d: the child exited before its first commit: %s", round, stderr.String())
-			}
-			collect(l)
-		case <-timeout:
-			t.Fatalf("round %d: no commit from the child within 15 s: %s", round, stderr.String())
-		}
-	}
-	kill := time.After(delay)
-	for waiting := true; waiting; {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("round %d: the child exited before it was killed: %s", round, stderr.String())
-			}
-			collect(l)
-		case <-kill:
-			waiting = false
-		}
-	}
-	require.NoError(t, cmd.Process.Kill()) // SIGKILL: no deferred code, no Close
-	killed = true
-	for l := range lines {
-		collect(l)
-	}
-	err = cmd.Wait()
-	require.Error(t, err, "the child was killed")
-	require.Contains(t, err.Error(), "killed")
-	require.Empty(t, stderr.String())
 	return out
 }
 

@@ -1,0 +1,87 @@
+package sqlite_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// killChild runs this test binary again as the test named child, with env
+// added to its environment, waits for its first output line starting with
+// prefix (the child prints one per commit), lets it run delay longer, kills
+// it with SIGKILL and returns every such line it printed, prefix cut. The
+// child must write nothing to stderr.
+func killChild(t *testing.T, child string, env []string, prefix string, round int, delay time.Duration) []string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+child+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	killed := false
+	defer func() {
+		if !killed {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	var out []string
+	collect := func(l string) {
+		if rest, ok := strings.CutPrefix(l, prefix); ok {
+			out = append(out, rest)
+		}
+	}
+
+	timeout := time.After(15 * time.Second)
+	for len(out) == 0 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				cmd.Wait()
+				t.Fatalf("round %d: the child exited before its first commit: %s", round, stderr.String())
+			}
+			collect(l)
+		case <-timeout:
+			t.Fatalf("round %d: no commit from the child within 15 s: %s", round, stderr.String())
+		}
+	}
+	kill := time.After(delay)
+	for waiting := true; waiting; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("round %d: the child exited before it was killed: %s", round, stderr.String())
+			}
+			collect(l)
+		case <-kill:
+			waiting = false
+		}
+	}
+	require.NoError(t, cmd.Process.Kill()) // SIGKILL: no deferred code, no Close
+	killed = true
+	for l := range lines { // what it wrote before dying is still in the pipe
+		collect(l)
+	}
+	err = cmd.Wait()
+	require.Error(t, err, "the child was killed")
+	require.Contains(t, err.Error(), "killed")
+	require.Empty(t, stderr.String())
+	return out
+}
