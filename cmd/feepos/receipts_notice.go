@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -131,21 +130,8 @@ destination, what was written.`,
 				}
 			}
 
-			var path string
-			switch {
-			case out != "":
-				path = out
-				if err := writeSummaryFile(out, payload); err != nil {
-					return err
-				}
-			case drop != "":
-				name := n.FileName("xml")
-				path = filepath.Join(drop, name)
-				if err := (receipts.FileDrop{Dir: drop}).Send(ctx, receipts.DocNotice, name, payload); err != nil {
-					return err
-				}
-			default:
-				_, err := a.stdout.Write(payload)
+			path, err := a.deliverTaxDocument(ctx, out, drop, receipts.DocNotice, n.FileName("xml"), payload)
+			if err != nil || path == "" {
 				return err
 			}
 

@@ -99,21 +99,8 @@ signed: it is the copy for people; the XML is the document that is sent.`,
 				return err
 			}
 
-			var path string
-			switch {
-			case out != "":
-				path = out
-				if err := writeSummaryFile(out, payload); err != nil {
-					return err
-				}
-			case drop != "":
-				name := s.FileName(format)
-				path = filepath.Join(drop, name)
-				if err := (receipts.FileDrop{Dir: drop}).Send(ctx, receipts.DocSummary, name, payload); err != nil {
-					return err
-				}
-			default:
-				_, err := a.stdout.Write(payload)
+			path, err := a.deliverTaxDocument(ctx, out, drop, receipts.DocSummary, s.FileName(format), payload)
+			if err != nil || path == "" {
 				return err
 			}
 

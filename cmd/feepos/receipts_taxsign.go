@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -83,4 +85,22 @@ func (s taxSignature) words() string {
 		return "chưa ký số (--unsigned)"
 	}
 	return "ký số bởi " + s.SignedBy
+}
+
+// deliverTaxDocument writes a document for the tax authority to out
+// (atomically, replacing it), into the provider's drop folder drop as name
+// (never overwriting another document), or else to standard output. path is
+// where it went, "" for standard output.
+func (a *app) deliverTaxDocument(ctx context.Context, out, drop string, kind receipts.DocKind, name string, payload []byte) (path string, err error) {
+	switch {
+	case out != "":
+		return out, writeSummaryFile(out, payload)
+	case drop != "":
+		if err := (receipts.FileDrop{Dir: drop}).Send(ctx, kind, name, payload); err != nil {
+			return "", err
+		}
+		return filepath.Join(drop, name), nil
+	}
+	_, err = a.stdout.Write(payload)
+	return "", err
 }
