@@ -28,7 +28,10 @@ demo organisations, each with its receipt series and its own demo signing key
 next to the database (key files mode 0600; reused on later starts): the
 district UBND-DEMO (letters AA, demo-signing.key and .crt) and the police
 CA-DEMO (letters AB, demo-signing-CA-DEMO.key and .crt). The public receipt
-check trusts both keys. Without --demo, the keys of the config file ([receipts]
+check trusts both keys. On the first start of a year it issues demo receipts
+as a payment would: a dossier paid by card whose fees belong to both
+organisations (one ledger entry, two signed receipts) and a cash payment to
+the district; their /verify addresses are logged. Without --demo, the keys of the config file ([receipts]
 and [[receipts.signers]]) are loaded if set; otherwise receipts are not signed
 (logged).`,
 		Args: noArgs,
@@ -74,10 +77,15 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 
 	// The organisations' signing keys, and the certificates /verify trusts.
 	// Nothing issues receipts over HTTP yet, so only the trust is handed
-	// on; the keyring is what will sign them (receipts.Keys).
-	_, trust, err := serveKeys(ctx, log, db, cfg.Receipts, path, demo)
+	// on; the keyring signs the demo receipts (and will sign payments').
+	keys, trust, err := serveKeys(ctx, log, db, cfg.Receipts, path, demo)
 	if err != nil {
 		return err
+	}
+	if demo {
+		if _, err := seedDemoReceipts(ctx, log, db, keys); err != nil {
+			return err
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -76,6 +76,40 @@ func TestServeDemoMakesSigningKeyAndSeries(t *testing.T) {
 	assert.Equal(t, "AA", series.Letters)
 	assert.Equal(t, "Ủy ban nhân dân huyện Demo", series.OrgName)
 
+	// The demo payments: a card payment of a dossier with fees of both
+	// organisations (one entry, two receipts) and a cash one.
+	year := receipts.YearOf(time.Now())
+	aa, ab := receipts.SeriesSymbol(year, "AA"), receipts.SeriesSymbol(year, "AB")
+	assert.Contains(t, log, "demo receipt issued")
+	assert.Contains(t, log, "verify=/verify/EBL01/"+ab+"/1")
+	card, err := db.Receipt(ctx, receipts.Template, aa, 1)
+	require.NoError(t, err)
+	police, err := db.Receipt(ctx, receipts.Template, ab, 1)
+	require.NoError(t, err)
+	cash, err := db.Receipt(ctx, receipts.Template, aa, 2)
+	require.NoError(t, err)
+	assert.Equal(t, card.DossierCode, police.DossierCode, "one dossier, a receipt per organisation")
+	assert.Equal(t, receipts.Card, police.Method)
+	assert.Equal(t, "411111******1111", police.Card.PANMasked)
+	assert.Equal(t, "Công an huyện Demo", police.Org.Name)
+	assert.Equal(t, receipts.Cash, cash.Method)
+	assert.EqualValues(t, 100_000+20_000, card.Total+police.Total)
+	assert.Equal(t, "Một trăm nghìn đồng", card.TotalInWords)
+	demoTrust := receipts.Trust{}
+	for _, f := range []string{certFile, filepath.Join(dir, "demo-signing-CA-DEMO.crt")} {
+		certs, err := receipts.LoadCertificates(f)
+		require.NoError(t, err)
+		demoTrust.Certs = append(demoTrust.Certs, certs...)
+	}
+	srep, err := db.VerifyReceiptSignatures(ctx, demoTrust)
+	require.NoError(t, err)
+	require.True(t, srep.OK, "%+v", srep)
+	assert.EqualValues(t, 3, srep.Signed)
+	lrep, err := db.Verify(ctx)
+	require.NoError(t, err)
+	require.True(t, lrep.OK, "%+v", lrep)
+	assert.EqualValues(t, 2, lrep.Entries, "one ledger entry per demo payment")
+
 	// A receipt signed with the demo key, for the page of the second start.
 	signer, err := receipts.LoadPEM(keyFile, certFile)
 	require.NoError(t, err)
@@ -88,13 +122,14 @@ func TestServeDemoMakesSigningKeyAndSeries(t *testing.T) {
 
 	// The second start reuses the key and the series.
 	log = serveUntil(t, func(base string) {
-		resp, err := http.Get(base + "/verify/" + rc.Template + "/" + rc.Series + "/1")
+		require.EqualValues(t, 3, rc.Number, "after the two demo receipts of the district")
+		resp, err := http.Get(base + "/verify/" + rc.Template + "/" + rc.Series + "/3")
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		assert.Contains(t, string(body), "<dt>Chữ ký số</dt><dd>hợp lệ (đơn vị ký: Ủy ban nhân dân huyện Demo)</dd>")
 
-		resp, err = http.Get(base + "/verify/" + rc.Template + "/" + rc.Series + "/1?format=json")
+		resp, err = http.Get(base + "/verify/" + rc.Template + "/" + rc.Series + "/3?format=json")
 		require.NoError(t, err)
 		var got map[string]any
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
@@ -103,6 +138,7 @@ func TestServeDemoMakesSigningKeyAndSeries(t *testing.T) {
 	}, "--demo", "--db", dbPath)
 	assert.Contains(t, log, "demo signing key loaded")
 	assert.NotContains(t, log, "demo signing key created")
+	assert.NotContains(t, log, "demo receipt issued", "the demo payments are made once")
 	cert2, err := os.ReadFile(certFile)
 	require.NoError(t, err)
 	key2, err := os.ReadFile(keyFile)

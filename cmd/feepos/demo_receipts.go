@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/ledger"
+	"github.com/feepos/feepos/receipts"
+)
+
+// Demo receipts: serve --demo on a database whose district series has no
+// receipt this year issues two demo payments the way the payment workflow
+// will, so that the verification page, printing, the daily summary and
+// receipts verify have something to show from the first start:
+//
+//   - a dossier whose fees belong to the district and to the police, paid
+//     by card: one ledger entry and two receipts, one per organisation,
+//     each in its series and signed with its own key, in one transaction;
+//   - a cash payment of one charge to the district.
+
+// demoPayment is one demo payment: its fee lines per organisation and how
+// it was paid.
+type demoPayment struct {
+	dossier string
+	payer   receipts.Payer
+	card    *receipts.CardPayment // nil: cash
+	fees    []demoFee
+}
+
+type demoFee struct {
+	org  string // series OrgCode
+	line receipts.Line
+}
+
+func demoPayments(day string) []demoPayment {
+	return []demoPayment{{
+		dossier: "H29.DEMO-" + day + "-0001",
+		payer:   receipts.Payer{Name: "Nguyễn Văn An", Address: "Số 12 đường Trần Hưng Đạo, thị trấn Demo", IDNumber: "001090001234"},
+		card:    &receipts.CardPayment{TerminalID: "DEMO-T1", TraceNo: "000001", ApprovalCode: "A1B2C3", PANMasked: "411111******1111"},
+		fees: []demoFee{
+			{org: demoOrgs[0].series.OrgCode, line: receipts.Line{Name: "Lệ phí cấp giấy chứng nhận đăng ký hộ kinh doanh", Kind: receipts.LePhi, FeeCode: "LP-HKD", Amount: 100_000}},
+			{org: demoOrgs[1].series.OrgCode, line: receipts.Line{Name: "Lệ phí đăng ký cư trú", Kind: receipts.LePhi, FeeCode: "LP-CT", Amount: 20_000}},
+		},
+	}, {
+		dossier: "H29.DEMO-" + day + "-0002",
+		payer:   receipts.Payer{Name: "Trần Thị Bình"},
+		fees: []demoFee{
+			{org: demoOrgs[0].series.OrgCode, line: receipts.Line{Name: "Phí chứng thực bản sao từ bản chính (3 bản)", Kind: receipts.Phi, FeeCode: "P-CTBS", Amount: 6_000}},
+		},
+	}}
+}
+
+// seedDemoReceipts issues the demo payments when the district's series has
+// no receipt in the current year, and returns the receipts issued (none on
+// a database that has them already).
+func seedDemoReceipts(ctx context.Context, log *slog.Logger, db *sqlite.DB, keys receipts.Keys) ([]receipts.Receipt, error) {
+	district := demoOrgs[0].series
+	now := db.Now()
+	series := receipts.SeriesSymbol(receipts.YearOf(now), district.Letters)
+	_, err := db.Receipt(ctx, receipts.Template, series, 1)
+	var rerr *receipts.Error
+	switch {
+	case err == nil:
+		return nil, nil // seeded before (or real receipts): leave them
+	case !errors.As(err, &rerr) || rerr.Code != receipts.ENotFound:
+		return nil, fmt.Errorf("demo receipts: %w", err)
+	}
+	var out []receipts.Receipt
+	for _, p := range demoPayments(now.In(receipts.Zone).Format("060102")) {
+		rs, err := issueDemoPayment(ctx, db, keys, p)
+		if err != nil {
+			return nil, fmt.Errorf("demo payment %s: %w", p.dossier, err)
+		}
+		out = append(out, rs...)
+	}
+	for _, r := range out {
+		log.Info("demo receipt issued", "org", r.Org.Code, "receipt", r.Ref.String(), "total", r.Total,
+			"verify", "/verify/"+r.Template+"/"+r.Series+"/"+fmt.Sprint(r.Number))
+	}
+	return out, nil
+}
+
+// issueDemoPayment posts the payment's ledger entry (cash drawer or card
+// clearing against fees collected, one credit per fee with its
+// organisation) and issues one signed receipt per organisation, in one
+// transaction.
+func issueDemoPayment(ctx context.Context, db *sqlite.DB, keys receipts.Keys, p demoPayment) ([]receipts.Receipt, error) {
+	var out []receipts.Receipt
+	err := db.WithTx(ctx, func(tx *sqlite.Tx) error {
+		out = out[:0]
+		method, debitRole, terminal := receipts.Cash, ledger.RoleCashDrawer, ""
+		if p.card != nil {
+			method, debitRole, terminal = receipts.Card, ledger.RoleCardClearing, p.card.TerminalID
+		}
+		debit, err := tx.AccountFor(ctx, debitRole)
+		if err != nil {
+			return err
+		}
+		collected, err := tx.AccountFor(ctx, ledger.RoleFeesCollected)
+		if err != nil {
+			return err
+		}
+		entry := ledger.NewEntry{
+			Date:           ledger.BusinessDate(tx.Now),
+			Description:    "Thu phí, lệ phí hồ sơ " + p.dossier + " (dữ liệu mẫu)",
+			IdempotencyKey: "demo:" + p.dossier,
+		}
+		var total int64
+		byOrg := map[string][]receipts.Line{}
+		var orgs []string
+		for _, f := range p.fees {
+			total += f.line.Amount
+			if _, ok := byOrg[f.org]; !ok {
+				orgs = append(orgs, f.org)
+			}
+			byOrg[f.org] = append(byOrg[f.org], f.line)
+			entry.Lines = append(entry.Lines, ledger.Line{Account: collected, Side: ledger.Credit, Amount: f.line.Amount, Currency: "VND",
+				Dimensions: ledger.Dimensions{Agency: f.org, FeeCode: f.line.FeeCode, Dossier: p.dossier}})
+		}
+		entry.Lines = append([]ledger.Line{{Account: debit, Side: ledger.Debit, Amount: total, Currency: "VND",
+			Dimensions: ledger.Dimensions{Terminal: terminal, Counter: "1", Cashier: "demo", Dossier: p.dossier}}}, entry.Lines...)
+		if _, err := tx.PostEntry(ctx, entry); err != nil {
+			return err
+		}
+		for _, org := range orgs {
+			nr := receipts.NewReceipt{OrgCode: org, Payer: p.payer, Lines: byOrg[org], Method: method, DossierCode: p.dossier, Card: p.card}
+			for _, l := range nr.Lines {
+				nr.Total += l.Amount
+			}
+			if nr.TotalInWords, err = receipts.Words(nr.Total); err != nil {
+				return err
+			}
+			r, err := tx.IssueSignedReceipt(ctx, nr, keys)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
