@@ -207,7 +207,7 @@ func TestServeAnswersHealthAndBlocksRestore(t *testing.T) {
 	var metrics bytes.Buffer
 	_, _ = metrics.ReadFrom(resp.Body)
 	resp.Body.Close()
-	assert.Contains(t, metrics.String(), "feepos_ledger_entries 0")
+	assert.Contains(t, metrics.String(), "feepos_ledger_entries 2", "the two demo payments")
 	assert.Contains(t, metrics.String(), `feepos_http_requests_total{method="GET",route="/healthz",status="200"} 1`)
 
 	// A backup while it runs works; a restore while it runs is refused.
