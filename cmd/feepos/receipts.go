@@ -18,6 +18,7 @@ func (a *app) receiptsCommand() *cobra.Command {
 	cmd.AddCommand(a.wordsCommand(), a.receiptsVerifyCommand(), a.receiptXMLCommand(), a.receiptsSummaryCommand(),
 		a.receiptsCloseCommand())
 	cmd.AddCommand(a.receiptsPrintCommand())
+	cmd.AddCommand(a.receiptsRenderCommand())
 	cmd.AddCommand(a.receiptsNoticeCommand())
 	return cmd
 }

@@ -65,12 +65,7 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 			if err != nil {
 				return err
 			}
-			if verifyBase == "" {
-				verifyBase = defaultVerifyBase(cfg)
-				if isLoopbackBase(verifyBase) {
-					fmt.Fprintf(a.stderr, "feepos: warning: the QR code points to %s, which a payer's phone cannot open; give --verify-base with the server's public address\n", verifyBase)
-				}
-			}
+			verifyBase = a.verifyBase(verifyBase, cfg)
 			var job bytes.Buffer
 			if err := receipts.RenderESCPOS(&job, r, receipts.ESCPOSOptions{DotsPerLine: dots, VerifyBase: verifyBase}); err != nil {
 				return err
