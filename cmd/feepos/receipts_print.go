@@ -56,16 +56,10 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			db, cfg, err := a.open(ctx)
+			r, verifyBase, err := a.storedReceipt(ctx, template, args[0], number, verifyBase)
 			if err != nil {
 				return err
 			}
-			r, err := db.Receipt(ctx, template, args[0], number)
-			db.Close()
-			if err != nil {
-				return err
-			}
-			verifyBase = a.verifyBase(verifyBase, cfg)
 			var job bytes.Buffer
 			if err := receipts.RenderESCPOS(&job, r, receipts.ESCPOSOptions{DotsPerLine: dots, VerifyBase: verifyBase}); err != nil {
 				return err

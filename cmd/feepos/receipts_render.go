@@ -55,16 +55,10 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 			}
 
 			ctx := cmd.Context()
-			db, cfg, err := a.open(ctx)
+			r, verifyBase, err := a.storedReceipt(ctx, template, args[0], number, verifyBase)
 			if err != nil {
 				return err
 			}
-			r, err := db.Receipt(ctx, template, args[0], number)
-			db.Close()
-			if err != nil {
-				return err
-			}
-			verifyBase = a.verifyBase(verifyBase, cfg)
 
 			// Rendered whole into memory, so a failure writes nothing.
 			var doc bytes.Buffer
