@@ -3,6 +3,7 @@ package printer
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -117,6 +118,9 @@ func parseTCP(s string, u *url.URL) (Address, error) {
 	if host == "" {
 		return Address{}, invalidAddress(s, "printer address %q has no host: write the printer's IP address or name, e.g. tcp://192.168.1.50:9100", s)
 	}
+	if !validHost(host) {
+		return Address{}, invalidAddress(s, "printer address %q: %q is not an IP address or a host name; write e.g. tcp://192.168.1.50:9100, tcp://may-in-quay-1:9100, or an IPv6 address in brackets, tcp://[fd00::50]:9100", s, host)
+	}
 	if port == "" {
 		if strings.HasSuffix(u.Host, ":") {
 			return Address{}, invalidAddress(s, "printer address %q: empty port; leave it out for %d or write e.g. tcp://%s:%d", s, RawPort, host, RawPort)
@@ -130,6 +134,25 @@ func parseTCP(s string, u *url.URL) (Address, error) {
 	return Address{Kind: KindTCP, Host: net.JoinHostPort(host, port)}, nil
 }
 
+// validHost accepts an IP address (an IPv6 one came in brackets, which
+// Hostname removed) or a host name of letters, digits, '-', '_' and '.';
+// anything else (an IPv6 address without brackets, whose colons url.Parse
+// takes for a port) is refused rather than guessed at.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 // devicePath is the path of serial:///dev/x or file:///dev/x.
 func devicePath(s string, u *url.URL) (string, error) {
 	if u.Host != "" {
@@ -141,6 +164,9 @@ func devicePath(s string, u *url.URL) (string, error) {
 	}
 	if !strings.HasPrefix(u.Path, "/") || len(u.Path) < 2 {
 		return "", invalidAddress(s, "printer address %q has no absolute device path, e.g. %s:///dev/ttyUSB0", s, u.Scheme)
+	}
+	if strings.ContainsFunc(u.Path, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '?' || r == '#' || r == '%' }) {
+		return "", invalidAddress(s, "printer address %q: the device path holds a control character or one of ? # %%; write the path as ls /dev shows it, e.g. %s:///dev/ttyUSB0", s, u.Scheme)
 	}
 	return u.Path, nil
 }
