@@ -342,7 +342,7 @@ func verifySigned(doc []byte, trust Trust) (*etree.Element, *x509.Certificate, e
 		return fail("not signed: the document has no ds:Signature")
 	case len(sigs) > 1:
 		return fail("%d signatures where one is expected", len(sigs))
-	case kids[len(kids)-1] != sigs[0]:
+	case len(kids) == 0 || kids[len(kids)-1] != sigs[0]: // the root itself may be a ds:Signature
 		return fail("the signature is not the last element of <%s>: it must be enveloped in the document it signs", root.Tag)
 	}
 	if m := sigs[0].FindElement("./SignedInfo/SignatureMethod"); m == nil || m.SelectAttrValue("Algorithm", "") != dsig.RSASHA256SignatureMethod {
