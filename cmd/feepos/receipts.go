@@ -19,6 +19,7 @@ func (a *app) receiptsCommand() *cobra.Command {
 		a.receiptsCloseCommand())
 	cmd.AddCommand(a.receiptsPrintCommand())
 	cmd.AddCommand(a.receiptsRenderCommand())
+	cmd.AddCommand(a.receiptsExportCommand())
 	cmd.AddCommand(a.receiptsNoticeCommand())
 	return cmd
 }
