@@ -377,5 +377,8 @@ func checkText(what, s string, maxRunes int, required bool) error {
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return Invalidf("%s contains a control character (newline, tab…): remove it", what)
 	}
+	if r, bad := firstUnprintable(s); bad {
+		return Invalidf("%s contains %q (U+%04X), which the receipt cannot print: remove it, or write the text in Vietnamese letters", what, r, r)
+	}
 	return nil
 }

@@ -9,8 +9,8 @@ import (
 
 // FuzzNewReceipt: whatever a caller sends as a receipt, Normalize and
 // Validate never panic, and what Validate accepts can be issued all the
-// way: its canonical form and chain hash, its XML, and the HTML for the
-// counter are written without error. A receipt accepted but impossible to
+// way: its canonical form and chain hash, its XML, the HTML, the PDF and
+// the thermal printer's raster are written without error (nor panic). A receipt accepted but impossible to
 // write as XML would be numbered and then never signed. CI runs the seeds;
 // explore with
 //
@@ -39,9 +39,15 @@ func FuzzNewReceipt(f *testing.F) {
 		if _, err := receipts.ReceiptXML(r); err != nil {
 			t.Fatalf("a valid receipt cannot be written as XML: %v\n%s", err, data)
 		}
-		var html discard
-		if err := receipts.RenderHTML(&html, r, receipts.HTMLOptions{VerifyBase: testVerifyBase}); err != nil {
-			t.Fatalf("a valid receipt cannot be rendered: %v\n%s", err, data)
+		var out discard
+		if err := receipts.RenderHTML(&out, r, receipts.HTMLOptions{VerifyBase: testVerifyBase}); err != nil {
+			t.Fatalf("a valid receipt cannot be rendered as HTML: %v\n%s", err, data)
+		}
+		if err := receipts.RenderPDF(&out, r, receipts.PDFOptions{VerifyBase: testVerifyBase}); err != nil {
+			t.Fatalf("a valid receipt cannot be rendered as PDF: %v\n%s", err, data)
+		}
+		if err := receipts.RenderESCPOS(&out, r, receipts.ESCPOSOptions{VerifyBase: testVerifyBase}); err != nil {
+			t.Fatalf("a valid receipt cannot be rendered for the printer: %v\n%s", err, data)
 		}
 	})
 }

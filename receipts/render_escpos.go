@@ -116,6 +116,7 @@ func writeESCPOSRaster(w io.Writer, img *image.Paletted) error {
 // image opts.DotsPerLine wide (palette index 0 white, 1 black), as long as
 // its content. RenderESCPOS sends it; a caller can also show or store it.
 func ThermalImage(r Receipt, opts ESCPOSOptions) (*image.Paletted, error) {
+	r = r.withPrintableText() // fontcover.go
 	dots := opts.DotsPerLine
 	if dots == 0 {
 		dots = DotsPerLine80mm

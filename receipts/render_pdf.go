@@ -42,7 +42,7 @@ const (
 // sorted order and it carries no random identifier, so the same receipt
 // gives the same bytes (tested), and a re-rendered copy can be compared.
 func RenderPDF(w io.Writer, r Receipt, opts PDFOptions) error {
-	p, err := newPrintedReceipt(r, opts.VerifyBase)
+	p, err := newPrintedReceipt(r.withPrintableText(), opts.VerifyBase) // fontcover.go
 	if err != nil {
 		return err
 	}
