@@ -78,7 +78,7 @@ func (printedReceipt) Head() tableHead {
 // words. It does not re-validate the whole receipt: a stored receipt was
 // validated when issued, and a receipt that later fails its checks must
 // still be printable for the people investigating it.
-func newPrintedReceipt(r Receipt, verifyBase string) (printedReceipt, error) {
+func newPrintedReceipt(r Receipt, verifyBase, signedBy string) (printedReceipt, error) {
 	if err := r.Ref.Validate(); err != nil {
 		return printedReceipt{}, err
 	}
@@ -115,13 +115,20 @@ func newPrintedReceipt(r Receipt, verifyBase string) (printedReceipt, error) {
 		Method:     field{"Hình thức thanh toán", r.Method.Label()},
 		Dossier:    field{"Mã hồ sơ", r.DossierCode},
 		Date:       "Ngày " + issued.Format("02/01/2006"),
-		Signed: field{"Thời điểm lập", // becomes "Thời điểm ký" with signing
+		Signed: field{"Thời điểm lập", // "Thời điểm ký" when signed, below
 			issued.Format("15:04:05") + " ngày " + issued.Format("02/01/2006")},
 		VerifyURL: VerifyURL(verifyBase, r),
 
 		SignHead:    "ĐƠN VỊ THU PHÍ, LỆ PHÍ",
-		SignNote:    "(Biên lai điện tử)", // "ký số" only once XMLDSig signing exists (issue 4)
+		SignNote:    "(Biên lai điện tử)", // who signed, when signed, below
 		VerifyLabel: "Tra cứu biên lai",
+	}
+	if signedBy != "" {
+		// Signed in the issuing transaction (Decree 254/2026/NĐ-CP Art.
+		// 23–29: the e-receipt carries the organisation's digital
+		// signature and its time): the time of issue is the signing time.
+		p.Signed.Label = "Thời điểm ký"
+		p.SignNote = "Đã ký số bởi " + printableText(signedBy)
 	}
 	if r.Payer.Address != "" {
 		p.Payer = append(p.Payer, field{"Địa chỉ", r.Payer.Address})

@@ -41,6 +41,11 @@ type ESCPOSOptions struct {
 	// VerifyBase is the public address of the feepos server; the QR code
 	// points to VerifyURL(VerifyBase, r).
 	VerifyBase string
+	// SignedBy is the name (CN) on the certificate that signed the
+	// receipt's XML, "" for a receipt not signed (or not known to be): the
+	// receipt then shows "Thời điểm ký" and who signed instead of
+	// "Thời điểm lập".
+	SignedBy string
 }
 
 // ESC/POS commands (Epson ESC/POS reference; the same bytes on the
@@ -124,7 +129,7 @@ func ThermalImage(r Receipt, opts ESCPOSOptions) (*image.Paletted, error) {
 	if dots%8 != 0 || dots < 256 || dots > 2040 {
 		return nil, Invalidf("print width %d dots: use %d (80 mm paper) or %d (58 mm), or the printer's width, a multiple of 8", dots, DotsPerLine80mm, DotsPerLine58mm)
 	}
-	p, err := newPrintedReceipt(r, opts.VerifyBase)
+	p, err := newPrintedReceipt(r, opts.VerifyBase, opts.SignedBy)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,11 @@ type HTMLOptions struct {
 	// VerifyBase is the public address of the feepos server; the QR code
 	// points to VerifyURL(VerifyBase, r).
 	VerifyBase string
+	// SignedBy is the name (CN) on the certificate that signed the
+	// receipt's XML, "" for a receipt not signed (or not known to be): the
+	// receipt then shows "Thời điểm ký" and who signed instead of
+	// "Thời điểm lập".
+	SignedBy string
 }
 
 //go:embed templates/receipt.html.tmpl
@@ -51,7 +56,7 @@ func RenderHTML(w io.Writer, r Receipt, opts HTMLOptions) error {
 	if err != nil {
 		return err
 	}
-	p, err := newPrintedReceipt(r, opts.VerifyBase)
+	p, err := newPrintedReceipt(r, opts.VerifyBase, opts.SignedBy)
 	if err != nil {
 		return err
 	}

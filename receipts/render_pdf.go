@@ -13,6 +13,11 @@ type PDFOptions struct {
 	// VerifyBase is the public address of the feepos server; the QR code
 	// points to VerifyURL(VerifyBase, r).
 	VerifyBase string
+	// SignedBy is the name (CN) on the certificate that signed the
+	// receipt's XML, "" for a receipt not signed (or not known to be): the
+	// receipt then shows "Thời điểm ký" and who signed instead of
+	// "Thời điểm lập".
+	SignedBy string
 }
 
 // The A5 page, in millimetres.
@@ -42,7 +47,7 @@ const (
 // sorted order and it carries no random identifier, so the same receipt
 // gives the same bytes (tested), and a re-rendered copy can be compared.
 func RenderPDF(w io.Writer, r Receipt, opts PDFOptions) error {
-	p, err := newPrintedReceipt(r.withPrintableText(), opts.VerifyBase) // fontcover.go
+	p, err := newPrintedReceipt(r.withPrintableText(), opts.VerifyBase, opts.SignedBy) // fontcover.go
 	if err != nil {
 		return err
 	}

@@ -129,3 +129,21 @@ func BenchmarkRenderPDF(b *testing.B) {
 	reportLatency(b, lat)
 	b.ReportMetric(float64(buf.Len()), "pdf-bytes")
 }
+
+// A signed receipt says so: the time of issue is labelled as the signing
+// time, and the signer is named, on paper as in the PDF and HTML.
+func TestRenderSignedReceipt(t *testing.T) {
+	r := renderedReceipt()
+	const by = "Ủy ban nhân dân phường Hoàn Kiếm"
+	var buf bytes.Buffer
+	require.NoError(t, receipts.RenderPDF(&buf, r, receipts.PDFOptions{VerifyBase: testVerifyBase, SignedBy: by}))
+	text := pdfText(t, buf.Bytes())
+	assert.Contains(t, text, "Thời điểm ký: 14:30:05 ngày 25/11/2026")
+	assert.Contains(t, text, "Đã ký số bởi "+by)
+	assert.NotContains(t, text, "Thời điểm lập")
+
+	buf.Reset()
+	require.NoError(t, receipts.RenderHTML(&buf, r, receipts.HTMLOptions{VerifyBase: testVerifyBase, SignedBy: by}))
+	assert.Contains(t, buf.String(), `Thời điểm ký:</span> 14:30:05 ngày 25/11/2026`)
+	assert.Contains(t, buf.String(), "Đã ký số bởi "+by)
+}

@@ -56,12 +56,12 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			r, verifyBase, err := a.storedReceipt(ctx, template, args[0], number, verifyBase)
+			r, verifyBase, signedBy, err := a.storedReceipt(ctx, template, args[0], number, verifyBase)
 			if err != nil {
 				return err
 			}
 			var job bytes.Buffer
-			if err := receipts.RenderESCPOS(&job, r, receipts.ESCPOSOptions{DotsPerLine: dots, VerifyBase: verifyBase}); err != nil {
+			if err := receipts.RenderESCPOS(&job, r, receipts.ESCPOSOptions{DotsPerLine: dots, VerifyBase: verifyBase, SignedBy: signedBy}); err != nil {
 				return err
 			}
 

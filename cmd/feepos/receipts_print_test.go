@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +17,16 @@ import (
 	"github.com/feepos/feepos/receipts/printer/printersim"
 )
 
-// printDB makes a database with one card receipt issued in it.
+// printSignedBy is the signer of printDB's receipt, as the printed receipt
+// names it.
+const printSignedBy = "Ủy ban nhân dân Quận 1"
+
+var printSigner = sync.OnceValues(func() (*receipts.KeySigner, error) {
+	return receipts.GenerateDemoSigner(printSignedBy, "0301234567")
+})
+
+// printDB makes a database with one signed card receipt issued in it; the
+// key is the demo key next to the database, so the commands trust it.
 func printDB(t *testing.T) (dbPath string, r receipts.Receipt) {
 	t.Helper()
 	ctx := context.Background()
@@ -27,11 +37,15 @@ func printDB(t *testing.T) (dbPath string, r receipts.Receipt) {
 	_, err = db.CreateSeries(ctx, receipts.Series{OrgCode: "UBND-Q1", OrgName: "Ủy ban nhân dân Quận 1", TaxCode: "0301234567",
 		Address: "45-47 Lê Duẩn, TP. Hồ Chí Minh", Letters: "AA"})
 	require.NoError(t, err)
-	issued, err := db.IssueReceipt(ctx, receipts.NewReceipt{OrgCode: "UBND-Q1", Payer: receipts.Payer{Name: "Nguyễn Văn An"},
+	signer, err := printSigner()
+	require.NoError(t, err)
+	dir := filepath.Dir(dbPath)
+	require.NoError(t, signer.WritePEM(filepath.Join(dir, "demo-signing.key"), filepath.Join(dir, "demo-signing.crt")))
+	issued, _, err := db.IssueSignedReceipt(ctx, receipts.NewReceipt{OrgCode: "UBND-Q1", Payer: receipts.Payer{Name: "Nguyễn Văn An"},
 		Lines:        []receipts.Line{{Name: "Lệ phí đăng ký khai sinh", Kind: receipts.LePhi, FeeCode: "LP-HT", Amount: 8000}},
 		Total:        8000,
 		TotalInWords: "Tám nghìn đồng", Method: receipts.Card, DossierCode: "HS-2026-000123",
-		Card: &receipts.CardPayment{TerminalID: "T1", TraceNo: "000412", ApprovalCode: "A1B2C3", PANMasked: "411111******1111"}})
+		Card: &receipts.CardPayment{TerminalID: "T1", TraceNo: "000412", ApprovalCode: "A1B2C3", PANMasked: "411111******1111"}}, signer)
 	require.NoError(t, err)
 	// What the command loads: the stored receipt, status included.
 	r, err = db.Receipt(ctx, issued.Template, issued.Series, issued.Number)
@@ -42,7 +56,7 @@ func printDB(t *testing.T) (dbPath string, r receipts.Receipt) {
 func escpos(t *testing.T, r receipts.Receipt, dots int, base string) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	require.NoError(t, receipts.RenderESCPOS(&b, r, receipts.ESCPOSOptions{DotsPerLine: dots, VerifyBase: base}))
+	require.NoError(t, receipts.RenderESCPOS(&b, r, receipts.ESCPOSOptions{DotsPerLine: dots, VerifyBase: base, SignedBy: printSignedBy}))
 	return b.Bytes()
 }
 

@@ -55,7 +55,7 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 			}
 
 			ctx := cmd.Context()
-			r, verifyBase, err := a.storedReceipt(ctx, template, args[0], number, verifyBase)
+			r, verifyBase, signedBy, err := a.storedReceipt(ctx, template, args[0], number, verifyBase)
 			if err != nil {
 				return err
 			}
@@ -63,9 +63,9 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 			// Rendered whole into memory, so a failure writes nothing.
 			var doc bytes.Buffer
 			if format == "pdf" {
-				err = receipts.RenderPDF(&doc, r, receipts.PDFOptions{VerifyBase: verifyBase})
+				err = receipts.RenderPDF(&doc, r, receipts.PDFOptions{VerifyBase: verifyBase, SignedBy: signedBy})
 			} else {
-				err = receipts.RenderHTML(&doc, r, receipts.HTMLOptions{Paper: htmlPaper, VerifyBase: verifyBase})
+				err = receipts.RenderHTML(&doc, r, receipts.HTMLOptions{Paper: htmlPaper, VerifyBase: verifyBase, SignedBy: signedBy})
 			}
 			if err != nil {
 				return err

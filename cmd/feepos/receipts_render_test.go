@@ -60,7 +60,7 @@ func TestReceiptsRenderPDFToFile(t *testing.T) {
 	got, err := os.ReadFile(out)
 	require.NoError(t, err)
 	var want bytes.Buffer
-	require.NoError(t, receipts.RenderPDF(&want, r, receipts.PDFOptions{VerifyBase: renderBase}))
+	require.NoError(t, receipts.RenderPDF(&want, r, receipts.PDFOptions{VerifyBase: renderBase, SignedBy: printSignedBy}))
 	assert.True(t, bytes.Equal(want.Bytes(), got), "the file is not the receipt's PDF (%d bytes, want %d)", len(got), want.Len())
 
 	text := pdfFileText(t, out)
@@ -71,6 +71,8 @@ func TestReceiptsRenderPDFToFile(t *testing.T) {
 		"Số tiền bằng chữ: Tám nghìn đồng",
 		"Nguyễn Văn An",
 		renderBase + "/verify/EBL01/" + r.Series + "/00000001",
+		"Đã ký số bởi " + printSignedBy,
+		"Thời điểm ký: ",
 	} {
 		assert.Contains(t, text, s)
 	}
@@ -91,7 +93,7 @@ func TestReceiptsRenderHTMLToStdout(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stderr)
 	assert.Empty(t, res.stderr)
 	var want bytes.Buffer
-	require.NoError(t, receipts.RenderHTML(&want, r, receipts.HTMLOptions{VerifyBase: renderBase}))
+	require.NoError(t, receipts.RenderHTML(&want, r, receipts.HTMLOptions{VerifyBase: renderBase, SignedBy: printSignedBy}))
 	assert.Equal(t, want.String(), res.stdout)
 	assert.Contains(t, res.stdout, "<h1>BIÊN LAI THU PHÍ, LỆ PHÍ ĐIỆN TỬ</h1>")
 	assert.Contains(t, res.stdout, `href="`+verifyURL+`"`)
@@ -185,4 +187,28 @@ func TestReceiptsRenderErrors(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, entries)
+}
+
+// A receipt is printed as signed only when its stored signature holds: an
+// unsigned one, or one whose signature no longer matches, prints without,
+// with a warning.
+func TestReceiptsRenderClaimsOnlyAHoldingSignature(t *testing.T) {
+	db, r := printDB(t)
+	repl := replaceReceipt(t, db, r) // issued without a signature
+
+	res := feepos(t, "", "--db", db, "receipts", "render", repl.Series, "2", "--format", "html", "--verify-base", renderBase)
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "receipt "+repl.Ref.String()+" is not signed")
+	assert.Contains(t, res.stdout, "Thời điểm lập:")
+	assert.NotContains(t, res.stdout, "Đã ký số")
+
+	// Another certificate is trusted: the signature of receipt 1 does not hold.
+	other, err := receipts.GenerateDemoSigner("Đơn vị khác", "0309999999")
+	require.NoError(t, err)
+	dir := filepath.Dir(db)
+	require.NoError(t, other.WritePEM(filepath.Join(dir, "demo-signing.key"), filepath.Join(dir, "demo-signing.crt")))
+	res = feepos(t, "", "--db", db, "receipts", "render", r.Series, "1", "--format", "html", "--verify-base", renderBase)
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "the signature of receipt "+r.Ref.String()+" does not hold")
+	assert.NotContains(t, res.stdout, "Đã ký số")
 }

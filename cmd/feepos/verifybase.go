@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/internal/config"
 	"github.com/feepos/feepos/receipts"
 )
@@ -23,17 +24,36 @@ func (a *app) verifyBase(given string, cfg config.Config) string {
 }
 
 // storedReceipt loads one stored receipt for rendering, with the address
-// its QR code points to (verifyBase); the database is closed again before
+// its QR code points to (verifyBase) and the name on the certificate that
+// signed it, "" when it is unsigned or its signature does not hold against
+// the trusted certificates (then a warning says so: a receipt never claims
+// a signature that does not verify). The database is closed again before
 // the slow part (rendering, printing) starts.
-func (a *app) storedReceipt(ctx context.Context, template, series string, number int64, givenBase string) (receipts.Receipt, string, error) {
+func (a *app) storedReceipt(ctx context.Context, template, series string, number int64, givenBase string) (r receipts.Receipt, verifyBase, signedBy string, err error) {
 	db, cfg, err := a.open(ctx)
 	if err != nil {
-		return receipts.Receipt{}, "", err
+		return receipts.Receipt{}, "", "", err
 	}
-	r, err := db.Receipt(ctx, template, series, number)
-	db.Close()
-	if err != nil {
-		return receipts.Receipt{}, "", err
+	defer db.Close()
+	if r, err = db.Receipt(ctx, template, series, number); err != nil {
+		return receipts.Receipt{}, "", "", err
 	}
-	return r, a.verifyBase(givenBase, cfg), nil
+	doc, err := db.SignedReceiptXML(ctx, r.Template, r.Series, r.Number)
+	switch {
+	case apperr.Code(err) == apperr.NotFound:
+		fmt.Fprintf(a.stderr, "feepos: warning: receipt %s is not signed; it is printed without a signature\n", r.Ref)
+	case err != nil:
+		return receipts.Receipt{}, "", "", err
+	default:
+		trust, _, err := receiptTrust(cfg.Receipts, "", a.databasePath(cfg))
+		if err != nil {
+			return receipts.Receipt{}, "", "", err
+		}
+		if err := receipts.CheckSignedReceipt(doc, r, trust); err != nil {
+			fmt.Fprintf(a.stderr, "feepos: warning: the signature of receipt %s does not hold (%v); it is printed without a signature: run feepos receipts verify\n", r.Ref, err)
+		} else if cert, err := receipts.SigningCertificate(doc); err == nil {
+			signedBy = cert.Subject.CommonName
+		}
+	}
+	return r, a.verifyBase(givenBase, cfg), signedBy, nil
 }
