@@ -37,19 +37,24 @@ var fontCover = sync.OnceValue(func() []uint64 {
 		if i, err := fonts.bold.GlyphIndex(&buf, r); err != nil || i == 0 {
 			continue
 		}
+		if unicode.Is(unicode.Cf, r) { // see printable
+			continue
+		}
 		bits[r/64] |= 1 << (r % 64)
 	}
 	return bits
 })
 
-// printable says whether the receipt font prints r. Spaces print; format
-// characters (bidirectional overrides, zero-width joiners) never do: on a
-// legal document they could make the text read otherwise than stored.
+// printable says whether the receipt font prints r: one bit lookup. Spaces
+// print; format characters (bidirectional overrides, zero-width joiners)
+// never do, whatever glyph the font has for them (fontCover leaves them
+// out): on a legal document they could make the text read otherwise than
+// stored.
 func printable(r rune) bool {
 	if r == ' ' {
 		return true
 	}
-	if r < 0 || r >= fontCoverLimit || unicode.Is(unicode.Cf, r) {
+	if r < 0 || r >= fontCoverLimit {
 		return false
 	}
 	return fontCover()[r/64]&(1<<(r%64)) != 0
