@@ -191,3 +191,18 @@ func formatDong(amount int64) string {
 	}
 	return groupDigits(amount) + " đ"
 }
+
+// joinFitting joins parts with sep into as few lines as it can, a part
+// going on the line before when fits says the longer line still fits (the
+// PDF and the thermal raster measure text differently).
+func joinFitting(parts []string, sep string, fits func(line string) bool) []string {
+	var lines []string
+	for _, part := range parts {
+		if n := len(lines); n > 0 && fits(lines[n-1]+sep+part) {
+			lines[n-1] += sep + part
+			continue
+		}
+		lines = append(lines, part)
+	}
+	return lines
+}

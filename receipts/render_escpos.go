@@ -144,7 +144,9 @@ func ThermalImage(r Receipt, opts ESCPOSOptions) (*image.Paletted, error) {
 	c.text(c.small, p.OrgAddress.String(), alignCenter)
 	c.rule()
 	c.text(c.title, p.Title, alignCenter)
-	for _, line := range joinFitting(c.body, []string{p.Template.String(), p.Series.String()}, " · ", c.width) {
+	for _, line := range joinFitting([]string{p.Template.String(), p.Series.String()}, " · ", func(l string) bool {
+		return font.MeasureString(c.body, l).Ceil() <= c.width
+	}) {
 		c.text(c.body, line, alignCenter)
 	}
 	c.text(c.bold, p.Number.String(), alignCenter)
@@ -375,20 +377,6 @@ func (c *thermalCanvas) image() *image.Paletted {
 		}
 	}
 	return out
-}
-
-// joinFitting joins parts with sep into as few lines of width w as it can,
-// starting a new line only between parts.
-func joinFitting(f font.Face, parts []string, sep string, w int) []string {
-	var lines []string
-	for _, part := range parts {
-		if n := len(lines); n > 0 && font.MeasureString(f, lines[n-1]+sep+part).Ceil() <= w {
-			lines[n-1] += sep + part
-			continue
-		}
-		lines = append(lines, part)
-	}
-	return lines
 }
 
 // wrapText breaks s into lines no wider than width, between words, and

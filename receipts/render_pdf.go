@@ -211,23 +211,9 @@ func (d pdfDoc) totals(p printedReceipt) {
 	for i, f := range p.Card {
 		parts[i] = f.String()
 	}
-	for _, line := range d.joinFitting(parts, " · ", pdfWidth) {
+	for _, line := range joinFitting(parts, " · ", func(l string) bool { return d.GetStringWidth(l) <= pdfWidth-1 }) {
 		d.para(pdfWidth, line, "L")
 	}
-}
-
-// joinFitting joins parts with sep into as few lines of width w as it can,
-// starting a new line only between parts.
-func (d pdfDoc) joinFitting(parts []string, sep string, w float64) []string {
-	var lines []string
-	for _, part := range parts {
-		if n := len(lines); n > 0 && d.GetStringWidth(lines[n-1]+sep+part) <= w-1 {
-			lines[n-1] += sep + part
-			continue
-		}
-		lines = append(lines, part)
-	}
-	return lines
 }
 
 // footer: the QR code and its address (left), the signature block (right).
