@@ -69,3 +69,22 @@ func assertIdleTimeout(t *testing.T, c Conn) {
 	t.Logf("%s: idle %v read used %v CPU", c, elapsed.Round(time.Millisecond), used)
 	require.Less(t, used, 20*time.Millisecond, "a waiting read must not poll")
 }
+
+// assertCloseWakesRead checks that Close wakes a read blocked without a
+// timeout, which then returns ErrClosed.
+func assertCloseWakesRead(t *testing.T, c Conn) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.ReadTimeout(make([]byte, 8), -1)
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, c.Close())
+	select {
+	case err := <-errc:
+		require.ErrorIs(t, err, ErrClosed)
+	case <-time.After(3 * time.Second):
+		t.Fatal("Close did not wake the read")
+	}
+}

@@ -145,19 +145,7 @@ func TestSerialMasterClosedIsVanished(t *testing.T) {
 
 func TestSerialCloseWakesBlockedRead(t *testing.T) {
 	c := openSerialPTY(t, newPTY(t), ZVTSerial)
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.ReadTimeout(make([]byte, 8), -1)
-		errc <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	require.NoError(t, c.Close())
-	select {
-	case err := <-errc:
-		require.ErrorIs(t, err, ErrClosed)
-	case <-time.After(3 * time.Second):
-		t.Fatal("Close did not wake the read")
-	}
+	assertCloseWakesRead(t, c)
 	require.NoError(t, c.Close(), "second Close is harmless")
 }
 

@@ -132,19 +132,7 @@ func TestTCPCloseWakesBlockedRead(t *testing.T) {
 	ln, peers := listen(t)
 	c := dial(t, ln.Addr().String())
 	accept(t, peers)
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.ReadTimeout(make([]byte, 8), -1)
-		errc <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	require.NoError(t, c.Close())
-	select {
-	case err := <-errc:
-		require.ErrorIs(t, err, ErrClosed)
-	case <-time.After(3 * time.Second):
-		t.Fatal("Close did not wake the read")
-	}
+	assertCloseWakesRead(t, c)
 }
 
 func TestDialTCPRefusedIsVanished(t *testing.T) {
