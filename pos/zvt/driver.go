@@ -371,7 +371,7 @@ func (t *Terminal) transaction(ctx context.Context, apdu []byte, req pos.Request
 			}
 			t.emitResult(events, res)
 			holding = false // the Pending ends the conversation
-			return &pending{t: t, res: res, open: true, raw: a, events: events}, nil
+			return &pending{t: t, res: res, raw: a, events: events}, nil
 		case k061E:
 			_ = t.ack() // the result is final whether or not this ACK arrives
 			res := resultFromAbort(m, req)

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/feepos/feepos/pos"
@@ -19,21 +19,28 @@ import (
 // final). Until one of them is called the Terminal is busy.
 //
 // A final pending (refusal, abort, Busy, TransportError, Unknown) holds
-// nothing open: Confirm and Reject do nothing.
+// nothing open (t is nil): Confirm and Reject do nothing.
 type pending struct {
-	t      *Terminal
+	t      *Terminal // set only while the 04 0F waits for its answer
 	res    pos.Result
-	open   bool
 	raw    []byte // the 04 0F as received, to recognise a duplicate
 	events chan<- pos.Event
 
-	mu       sync.Mutex
-	finished bool
+	finished atomic.Bool // Confirm or Reject has run
 }
 
 var _ pos.Pending = (*pending)(nil)
 
 func (p *pending) Result() pos.Result { return p.res }
+
+// finish marks an open result answered. Only the first Confirm or Reject
+// talks to the terminal; any later call gets ErrFinished.
+func (p *pending) finish() error {
+	if !p.finished.CompareAndSwap(false, true) {
+		return ErrFinished
+	}
+	return nil
+}
 
 // Confirm acknowledges the result (80 00 00) and reads the terminal's
 // remaining messages up to Completion (06 0F). An error wrapping
@@ -41,16 +48,13 @@ func (p *pending) Result() pos.Result { return p.res }
 // (the acknowledgement was not taken, or the terminal aborted after it):
 // run LastResult.
 func (p *pending) Confirm(ctx context.Context) error {
-	if !p.open {
+	t := p.t
+	if t == nil {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.finished {
-		return ErrFinished
+	if err := p.finish(); err != nil {
+		return err
 	}
-	p.finished = true
-	t := p.t
 	defer t.end()
 	if err := t.ack(); err != nil {
 		t.registered = false
@@ -98,15 +102,12 @@ func (p *pending) Confirm(ctx context.Context) error {
 // transaction when its wait for it runs out. The next conversation starts
 // by dropping whatever the terminal still sends of this one.
 func (p *pending) Reject(ctx context.Context) error {
-	if !p.open {
+	if p.t == nil {
 		return nil
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.finished {
-		return ErrFinished
+	if err := p.finish(); err != nil {
+		return err
 	}
-	p.finished = true
 	p.t.end()
 	return nil
 }
