@@ -118,10 +118,8 @@ func Decode(b []byte) (pos.Message, error) {
 	}
 	m.Kind = KindUnknown
 	// The text may hold a card number: keep only a masked copy.
-	masked := append([]byte(nil), text...)
 	redact(0, len(text))
-	copy(masked, raw[textAt:textAt+len(text)])
-	m.Unknown = map[string]string{"text": hex.EncodeToString(masked)}
+	m.Unknown = map[string]string{"text": hex.EncodeToString(raw[textAt : textAt+len(text)])}
 	return m, errors.Join(fmt.Errorf("%w: %d characters of text are neither an E+ request (34), an E+ answer (25 or 80) nor TLV", ErrUnrecognised, len(text)), tlvErr, frameErr)
 }
 
@@ -194,8 +192,6 @@ func fillTLV(m *pos.Message, items []TLV) {
 			m.Currency = v
 		case TagStatus:
 			m.ResultCode = v
-		case TagStatusComplement:
-			setField(m, "status_complement", v)
 		case TagAuthorization:
 			m.ApprovalCode = v
 		case TagPAN:
@@ -206,22 +202,24 @@ func fillTLV(m *pos.Message, items []TLV) {
 			m.CardType = v
 		case TagMerchantContract:
 			m.MerchantID = v
-		case TagRegister:
-			setField(m, "pos_number", v)
-		case TagAction:
-			setField(m, "action", v)
-		case TagEntryMode:
-			setField(m, "entry_mode", v)
-		case TagAID:
-			setField(m, "aid", v)
-		case TagPrivate:
-			setField(m, "private", v)
-		case TagVersion:
-			setField(m, "version", v)
-		case TagProtocolID:
-			setField(m, "protocol_id", v)
+		default:
+			if name, ok := tlvFieldNames[it.Tag]; ok {
+				setField(m, name, v)
+			}
 		}
 	}
+}
+
+// tlvFieldNames are the tags fillTLV puts under pos.Message.Fields, by name.
+var tlvFieldNames = map[string]string{
+	TagStatusComplement: "status_complement",
+	TagRegister:         "pos_number",
+	TagAction:           "action",
+	TagEntryMode:        "entry_mode",
+	TagAID:              "aid",
+	TagPrivate:          "private",
+	TagVersion:          "version",
+	TagProtocolID:       "protocol_id",
 }
 
 func setUnknown(m *pos.Message, it TLV) {

@@ -81,10 +81,9 @@ func (e *NotSupportedError) Is(target error) bool { return target == ErrNotSuppo
 // between the answer and its commit, must treat the payment as needing
 // review.
 type Terminal struct {
-	conn  transport.Conn
-	cfg   Config
-	sess  *Session
-	clock func() time.Time
+	conn transport.Conn
+	cfg  Config
+	sess *Session
 
 	mu     sync.Mutex
 	busy   bool
@@ -98,11 +97,10 @@ func New(conn transport.Conn, cfg Config) *Terminal {
 		cfg.PosNumber = "01"
 	}
 	cfg.Timers = cfg.Timers.WithDefaults()
-	clock := cfg.Clock
-	if clock == nil {
-		clock = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
-	return &Terminal{conn: conn, cfg: cfg, clock: clock, sess: NewSession(conn, RoleECR, cfg.Timers, cfg.Trace)}
+	return &Terminal{conn: conn, cfg: cfg, sess: NewSession(conn, RoleECR, cfg.Timers, cfg.Trace)}
 }
 
 func (t *Terminal) ID() string             { return t.cfg.ID }
@@ -153,7 +151,7 @@ func (t *Terminal) stale(ref, current string) bool {
 }
 
 func (t *Terminal) emit(ch chan<- pos.Event, kind pos.EventKind, text string) {
-	pos.Send(ch, pos.Event{Kind: kind, Text: text, At: t.clock()})
+	pos.Send(ch, pos.Event{Kind: kind, Text: text, At: t.cfg.Clock()})
 }
 
 // Vietnamese texts for the cashier.
