@@ -82,9 +82,9 @@ func (a *app) receiptXMLCommand() *cobra.Command {
 		Example: `  feepos receipts xml EBL01 26TAA 7 > 26TAA-00000007.xml`,
 		Args:    exactArgs(3, "a template, a series and a number: feepos receipts xml EBL01 26TAA 7"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			number, err := strconv.ParseInt(args[2], 10, 64)
-			if err != nil || number < 1 {
-				return usagef("receipt number %q: write the number in digits, e.g. 7", args[2])
+			number, err := parseReceiptNumber(args[2])
+			if err != nil {
+				return err
 			}
 			db, _, err := a.open(cmd.Context())
 			if err != nil {
@@ -134,6 +134,16 @@ func (a *app) wordsCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&style, "style", string(receipts.WordStyleLinh), `"linh" (linh, nghìn, tỷ) or "le" (lẻ, ngàn, tỉ)`)
 	return cmd
+}
+
+// parseReceiptNumber reads the NUMBER argument of receipts xml, print and
+// render: a receipt number in digits, from 1.
+func parseReceiptNumber(s string) (int64, error) {
+	number, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || number < 1 {
+		return 0, usagef("receipt number %q: write the number in digits, e.g. 7", s)
+	}
+	return number, nil
 }
 
 // parseAmountArg reads an amount typed on the command line: whole đồng in

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -38,9 +37,9 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
   feepos receipts print 26TAA 7 --to serial:///dev/ttyUSB0?baud=19200 --paper 58`,
 		Args: exactArgs(2, "a series and a number: feepos receipts print 26TAA 7 --to tcp://192.168.1.50"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			number, err := strconv.ParseInt(args[1], 10, 64)
-			if err != nil || number < 1 {
-				return usagef("receipt number %q: write the number in digits, e.g. 7", args[1])
+			number, err := parseReceiptNumber(args[1])
+			if err != nil {
+				return err
 			}
 			if strings.TrimSpace(to) == "" {
 				return usagef("no printer: give --to, e.g. --to tcp://192.168.1.50:9100, --to serial:///dev/ttyUSB0 or --to file:///dev/usb/lp0")

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -36,9 +35,9 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
   feepos receipts render 26TAA 7 --format html --out bienlai.html --verify-base https://bienlai.example.gov.vn`,
 		Args: exactArgs(2, "a series and a number: feepos receipts render 26TAA 7 --out 26TAA-00000007.pdf"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			number, err := strconv.ParseInt(args[1], 10, 64)
-			if err != nil || number < 1 {
-				return usagef("receipt number %q: write the number in digits, e.g. 7", args[1])
+			number, err := parseReceiptNumber(args[1])
+			if err != nil {
+				return err
 			}
 			if format != "pdf" && format != "html" {
 				return usagef("format %q: use pdf or html", format)
@@ -74,7 +73,7 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 				_, err = a.stdout.Write(doc.Bytes())
 				return err
 			}
-			if err := writeSummaryFile(out, doc.Bytes()); err != nil {
+			if err := writeFileAtomic(out, doc.Bytes()); err != nil {
 				return err
 			}
 

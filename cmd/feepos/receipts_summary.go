@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -139,32 +137,4 @@ signed: it is the copy for people; the XML is the document that is sent.`,
 	f.StringVar(&drop, "drop", "", "write the file into this provider drop folder (never overwrites)")
 	f.BoolVar(&unsigned, "unsigned", false, "do not sign the XML (a provider that signs it itself); XLSX is never signed")
 	return cmd
-}
-
-// writeSummaryFile writes path through a temporary file in its folder,
-// fsynced then renamed, so a reader never sees half a summary.
-func writeSummaryFile(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".feepos-tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -94,7 +94,7 @@ func (s taxSignature) words() string {
 func (a *app) deliverTaxDocument(ctx context.Context, out, drop string, kind receipts.DocKind, name string, payload []byte) (path string, err error) {
 	switch {
 	case out != "":
-		return out, writeSummaryFile(out, payload)
+		return out, writeFileAtomic(out, payload)
 	case drop != "":
 		if err := (receipts.FileDrop{Dir: drop}).Send(ctx, kind, name, payload); err != nil {
 			return "", err
