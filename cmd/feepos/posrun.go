@@ -141,7 +141,7 @@ func parseDong(flag, s string) (int64, error) {
 	return n, nil
 }
 
-// open connects to the terminal and, for ZVT, registers (06 00). The
+// openTerminal connects to the terminal and, for ZVT, registers (06 00). The
 // returned stderr lines are serialised (trace, events and messages).
 func (a *app) openTerminal(ctx context.Context, cmd *cobra.Command, f *posRunFlags, errOut *lockedWriter) (pos.Terminal, error) {
 	p := pos.Protocol(f.protocol)
@@ -244,7 +244,7 @@ func spacedHex(h string) string {
 	return b.String()
 }
 
-// events prints the terminal's intermediate statuses to stderr as they
+// printEvents prints the terminal's intermediate statuses to stderr as they
 // come; stop closes the channel and waits for the last line.
 func printEvents(w io.Writer) (chan<- pos.Event, func()) {
 	ch := make(chan pos.Event, 32)
@@ -488,6 +488,23 @@ func (a *app) printResult(r pos.Result) error {
 	return w.Flush()
 }
 
+// withTerminal checks the flags, connects to the terminal (for ZVT,
+// registers) and runs fn until it returns or SIGINT/SIGTERM: the shared
+// frame of pos status and pos eod, which need no event printer.
+func (a *app) withTerminal(cmd *cobra.Command, f *posRunFlags, fn func(context.Context, pos.Terminal) error) error {
+	if err := f.check(cmd); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	t, err := a.openTerminal(ctx, cmd, f, &lockedWriter{w: a.stderr})
+	if err != nil {
+		return fmt.Errorf("%w: check the cable or network, that the terminal is on, and --port/--tcp", err)
+	}
+	defer t.Close()
+	return fn(ctx, t)
+}
+
 func (a *app) posStatusCommand() *cobra.Command {
 	f := &posRunFlags{}
 	cmd := &cobra.Command{
@@ -495,48 +512,40 @@ func (a *app) posStatusCommand() *cobra.Command {
 		Short: "Ask the terminal whether it is ready (ZVT Status Enquiry 05 01)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := f.check(cmd); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			t, err := a.openTerminal(ctx, cmd, f, &lockedWriter{w: a.stderr})
-			if err != nil {
-				return fmt.Errorf("%w: check the cable or network, that the terminal is on, and --port/--tcp", err)
-			}
-			defer t.Close()
-			st, err := t.Status(ctx)
-			var ns *concert.NotSupportedError
-			if errors.As(err, &ns) {
-				return fmt.Errorf("%w (%s)", err, ns.MessageVI)
-			}
-			if err != nil {
-				return fmt.Errorf("status enquiry: %w: check the link and try again", err)
-			}
-			if a.jsonOut {
-				if err := a.printJSON(st); err != nil {
-					return err
+			return a.withTerminal(cmd, f, func(ctx context.Context, t pos.Terminal) error {
+				st, err := t.Status(ctx)
+				var ns *concert.NotSupportedError
+				if errors.As(err, &ns) {
+					return fmt.Errorf("%w (%s)", err, ns.MessageVI)
 				}
-			} else {
-				w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-				ready := "CHƯA SẴN SÀNG"
-				if st.Ready {
-					ready = "SẴN SÀNG"
+				if err != nil {
+					return fmt.Errorf("status enquiry: %w: check the link and try again", err)
 				}
-				fmt.Fprintf(w, "Trạng thái:\t%s\n", ready)
-				fmt.Fprintf(w, "Thông báo:\t%s\n", st.Text)
-				fmt.Fprintf(w, "Mã terminal:\t%s\n", st.TerminalID)
-				if st.Software != "" {
-					fmt.Fprintf(w, "Phần mềm:\t%s\n", st.Software)
+				if a.jsonOut {
+					if err := a.printJSON(st); err != nil {
+						return err
+					}
+				} else {
+					w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+					ready := "CHƯA SẴN SÀNG"
+					if st.Ready {
+						ready = "SẴN SÀNG"
+					}
+					fmt.Fprintf(w, "Trạng thái:\t%s\n", ready)
+					fmt.Fprintf(w, "Thông báo:\t%s\n", st.Text)
+					fmt.Fprintf(w, "Mã terminal:\t%s\n", st.TerminalID)
+					if st.Software != "" {
+						fmt.Fprintf(w, "Phần mềm:\t%s\n", st.Software)
+					}
+					if err := w.Flush(); err != nil {
+						return err
+					}
 				}
-				if err := w.Flush(); err != nil {
-					return err
+				if !st.Ready {
+					return fmt.Errorf("the terminal is not ready (status %s: %s): finish or cancel what it shows, then try again", st.ResultCode, st.Text)
 				}
-			}
-			if !st.Ready {
-				return fmt.Errorf("the terminal is not ready (status %s: %s): finish or cancel what it shows, then try again", st.ResultCode, st.Text)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	f.register(cmd, false, false)
@@ -554,31 +563,23 @@ totals. Concert E+ has no end-of-day message: close the batch on the
 terminal.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := f.check(cmd); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			t, err := a.openTerminal(ctx, cmd, f, &lockedWriter{w: a.stderr})
-			if err != nil {
-				return fmt.Errorf("%w: check the cable or network, that the terminal is on, and --port/--tcp", err)
-			}
-			defer t.Close()
-			eod, eerr := t.EndOfDay(ctx)
-			if a.jsonOut {
-				if err := a.printJSON(eod); err != nil {
+			return a.withTerminal(cmd, f, func(ctx context.Context, t pos.Terminal) error {
+				eod, eerr := t.EndOfDay(ctx)
+				if a.jsonOut {
+					if err := a.printJSON(eod); err != nil {
+						return err
+					}
+				} else if err := printEndOfDay(a.stdout, eod); err != nil {
 					return err
 				}
-			} else if err := printEndOfDay(a.stdout, eod); err != nil {
-				return err
-			}
-			switch {
-			case eerr != nil:
-				return fmt.Errorf("end of day: %w: check the terminal; if it printed a closing report, take the totals from it", eerr)
-			case eod.Outcome != pos.Approved:
-				return fmt.Errorf("end of day not done (%s): %s", eod.Outcome, eod.Text)
-			}
-			return nil
+				switch {
+				case eerr != nil:
+					return fmt.Errorf("end of day: %w: check the terminal; if it printed a closing report, take the totals from it", eerr)
+				case eod.Outcome != pos.Approved:
+					return fmt.Errorf("end of day not done (%s): %s", eod.Outcome, eod.Text)
+				}
+				return nil
+			})
 		},
 	}
 	f.register(cmd, false, false)
