@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 
+	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/ledger"
 	"github.com/feepos/feepos/receipts"
@@ -61,11 +61,10 @@ func seedDemoReceipts(ctx context.Context, log *slog.Logger, db *sqlite.DB, keys
 	now := db.Now()
 	series := receipts.SeriesSymbol(receipts.YearOf(now), district.Letters)
 	_, err := db.Receipt(ctx, receipts.Template, series, 1)
-	var rerr *receipts.Error
 	switch {
 	case err == nil:
 		return nil, nil // seeded before (or real receipts): leave them
-	case !errors.As(err, &rerr) || rerr.Code != receipts.ENotFound:
+	case apperr.Code(err) != apperr.NotFound:
 		return nil, fmt.Errorf("demo receipts: %w", err)
 	}
 	var out []receipts.Receipt
