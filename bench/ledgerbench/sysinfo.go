@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/feepos/feepos/bench/internal/sysinfo"
 )
 
 // Machine is what the report says about where it ran.
@@ -25,39 +27,25 @@ func machineInfo() Machine {
 	m := Machine{
 		CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
-		CPUModel: "unknown", MemTotal: "unknown", Kernel: "unknown",
+		CPUModel: orUnknown(sysinfo.ProcField("/proc/cpuinfo", "model name")),
+		MemTotal: "unknown", Kernel: orUnknown(sysinfo.Kernel()),
 	}
-	if v := procField("/proc/cpuinfo", "model name"); v != "" {
-		m.CPUModel = v
-	}
-	if v := procField("/proc/meminfo", "MemTotal"); v != "" {
+	if v := sysinfo.ProcField("/proc/meminfo", "MemTotal"); v != "" {
 		if kb, err := strconv.ParseInt(strings.TrimSuffix(v, " kB"), 10, 64); err == nil {
 			m.MemTotal = strconv.FormatFloat(float64(kb)/(1<<20), 'f', 1, 64) + " GiB"
 		} else {
 			m.MemTotal = v
 		}
 	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(b))
-	}
 	return m
 }
 
-// procField returns the value of the first "key : value" line of a /proc file.
-func procField(path, key string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
+// orUnknown is v, or "unknown" for a fact that could not be read.
+func orUnknown(v string) string {
+	if v == "" {
+		return "unknown"
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
+	return v
 }
 
 // Storage says which filesystem and device hold the benchmark folder. A
@@ -137,16 +125,6 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// loadAvg is the first three fields of /proc/loadavg: other work on the
+// loadAvg is the 1, 5 and 15 minute load averages: other work on the
 // machine during a run shows in the numbers.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
+func loadAvg() string { return orUnknown(sysinfo.LoadAvg()) }
