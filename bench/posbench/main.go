@@ -27,6 +27,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -52,10 +53,39 @@ func main() {
 	default:
 		usage()
 	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(os.Stderr, "posbench:", err)
+		os.Exit(2)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "posbench:", err)
 		os.Exit(1)
 	}
+}
+
+// usageError is a command line that cannot be run as typed: exit code 2,
+// as for a flag the flag package refuses, and nothing is measured.
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// checkProto accepts the protocols the scripted terminals speak; anything
+// else would run (and be reported as) the Concert terminal.
+func checkProto(p string) error {
+	if p != "zvt" && p != "concert" {
+		return usagef("-proto %q: use zvt or concert", p)
+	}
+	return nil
+}
+
+// noArgs refuses words after the flags, which the flag package would
+// otherwise ignore (posbench latency concert would measure ZVT).
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q: give the settings as flags (-h lists them)", fs.Name(), fs.Arg(0))
+	}
+	return nil
 }
 
 func usage() {
@@ -91,6 +121,18 @@ func latencyMain(args []string) error {
 	breakdown := fs.Bool("breakdown", false, "ZVT: also time the frame's completion and the line ACK through Config.Trace")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")
 	_ = fs.Parse(args)
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := checkProto(*proto); err != nil {
+		return err
+	}
+	switch {
+	case *pt != "inproc" && *pt != "child":
+		return usagef("-pt %q: use inproc or child", *pt)
+	case *n < 1 || *warmup < 0:
+		return usagef("-n must be at least 1 and -warmup not negative")
+	}
 	printMachine()
 	r, err := runLatency(latencyOpts{proto: *proto, n: *n, warmup: *warmup, hold: Hold{Min: *hmin, Max: *hmax},
 		child: *pt == "child", breakdown: *breakdown})
@@ -108,16 +150,27 @@ func fleetMain(args []string) error {
 	wait := fs.Duration("wait", 10*time.Second, "how long each CPU measurement waits")
 	jsonPath := fs.String("json", "", "write the results as JSON to this file")
 	_ = fs.Parse(args)
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	var protocols []string
+	for _, p := range strings.Split(*protos, ",") {
+		p = strings.TrimSpace(p)
+		if err := checkProto(p); err != nil {
+			return err
+		}
+		protocols = append(protocols, p)
+	}
 	var counts []int
 	for _, s := range strings.Split(*ns, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
-			return fmt.Errorf("-n: %w", err)
+		if err != nil || v < 0 {
+			return usagef("-n: %q is not a terminal count (0 or more)", s)
 		}
 		counts = append(counts, v)
 	}
 	printMachine()
-	res, err := fleet(strings.Split(*protos, ","), counts, *wait)
+	res, err := fleet(protocols, counts, *wait)
 	if err != nil {
 		return err
 	}
@@ -131,6 +184,15 @@ func fleetOneMain(args []string) error {
 	wait := fs.Duration("wait", 10*time.Second, "CPU measurement wait")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the waiting window (N Pay calls waiting) to this file")
 	_ = fs.Parse(args)
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := checkProto(*proto); err != nil {
+		return err
+	}
+	if *n < 0 {
+		return usagef("-n %d: the number of terminals cannot be negative", *n)
+	}
 	r, err := fleetOne(*proto, *n, *wait, *cpuProfile)
 	if err != nil {
 		return err
