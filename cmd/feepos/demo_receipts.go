@@ -67,13 +67,22 @@ func seedDemoReceipts(ctx context.Context, log *slog.Logger, db *sqlite.DB, keys
 	case apperr.Code(err) != apperr.NotFound:
 		return nil, fmt.Errorf("demo receipts: %w", err)
 	}
+	// All demo payments in one transaction: a start killed half-way leaves
+	// none, and the next start makes them all (the check above).
 	var out []receipts.Receipt
-	for _, p := range demoPayments(now.In(receipts.Zone).Format("060102")) {
-		rs, err := issueDemoPayment(ctx, db, keys, p)
-		if err != nil {
-			return nil, fmt.Errorf("demo payment %s: %w", p.dossier, err)
+	err = db.WithTx(ctx, func(tx *sqlite.Tx) error {
+		out = out[:0]
+		for _, p := range demoPayments(now.In(receipts.Zone).Format("060102")) {
+			rs, err := issueDemoPayment(ctx, tx, keys, p)
+			if err != nil {
+				return fmt.Errorf("demo payment %s: %w", p.dossier, err)
+			}
+			out = append(out, rs...)
 		}
-		out = append(out, rs...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, r := range out {
 		log.Info("demo receipt issued", "org", r.Org.Code, "receipt", r.Ref.String(), "total", r.Total,
@@ -84,61 +93,56 @@ func seedDemoReceipts(ctx context.Context, log *slog.Logger, db *sqlite.DB, keys
 
 // issueDemoPayment posts the payment's ledger entry (cash drawer or card
 // clearing against fees collected, one credit per fee with its
-// organisation) and issues one signed receipt per organisation, in one
-// transaction.
-func issueDemoPayment(ctx context.Context, db *sqlite.DB, keys receipts.Keys, p demoPayment) ([]receipts.Receipt, error) {
+// organisation) and issues one signed receipt per organisation, in tx.
+func issueDemoPayment(ctx context.Context, tx *sqlite.Tx, keys receipts.Keys, p demoPayment) ([]receipts.Receipt, error) {
+	method, debitRole, terminal := receipts.Cash, ledger.RoleCashDrawer, ""
+	if p.card != nil {
+		method, debitRole, terminal = receipts.Card, ledger.RoleCardClearing, p.card.TerminalID
+	}
+	debit, err := tx.AccountFor(ctx, debitRole)
+	if err != nil {
+		return nil, err
+	}
+	collected, err := tx.AccountFor(ctx, ledger.RoleFeesCollected)
+	if err != nil {
+		return nil, err
+	}
+	entry := ledger.NewEntry{
+		Date:           ledger.BusinessDate(tx.Now),
+		Description:    "Thu phí, lệ phí hồ sơ " + p.dossier + " (dữ liệu mẫu)",
+		IdempotencyKey: "demo:" + p.dossier,
+	}
+	var total int64
+	byOrg := map[string][]receipts.Line{}
+	var orgs []string
+	for _, f := range p.fees {
+		total += f.line.Amount
+		if _, ok := byOrg[f.org]; !ok {
+			orgs = append(orgs, f.org)
+		}
+		byOrg[f.org] = append(byOrg[f.org], f.line)
+		entry.Lines = append(entry.Lines, ledger.Line{Account: collected, Side: ledger.Credit, Amount: f.line.Amount, Currency: "VND",
+			Dimensions: ledger.Dimensions{Agency: f.org, FeeCode: f.line.FeeCode, Dossier: p.dossier}})
+	}
+	entry.Lines = append([]ledger.Line{{Account: debit, Side: ledger.Debit, Amount: total, Currency: "VND",
+		Dimensions: ledger.Dimensions{Terminal: terminal, Counter: "1", Cashier: "demo", Dossier: p.dossier}}}, entry.Lines...)
+	if _, err := tx.PostEntry(ctx, entry); err != nil {
+		return nil, err
+	}
 	var out []receipts.Receipt
-	err := db.WithTx(ctx, func(tx *sqlite.Tx) error {
-		out = out[:0]
-		method, debitRole, terminal := receipts.Cash, ledger.RoleCashDrawer, ""
-		if p.card != nil {
-			method, debitRole, terminal = receipts.Card, ledger.RoleCardClearing, p.card.TerminalID
+	for _, org := range orgs {
+		nr := receipts.NewReceipt{OrgCode: org, Payer: p.payer, Lines: byOrg[org], Method: method, DossierCode: p.dossier, Card: p.card}
+		for _, l := range nr.Lines {
+			nr.Total += l.Amount
 		}
-		debit, err := tx.AccountFor(ctx, debitRole)
+		if nr.TotalInWords, err = receipts.Words(nr.Total); err != nil {
+			return nil, err
+		}
+		r, err := tx.IssueSignedReceipt(ctx, nr, keys)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		collected, err := tx.AccountFor(ctx, ledger.RoleFeesCollected)
-		if err != nil {
-			return err
-		}
-		entry := ledger.NewEntry{
-			Date:           ledger.BusinessDate(tx.Now),
-			Description:    "Thu phí, lệ phí hồ sơ " + p.dossier + " (dữ liệu mẫu)",
-			IdempotencyKey: "demo:" + p.dossier,
-		}
-		var total int64
-		byOrg := map[string][]receipts.Line{}
-		var orgs []string
-		for _, f := range p.fees {
-			total += f.line.Amount
-			if _, ok := byOrg[f.org]; !ok {
-				orgs = append(orgs, f.org)
-			}
-			byOrg[f.org] = append(byOrg[f.org], f.line)
-			entry.Lines = append(entry.Lines, ledger.Line{Account: collected, Side: ledger.Credit, Amount: f.line.Amount, Currency: "VND",
-				Dimensions: ledger.Dimensions{Agency: f.org, FeeCode: f.line.FeeCode, Dossier: p.dossier}})
-		}
-		entry.Lines = append([]ledger.Line{{Account: debit, Side: ledger.Debit, Amount: total, Currency: "VND",
-			Dimensions: ledger.Dimensions{Terminal: terminal, Counter: "1", Cashier: "demo", Dossier: p.dossier}}}, entry.Lines...)
-		if _, err := tx.PostEntry(ctx, entry); err != nil {
-			return err
-		}
-		for _, org := range orgs {
-			nr := receipts.NewReceipt{OrgCode: org, Payer: p.payer, Lines: byOrg[org], Method: method, DossierCode: p.dossier, Card: p.card}
-			for _, l := range nr.Lines {
-				nr.Total += l.Amount
-			}
-			if nr.TotalInWords, err = receipts.Words(nr.Total); err != nil {
-				return err
-			}
-			r, err := tx.IssueSignedReceipt(ctx, nr, keys)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, err
+		out = append(out, r)
+	}
+	return out, nil
 }
