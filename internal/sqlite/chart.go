@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/feepos/feepos/ledger"
@@ -27,6 +29,9 @@ func (db *DB) SyncChart(ctx context.Context, chart ledger.Chart) error {
 			}
 			err := tx.GetContext(ctx, &old, `SELECT type, (SELECT COUNT(*) FROM ledger_daily_totals WHERE account_code = code) AS lines
 				FROM accounts WHERE code = ?`, a.Code)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sync chart, account %s: %w", a.Code, err)
+			}
 			if err == nil && old.Type != string(a.Type) && old.Lines > 0 {
 				return ledger.Conflictf("account %s is %s in the database and has postings; the chart says %s: give the new meaning a new account code", a.Code, old.Type, a.Type)
 			}
@@ -54,8 +59,12 @@ func (db *DB) Accounts(ctx context.Context) ([]ledger.Account, error) {
 // AccountFor returns the code of the account that holds role r.
 func (tx *Tx) AccountFor(ctx context.Context, r ledger.Role) (string, error) {
 	var code string
-	if err := tx.GetContext(ctx, &code, `SELECT code FROM accounts WHERE role = ?`, string(r)); err != nil {
+	err := tx.GetContext(ctx, &code, `SELECT code FROM accounts WHERE role = ?`, string(r))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return "", ledger.NotFoundf("no account has role %s: add it to the chart of accounts", r)
+	case err != nil:
+		return "", fmt.Errorf("look up the account of role %s: %w", r, err)
 	}
 	return code, nil
 }
