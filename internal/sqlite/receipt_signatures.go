@@ -6,14 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/feepos/feepos/receipts"
 )
 
-// Signed receipts and daily closures (docs/RECEIPTS.md, "Signature" and
-// "Daily closure"). The signed XML is stored in the transaction that issues
-// the receipt, so a receipt and its signature commit together or not at all.
+// Signed receipts (docs/RECEIPTS.md, "Signature"), and the check of every
+// signature and daily closure; signing a closure is in receipts_closure.go.
+// The signed XML is stored in the transaction that issues the receipt, so a
+// receipt and its signature commit together or not at all.
 
 const sqlInsertSignature = `INSERT INTO receipt_signatures (receipt_id, cert_fingerprint, xml) VALUES (?, ?, ?)`
 
@@ -148,121 +148,6 @@ func (db *DB) SignedReceiptXML(ctx context.Context, template, series string, num
 		return nil, receipts.NotFoundf("receipt %s %s is not signed: it was issued without a signature", ref.Template, ref)
 	}
 	return []byte(doc.String), nil
-}
-
-// CloseDay signs and stores the closure of a business date (YYYY-MM-DD in
-// Asia/Ho_Chi_Minh) that is over: per series, the receipts issued that day,
-// their total, and the chain head at the end of the day. A date is closed
-// once.
-func (db *DB) CloseDay(ctx context.Context, date string, s receipts.Signer) (receipts.Closure, []byte, error) {
-	var (
-		c   receipts.Closure
-		doc []byte
-	)
-	err := db.WithTx(ctx, func(tx *Tx) error {
-		var err error
-		c, doc, err = tx.CloseDay(ctx, date, s)
-		return err
-	})
-	if err != nil {
-		return receipts.Closure{}, nil, err
-	}
-	return c, doc, nil
-}
-
-// CloseDay closes a business date inside tx.
-func (tx *Tx) CloseDay(ctx context.Context, date string, s receipts.Signer) (receipts.Closure, []byte, error) {
-	if s == nil {
-		return receipts.Closure{}, nil, errors.New("close day: no signer (configure [receipts] in the config file, or use --demo)")
-	}
-	_, end, err := receipts.DayBounds(date)
-	if err != nil {
-		return receipts.Closure{}, nil, err
-	}
-	if tx.Now.Before(end) {
-		return receipts.Closure{}, nil, receipts.Invalidf("business date %s is not over yet (it ends at 00:00 on %s in Vietnam): close it after that",
-			date, end.Format("02/01/2006"))
-	}
-	var n int
-	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM receipt_closures WHERE business_date = ?`, date); err != nil {
-		return receipts.Closure{}, nil, fmt.Errorf("read closures: %w", err)
-	}
-	if n > 0 {
-		return receipts.Closure{}, nil, receipts.Conflictf("business date %s is already closed: a closure is signed once", date)
-	}
-	c, err := computeClosure(ctx, tx, date, tx.Now.UTC().Format(time.RFC3339Nano))
-	if err != nil {
-		return receipts.Closure{}, nil, err
-	}
-	unsigned, err := receipts.ClosureXML(c)
-	if err != nil {
-		return receipts.Closure{}, nil, err
-	}
-	signed, err := s.SignXML(unsigned)
-	if err != nil {
-		return receipts.Closure{}, nil, fmt.Errorf("closure of %s: %w", date, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO receipt_closures (business_date, closed_at, receipts, total, cert_fingerprint, xml)
-		VALUES (?, ?, ?, ?, ?, ?)`, date, c.ClosedAt, c.Count, c.Total, receipts.CertFingerprint(s.Certificate()), string(signed)); err != nil {
-		return receipts.Closure{}, nil, fmt.Errorf("store closure of %s: %w", date, err)
-	}
-	return c, signed, nil
-}
-
-// computeClosure sums the receipts issued on date and finds each series'
-// head at the end of it, from the receipts as stored.
-func computeClosure(ctx context.Context, q querier, date, closedAt string) (receipts.Closure, error) {
-	start, end, err := receipts.DayBounds(date)
-	if err != nil {
-		return receipts.Closure{}, err
-	}
-	var rows []struct {
-		Template string `db:"template"`
-		Letters  string `db:"letters"`
-		Series   string `db:"series"`
-		Number   int64  `db:"number"`
-		IssuedAt string `db:"issued_at"`
-		Total    int64  `db:"total"`
-		Hash     string `db:"hash"`
-		OrgCode  string `db:"org_code"`
-		TaxCode  string `db:"org_tax_code"`
-	}
-	// issued_at is UTC RFC 3339 with a variable fraction, so the string
-	// bound is one second late (a superset) and the times are compared
-	// parsed.
-	bound := end.Add(time.Second).UTC().Format(time.RFC3339)
-	if err := q.SelectContext(ctx, &rows, `SELECT template, letters, series, number, issued_at, total, hash, org_code, org_tax_code
-		FROM receipts WHERE issued_at < ? ORDER BY template, letters, year, number`, bound); err != nil {
-		return receipts.Closure{}, fmt.Errorf("closure of %s: read receipts: %w", date, err)
-	}
-	c := receipts.Closure{BusinessDate: date, ClosedAt: closedAt}
-	var cur *receipts.ClosureSeries
-	for _, r := range rows {
-		t, err := time.Parse(time.RFC3339Nano, r.IssuedAt)
-		if err != nil {
-			return receipts.Closure{}, fmt.Errorf("closure of %s: receipt %s-%08d: time of issue %q is not RFC 3339", date, r.Series, r.Number, r.IssuedAt)
-		}
-		if !t.Before(end) {
-			continue
-		}
-		if cur == nil || cur.Template != r.Template || cur.Letters != r.Letters {
-			c.Series = append(c.Series, receipts.ClosureSeries{Template: r.Template, Letters: r.Letters})
-			cur = &c.Series[len(c.Series)-1]
-		}
-		cur.OrgCode, cur.TaxCode = r.OrgCode, r.TaxCode
-		cur.HeadSeries, cur.HeadNumber, cur.Head = r.Series, r.Number, r.Hash
-		if !t.Before(start) {
-			if cur.Count == 0 {
-				cur.FirstNumber = r.Number
-			}
-			cur.Count++
-			cur.Total += r.Total
-			cur.LastNumber = r.Number
-			c.Count++
-			c.Total += r.Total
-		}
-	}
-	return c, nil
 }
 
 // VerifyReceiptSignatures runs VerifyReceipts, then checks every receipt's
