@@ -21,10 +21,6 @@ func TestConcurrentPosts(t *testing.T) {
 	db := newTestDB(t)
 	m := &model{chart: ledger.DefaultChart()}
 
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	ids := make([][]int64, workers)
-	errs := make([]error, workers)
 	want := map[string]ledger.NewEntry{}
 	for w := 0; w < workers; w++ {
 		for n := 0; n < perWorker; n++ {
@@ -32,26 +28,10 @@ func TestConcurrentPosts(t *testing.T) {
 			want[key] = cardPayment(fmt.Sprintf("2026-03-%02d", 1+n%28), int64(1000*(w+1)+n), key)
 		}
 	}
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			<-start
-			for n := 0; n < perWorker; n++ {
-				e, err := db.Post(ctx, want[fmt.Sprintf("w%02d-%03d", w, n)])
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				ids[w] = append(ids[w], e.ID)
-			}
-		}(w)
-	}
-	close(start)
-	wg.Wait()
-	for w, err := range errs {
-		require.NoError(t, err, "worker %d", w)
-	}
+	ids := runWorkers(t, workers, perWorker, func(w, n int) (int64, error) {
+		e, err := db.Post(ctx, want[fmt.Sprintf("w%02d-%03d", w, n)])
+		return e.ID, err
+	})
 
 	// Ids returned are distinct and each worker's are increasing.
 	seen := map[int64]bool{}

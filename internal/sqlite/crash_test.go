@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"context"
-	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -32,23 +31,12 @@ const (
 // reversals, each with the key crash-ROUND-N (N counting up), and prints
 // "committed KEY" only once the transaction holding KEY has committed.
 func TestCrashChild(t *testing.T) {
-	path := os.Getenv(crashEnvDB)
-	if path == "" {
+	db, die, ok := openChild(crashEnvDB, "crash child")
+	if !ok {
 		return
 	}
 	round := os.Getenv(crashEnvRound)
 	ctx := context.Background()
-	die := func(err error) {
-		fmt.Fprintln(os.Stderr, "crash child:", err)
-		os.Exit(3)
-	}
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		die(err)
-	}
-	if err := db.SyncChart(ctx, ledger.DefaultChart()); err != nil {
-		die(err)
-	}
 	r := rand.New(rand.NewSource(time.Now().UnixNano()))
 	g := newEntryGen(r, 30)
 	var reversible []ledger.Entry

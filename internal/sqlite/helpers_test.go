@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -295,4 +296,36 @@ func reversalOf(id int64, orig ledger.NewEntry, date, key string) ledger.NewEntr
 		r.Lines = append(r.Lines, l)
 	}
 	return r
+}
+
+// runWorkers starts workers goroutines at once, each calling do(w, n) for n
+// = 0..perWorker-1, and returns each worker's results in its order. A worker
+// stops at its first error, which fails the test.
+func runWorkers[T any](t *testing.T, workers, perWorker int, do func(w, n int) (T, error)) [][]T {
+	t.Helper()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	got := make([][]T, workers)
+	errs := make([]error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			<-start
+			for n := 0; n < perWorker; n++ {
+				v, err := do(w, n)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				got[w] = append(got[w], v)
+			}
+		}(w)
+	}
+	close(start)
+	wg.Wait()
+	for w, err := range errs {
+		require.NoError(t, err, "worker %d", w)
+	}
+	return got
 }

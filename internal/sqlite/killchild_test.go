@@ -3,6 +3,8 @@ package sqlite_test
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -10,7 +12,35 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/ledger"
 )
+
+// openChild is the start of a child that killChild runs: it opens the
+// database named by the environment variable envDB, with the default chart,
+// and gives the child its way to die (a message on stderr, which the parent
+// shows, and exit code 3). ok is false when envDB is unset: the child test
+// was run alone and does nothing.
+func openChild(envDB, who string) (db *sqlite.DB, die func(error), ok bool) {
+	path := os.Getenv(envDB)
+	if path == "" {
+		return nil, nil, false
+	}
+	die = func(err error) {
+		fmt.Fprintln(os.Stderr, who+":", err)
+		os.Exit(3)
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		die(err)
+	}
+	if err := db.SyncChart(ctx, ledger.DefaultChart()); err != nil {
+		die(err)
+	}
+	return db, die, true
+}
 
 // killChild runs this test binary again as the test named child, with env
 // added to its environment, waits for its first output line starting with

@@ -3,7 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,54 +24,34 @@ func TestConcurrentReceipts(t *testing.T) {
 	ctx := context.Background()
 	db, _ := newReceiptDB(t)
 
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	got := make([][]receipts.Receipt, workers)
-	errs := make([]error, workers)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			<-start
-			for n := 0; n < perWorker; n++ {
-				nr := cashReceipt(fmt.Sprintf("HS-%02d-%03d", w, n), int64(1000*(w+1)+n))
-				var r receipts.Receipt
-				var err error
-				switch n % 4 {
-				case 0:
-					r, err = db.IssueReceipt(ctx, nr)
-				case 1:
-					err = db.WithTx(ctx, func(tx *sqlite.Tx) error {
-						if _, err := tx.PostEntry(ctx, cardPayment("2026-07-01", nr.Total, nr.DossierCode)); err != nil {
-							return err
-						}
-						r, err = tx.IssueReceipt(ctx, nr)
-						return err
-					})
-				case 2:
-					r, _, err = db.IssueSignedReceipt(ctx, nr, orgSigner(t))
-				case 3:
-					err = db.WithTx(ctx, func(tx *sqlite.Tx) error {
-						if _, err := tx.PostEntry(ctx, cardPayment("2026-07-01", nr.Total, nr.DossierCode)); err != nil {
-							return err
-						}
-						r, err = tx.IssueSignedReceipt(ctx, nr, orgSigner(t))
-						return err
-					})
+	got := runWorkers(t, workers, perWorker, func(w, n int) (receipts.Receipt, error) {
+		nr := cashReceipt(fmt.Sprintf("HS-%02d-%03d", w, n), int64(1000*(w+1)+n))
+		var r receipts.Receipt
+		var err error
+		switch n % 4 {
+		case 0:
+			r, err = db.IssueReceipt(ctx, nr)
+		case 1:
+			err = db.WithTx(ctx, func(tx *sqlite.Tx) error {
+				if _, err := tx.PostEntry(ctx, cardPayment("2026-07-01", nr.Total, nr.DossierCode)); err != nil {
+					return err
 				}
-				if err != nil {
-					errs[w] = err
-					return
+				r, err = tx.IssueReceipt(ctx, nr)
+				return err
+			})
+		case 2:
+			r, _, err = db.IssueSignedReceipt(ctx, nr, orgSigner(t))
+		case 3:
+			err = db.WithTx(ctx, func(tx *sqlite.Tx) error {
+				if _, err := tx.PostEntry(ctx, cardPayment("2026-07-01", nr.Total, nr.DossierCode)); err != nil {
+					return err
 				}
-				got[w] = append(got[w], r)
-			}
-		}(w)
-	}
-	close(start)
-	wg.Wait()
-	for w, err := range errs {
-		require.NoError(t, err, "worker %d", w)
-	}
+				r, err = tx.IssueSignedReceipt(ctx, nr, orgSigner(t))
+				return err
+			})
+		}
+		return r, err
+	})
 
 	byNumber := map[int64]receipts.Receipt{}
 	for w := range got {

@@ -37,23 +37,12 @@ const (
 // organisation's key. It prints "issued DOSSIER SERIES NUMBER" only once
 // the transaction has committed.
 func TestReceiptCrashChild(t *testing.T) {
-	path := os.Getenv(receiptCrashEnvDB)
-	if path == "" {
+	db, die, ok := openChild(receiptCrashEnvDB, "receipt crash child")
+	if !ok {
 		return
 	}
 	round := os.Getenv(receiptCrashEnvRound)
 	ctx := context.Background()
-	die := func(err error) {
-		fmt.Fprintln(os.Stderr, "receipt crash child:", err)
-		os.Exit(3)
-	}
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		die(err)
-	}
-	if err := db.SyncChart(ctx, ledger.DefaultChart()); err != nil {
-		die(err)
-	}
 	for _, s := range []receipts.Series{districtSeries, policeSeries} {
 		if _, err := db.CreateSeries(ctx, s); err != nil {
 			die(err)
