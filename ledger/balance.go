@@ -50,7 +50,7 @@ const (
 	DimDossier  Dimension = "dossier"
 )
 
-// Dimensions lists the dimension names in a fixed order.
+// AllDimensions lists the dimension names in a fixed order.
 var AllDimensions = []Dimension{DimAgency, DimFeeCode, DimTerminal, DimCounter, DimCashier, DimDossier}
 
 // BalanceQuery asks for balances as of a date, optionally of one account,

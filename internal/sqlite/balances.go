@@ -3,27 +3,34 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/feepos/feepos/ledger"
 )
 
-// lastDate stands for "no date limit" in as-of queries.
-const lastDate = "9999-12-31"
+// asOfLimit is the last entry_date an as-of query reads: asOf, or every
+// date when it is empty.
+func asOfLimit(asOf string) (string, error) {
+	if asOf == "" {
+		return "9999-12-31", nil
+	}
+	if _, err := ledger.ParseDate(asOf); err != nil {
+		return "", err
+	}
+	return asOf, nil
+}
 
 // TrialBalance sums every account per currency up to and including asOf
 // (empty: all dates). It reads the daily totals, not the lines, so its cost
 // grows with accounts × days, not with entries.
 func (db *DB) TrialBalance(ctx context.Context, asOf string) (ledger.TrialBalance, error) {
-	limit := lastDate
-	if asOf != "" {
-		if _, err := ledger.ParseDate(asOf); err != nil {
-			return ledger.TrialBalance{}, err
-		}
-		limit = asOf
+	limit, err := asOfLimit(asOf)
+	if err != nil {
+		return ledger.TrialBalance{}, err
 	}
 	var rows []ledger.TrialBalanceRow
-	err := db.db.SelectContext(ctx, &rows, `SELECT t.account_code AS account, a.name, a.type, t.currency,
+	err = db.db.SelectContext(ctx, &rows, `SELECT t.account_code AS account, a.name, a.type, t.currency,
 			SUM(t.debit) AS debit, SUM(t.credit) AS credit, SUM(t.debit) - SUM(t.credit) AS balance
 		FROM ledger_daily_totals t JOIN accounts a ON a.code = t.account_code
 		WHERE t.entry_date <= ?
@@ -54,20 +61,13 @@ func (db *DB) TrialBalance(ctx context.Context, asOf string) (ledger.TrialBalanc
 // Balances sums lines per account and currency, grouped by the asked
 // dimensions.
 func (db *DB) Balances(ctx context.Context, q ledger.BalanceQuery) ([]ledger.Balance, error) {
-	limit := lastDate
-	if q.AsOf != "" {
-		if _, err := ledger.ParseDate(q.AsOf); err != nil {
-			return nil, err
-		}
-		limit = q.AsOf
+	limit, err := asOfLimit(q.AsOf)
+	if err != nil {
+		return nil, err
 	}
 	var cols []string
 	for _, d := range q.GroupBy {
-		known := false
-		for _, k := range ledger.AllDimensions {
-			known = known || d == k
-		}
-		if !known {
+		if !slices.Contains(ledger.AllDimensions, d) {
 			return nil, ledger.Invalidf("cannot group by %q: use one of agency, fee_code, terminal, counter, cashier, dossier", d)
 		}
 		cols = append(cols, string(d)) // whitelisted above: safe in SQL

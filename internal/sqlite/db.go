@@ -125,6 +125,12 @@ func (db *DB) Close() error {
 	return db.db.Close()
 }
 
+// querier is what reads need from a *sqlx.DB, a *sqlx.Conn or a *Tx.
+type querier interface {
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
 
@@ -211,4 +217,20 @@ func (db *DB) WithTx(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// withTxValue is WithTx for fn that returns a value: the value once
+// committed, the zero value and the error otherwise.
+func withTxValue[T any](ctx context.Context, db *DB, fn func(*Tx) (T, error)) (T, error) {
+	var out T
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
 }

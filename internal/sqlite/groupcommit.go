@@ -2,10 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
-
-	"github.com/feepos/feepos/ledger"
 )
 
 // Group commit: writes made at the same moment by different callers
@@ -72,19 +71,25 @@ func (db *DB) inGroup(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 	return it.err
 }
 
-// postGrouped runs post in a group commit and returns its own result.
-func (db *DB) postGrouped(ctx context.Context, post func(ctx context.Context, tx *Tx) (ledger.Entry, error)) (ledger.Entry, error) {
-	var out ledger.Entry
+// inGroupValue is inGroup for a write that returns a value: the value when
+// its commit is durable, the zero value and the error otherwise.
+func inGroupValue[T any](ctx context.Context, db *DB, write func(ctx context.Context, tx *Tx) (T, error)) (T, error) {
+	var out T
 	err := db.inGroup(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
-		out, err = post(ctx, tx)
+		out, err = write(ctx, tx)
 		return err
 	})
 	if err != nil {
-		return ledger.Entry{}, err
+		var zero T
+		return zero, err
 	}
 	return out, nil
 }
+
+// errBatchAbandoned is what the other callers of a batch hear when one of
+// its writes panicked: the batch was rolled back.
+var errBatchAbandoned = errors.New("write not stored: another write of its group commit panicked and the whole batch was rolled back; try again")
 
 // commitGroup writes a batch in one transaction. Called with writeMu held.
 func (db *DB) commitGroup(batch []*groupItem) {
@@ -100,6 +105,11 @@ func (db *DB) commitGroup(batch []*groupItem) {
 			}
 		}
 	}
+	// Every path below answers every item, except a panic in a write (the
+	// HTTP server recovers it and goes on): an unanswered caller would then
+	// lead empty batches in inGroup for ever, holding writeMu, and every
+	// write of the process would stop. On the other paths this does nothing.
+	defer fail(errBatchAbandoned)
 	tx, err := db.db.BeginTxx(ctx, nil)
 	if err != nil {
 		fail(fmt.Errorf("begin transaction: %w", err))

@@ -177,3 +177,27 @@ func TestSignatureOnlyInItsIssuingTransaction(t *testing.T) {
 	})
 	require.ErrorContains(t, err, "never later")
 }
+
+// A write that panics (the HTTP server recovers it and goes on) must not
+// leave the other callers of its batch waiting for ever: they are told the
+// batch was rolled back, and nothing of it is stored.
+func TestGroupAnswersEveryoneWhenAWritePanics(t *testing.T) {
+	db, s := groupDB(t)
+	var r1 receipts.Receipt
+	panicky := &groupItem{ctx: context.Background(), run: func(context.Context, *Tx) error { panic("a bug in a write") }}
+	after := item(db, s, groupReceipt("HS-2", 20_000), false, new(receipts.Receipt))
+	items := []*groupItem{item(db, s, groupReceipt("HS-1", 10_000), false, &r1), panicky, after}
+	require.PanicsWithValue(t, "a bug in a write", func() { commitBatch(db, items...) })
+	for i, it := range items {
+		require.True(t, it.done, "item %d", i)
+		require.ErrorIs(t, it.err, errBatchAbandoned, "item %d", i)
+	}
+	var n int
+	require.NoError(t, db.db.Get(&n, `SELECT COUNT(*) FROM receipts`))
+	assert.Zero(t, n)
+
+	// The next caller leads a batch of its own as usual.
+	r, _, err := db.IssueSignedReceipt(context.Background(), groupReceipt("HS-3", 1_000), s)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, r.Number)
+}

@@ -13,20 +13,35 @@ import (
 
 var _ ledger.Service = (*DB)(nil)
 
+// The statements of the posting path, prepared once (stmt.go).
+const (
+	sqlKeyLookup    = `SELECT id FROM ledger_entries WHERE idempotency_key = ?`
+	sqlAccountCount = `SELECT COUNT(*) FROM accounts WHERE code = ?`
+	sqlHead         = `SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1`
+	sqlInsertEntry  = `INSERT INTO ledger_entries
+		(id, entry_date, description, idempotency_key, reverses, created_at, content_hash, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertLine = `INSERT INTO ledger_lines
+		(entry_id, line_no, entry_date, account_code, side, amount, currency, agency, fee_code, terminal, counter, cashier, dossier)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlAddDailyTotals = `INSERT INTO ledger_daily_totals (account_code, currency, entry_date, debit, credit)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET debit = debit + excluded.debit, credit = credit + excluded.credit`
+)
+
 // Post records an entry durably: when it returns, the entry is on disk.
 // Concurrent calls share commits (groupcommit.go).
 func (db *DB) Post(ctx context.Context, e ledger.NewEntry) (ledger.Entry, error) {
 	if e.Reverses != 0 {
 		return ledger.Entry{}, ledger.Invalidf("to reverse entry %d use Reverse, which builds the mirror lines", e.Reverses)
 	}
-	return db.postGrouped(ctx, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
+	return inGroupValue(ctx, db, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
 		return tx.PostEntry(ctx, e)
 	})
 }
 
 // Reverse posts the reversal of entry id durably.
 func (db *DB) Reverse(ctx context.Context, id int64, date, description, key string) (ledger.Entry, error) {
-	return db.postGrouped(ctx, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
+	return inGroupValue(ctx, db, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
 		return tx.ReverseEntry(ctx, id, date, description, key)
 	})
 }
@@ -50,7 +65,7 @@ func (tx *Tx) ReverseEntry(ctx context.Context, id int64, date, description, key
 			return *prev, nil
 		}
 	}
-	orig, err := tx.entry(ctx, id)
+	orig, err := entryByID(ctx, tx, id)
 	if err != nil {
 		return ledger.Entry{}, err
 	}
@@ -59,7 +74,9 @@ func (tx *Tx) ReverseEntry(ctx context.Context, id int64, date, description, key
 }
 
 // PostEntry validates and records e inside tx, so the caller can store a
-// payment, a receipt and its ledger entry in one transaction.
+// payment, a receipt and its ledger entry in one transaction. An error may
+// leave part of the entry written in tx: return it from WithTx's fn, which
+// rolls everything back, rather than going on to commit.
 func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, error) {
 	e = e.Normalize()
 	if err := e.Validate(); err != nil {
@@ -165,7 +182,7 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, e
 // original exists, is not itself a reversal, is not reversed yet, and e's
 // lines are its lines with the sides swapped.
 func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry) error {
-	orig, err := tx.entry(ctx, e.Reverses)
+	orig, err := entryByID(ctx, tx, e.Reverses)
 	if err != nil {
 		return err
 	}
@@ -239,12 +256,6 @@ type lineRow struct {
 	ledger.Line
 }
 
-// querier is what reads need from a *sqlx.DB or a *Tx.
-type querier interface {
-	GetContext(ctx context.Context, dest any, query string, args ...any) error
-	SelectContext(ctx context.Context, dest any, query string, args ...any) error
-}
-
 func loadEntries(ctx context.Context, q querier, where string, args ...any) ([]ledger.Entry, error) {
 	var rows []entryRow
 	if err := q.SelectContext(ctx, &rows, `SELECT `+entryColumns+` FROM ledger_entries e WHERE `+where+` ORDER BY e.id`, args...); err != nil {
@@ -272,8 +283,8 @@ func loadEntries(ctx context.Context, q querier, where string, args ...any) ([]l
 	return out, nil
 }
 
-func (tx *Tx) entry(ctx context.Context, id int64) (ledger.Entry, error) {
-	es, err := loadEntries(ctx, tx, `e.id = ?`, id)
+func entryByID(ctx context.Context, q querier, id int64) (ledger.Entry, error) {
+	es, err := loadEntries(ctx, q, `e.id = ?`, id)
 	if err != nil {
 		return ledger.Entry{}, err
 	}
@@ -305,14 +316,7 @@ func (tx *Tx) entryByKey(ctx context.Context, key string) (*ledger.Entry, error)
 
 // Entry reads one entry with its lines.
 func (db *DB) Entry(ctx context.Context, id int64) (ledger.Entry, error) {
-	es, err := loadEntries(ctx, db.db, `e.id = ?`, id)
-	if err != nil {
-		return ledger.Entry{}, err
-	}
-	if len(es) == 0 {
-		return ledger.Entry{}, ledger.NotFoundf("entry %d does not exist", id)
-	}
-	return es[0], nil
+	return entryByID(ctx, db.db, id)
 }
 
 // Journal lists the entries of one business date in posting order.

@@ -45,13 +45,7 @@ const (
 // again with the same details returns it; other details, or letters already
 // used by another organisation, are a conflict.
 func (db *DB) CreateSeries(ctx context.Context, s receipts.Series) (receipts.Series, error) {
-	var out receipts.Series
-	err := db.WithTx(ctx, func(tx *Tx) error {
-		var err error
-		out, err = tx.CreateSeries(ctx, s)
-		return err
-	})
-	return out, err
+	return withTxValue(ctx, db, func(tx *Tx) (receipts.Series, error) { return tx.CreateSeries(ctx, s) })
 }
 
 // CreateSeries registers a series inside tx.
@@ -131,22 +125,15 @@ func isNotFound(err error) bool {
 // IssueReceipt issues a receipt in its own transaction. To store it with
 // the payment and its ledger entry, call Tx.IssueReceipt inside WithTx.
 func (db *DB) IssueReceipt(ctx context.Context, nr receipts.NewReceipt) (receipts.Receipt, error) {
-	var out receipts.Receipt
-	err := db.WithTx(ctx, func(tx *Tx) error {
-		var err error
-		out, err = tx.IssueReceipt(ctx, nr)
-		return err
-	})
-	if err != nil {
-		return receipts.Receipt{}, err
-	}
-	return out, nil
+	return withTxValue(ctx, db, func(tx *Tx) (receipts.Receipt, error) { return tx.IssueReceipt(ctx, nr) })
 }
 
 // IssueReceipt takes, inside tx, the next number of the organisation's
 // series for the year of tx.Now in Asia/Ho_Chi_Minh, chains and stores the
 // receipt. The number is taken only if tx commits: a rolled-back payment
-// leaves no gap.
+// leaves no gap. An error may leave the counter stepped or the receipt
+// partly written in tx: return it from WithTx's fn, which rolls everything
+// back, rather than going on to commit.
 func (tx *Tx) IssueReceipt(ctx context.Context, nr receipts.NewReceipt) (receipts.Receipt, error) {
 	return tx.issueReceipt(ctx, nr, nil)
 }
