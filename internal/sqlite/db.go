@@ -150,6 +150,8 @@ type Tx struct {
 	// signatures are the receipts' signatures being made while the
 	// transaction goes on; Commit waits for them and stores them.
 	signatures []*pendingSignature
+	// broken is the error of a write that failed half-way (halfDone).
+	broken error
 	// parallelSign is set for a group commit of several writes: their
 	// receipts are then signed on other goroutines (receipt_signatures.go).
 	parallelSign bool
@@ -180,6 +182,10 @@ func (tx *Tx) release() {
 // stored.
 func (tx *Tx) Commit() error {
 	defer tx.release()
+	if tx.broken != nil {
+		tx.Tx.Rollback()
+		return fmt.Errorf("nothing was stored: a write of this transaction failed half-way (%w), and committing would keep its first half", tx.broken)
+	}
 	if err := tx.storeSignatures(context.Background()); err != nil {
 		tx.Tx.Rollback()
 		return err
@@ -191,7 +197,21 @@ func (tx *Tx) Commit() error {
 // SAVEPOINT and its ROLLBACK TO.
 func (tx *Tx) savepoint() int { return len(tx.signatures) }
 
-func (tx *Tx) rollbackTo(mark int) { tx.signatures = tx.signatures[:mark] }
+func (tx *Tx) rollbackTo(mark int) {
+	tx.signatures = tx.signatures[:mark]
+	tx.broken = nil // ROLLBACK TO undid the half-done write
+}
+
+// halfDone records that a write failed after its first statement took
+// effect (an entry without its lines, a counter stepped for a receipt not
+// stored): Commit then refuses, so a caller that goes on after the error
+// cannot store half of it. A failed statement undoes itself in SQLite, so
+// only failures after a successful write count.
+func (tx *Tx) halfDone(err error) {
+	if err != nil && tx.broken == nil {
+		tx.broken = err
+	}
+}
 
 // Rollback undoes the transaction; safe after Commit.
 func (tx *Tx) Rollback() error {

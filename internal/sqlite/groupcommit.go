@@ -129,7 +129,11 @@ func (db *DB) commitGroup(batch []*groupItem) {
 			continue
 		}
 		mark := wtx.savepoint()
-		if err := it.run(ctx, wtx); err != nil {
+		err := it.run(ctx, wtx)
+		if err == nil && wtx.broken != nil { // it went on after a half-done write
+			err = fmt.Errorf("not stored: a write failed half-way and the error was not returned: %w", wtx.broken)
+		}
+		if err != nil {
 			it.done, it.err = true, err
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO entry"); rerr != nil {
 				fail(fmt.Errorf("roll back a refused write: %w", rerr))

@@ -201,3 +201,28 @@ func TestGroupAnswersEveryoneWhenAWritePanics(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, r.Number)
 }
+
+// In a group commit, a write that goes on after a half-done receipt (its
+// error ignored) is refused alone: its savepoint is rolled back, the other
+// writes of the batch are stored.
+func TestGroupRefusesAWriteThatIgnoredAHalfDoneError(t *testing.T) {
+	db, s := groupDB(t)
+	_, err := db.db.Exec(`CREATE TRIGGER boom BEFORE INSERT ON receipt_lines WHEN NEW.name = 'BOOM' BEGIN SELECT RAISE(ABORT, 'boom'); END`)
+	require.NoError(t, err)
+	bad := groupReceipt("HS-BAD", 1_000)
+	bad.Lines[0].Name = "BOOM"
+	careless := &groupItem{ctx: context.Background(), run: func(ctx context.Context, tx *Tx) error {
+		_, _ = tx.IssueReceipt(ctx, bad) // error ignored
+		return nil
+	}}
+	var r1, r2 receipts.Receipt
+	items := []*groupItem{item(db, s, groupReceipt("HS-1", 10_000), false, &r1), careless, item(db, s, groupReceipt("HS-2", 20_000), false, &r2)}
+	commitBatch(db, items...)
+	require.NoError(t, items[0].err)
+	require.ErrorContains(t, items[1].err, "not stored: a write failed half-way")
+	require.NoError(t, items[2].err)
+	assert.Equal(t, []int64{1, 2}, []int64{r1.Number, r2.Number}, "no gap where the careless write was")
+	rep, err := db.VerifyReceiptSignatures(context.Background(), receipts.TrustCertificates(s.Certificate()))
+	require.NoError(t, err)
+	require.True(t, rep.OK, "%+v", rep)
+}

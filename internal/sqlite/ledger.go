@@ -74,10 +74,16 @@ func (tx *Tx) ReverseEntry(ctx context.Context, id int64, date, description, key
 }
 
 // PostEntry validates and records e inside tx, so the caller can store a
-// payment, a receipt and its ledger entry in one transaction. An error may
-// leave part of the entry written in tx: return it from WithTx's fn, which
-// rolls everything back, rather than going on to commit.
-func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, error) {
+// payment, a receipt and its ledger entry in one transaction. An error
+// after part of the entry was written makes tx refuse to commit
+// (Tx.halfDone): return the error from WithTx's fn.
+func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (_ ledger.Entry, err error) {
+	wrote := false
+	defer func() {
+		if wrote {
+			tx.halfDone(err)
+		}
+	}()
 	e = e.Normalize()
 	if err := e.Validate(); err != nil {
 		return ledger.Entry{}, err
@@ -139,6 +145,7 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, e
 		}
 		return ledger.Entry{}, fmt.Errorf("store entry: %w", err)
 	}
+	wrote = true
 	insertLine, err := tx.stmt(ctx, sqlInsertLine)
 	if err != nil {
 		return ledger.Entry{}, err

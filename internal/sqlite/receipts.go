@@ -131,9 +131,8 @@ func (db *DB) IssueReceipt(ctx context.Context, nr receipts.NewReceipt) (receipt
 // IssueReceipt takes, inside tx, the next number of the organisation's
 // series for the year of tx.Now in Asia/Ho_Chi_Minh, chains and stores the
 // receipt. The number is taken only if tx commits: a rolled-back payment
-// leaves no gap. An error may leave the counter stepped or the receipt
-// partly written in tx: return it from WithTx's fn, which rolls everything
-// back, rather than going on to commit.
+// leaves no gap. An error after the counter moved makes tx refuse to
+// commit (Tx.halfDone): return the error from WithTx's fn.
 func (tx *Tx) IssueReceipt(ctx context.Context, nr receipts.NewReceipt) (receipts.Receipt, error) {
 	return tx.issueReceipt(ctx, nr, nil)
 }
@@ -141,7 +140,13 @@ func (tx *Tx) IssueReceipt(ctx context.Context, nr receipts.NewReceipt) (receipt
 // issueReceipt is IssueReceipt; sealed, when not nil, is called with the
 // receipt as soon as its number and chain are fixed, before it is stored,
 // so that signing it overlaps the writes (receipt_signatures.go).
-func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed func(receipts.Receipt)) (receipts.Receipt, error) {
+func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed func(receipts.Receipt)) (_ receipts.Receipt, err error) {
+	wrote := false // the counter moved: a later failure leaves tx half-done
+	defer func() {
+		if wrote {
+			tx.halfDone(err)
+		}
+	}()
 	nr = nr.Normalize()
 	if err := nr.Validate(); err != nil {
 		return receipts.Receipt{}, err
@@ -234,6 +239,7 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 			return receipts.Receipt{}, fmt.Errorf("step receipt counter of %s: moved under us (%d rows, %v)", out.Series, n, err)
 		}
 	}
+	wrote = true
 
 	var card receipts.CardPayment
 	if nr.Card != nil {
