@@ -104,6 +104,14 @@ func Restore(ctx context.Context, src, path string) (kept string, err error) {
 		return "", fmt.Errorf("restore: copy %s: %w", src, err)
 	}
 	if _, err := os.Stat(path); err == nil {
+		// Everything of the current database into its main file first: its
+		// -wal is then empty, so a kill between the renames below cannot
+		// leave a -wal that SQLite would replay onto the restored file, or
+		// a kept copy whose main file lacks the last writes.
+		if err := checkpointAll(ctx, path); err != nil {
+			os.Remove(tmp)
+			return "", fmt.Errorf("restore: %w", err)
+		}
 		// Never reuse a name: a second restore must not replace the first
 		// restore's kept copy.
 		stamp := time.Now().UTC().Format("20060102T150405.000000000Z")
@@ -166,4 +174,23 @@ func syncDir(dir string) error {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
+}
+
+// checkpointAll copies every write of the database at path from its -wal
+// into the main file and empties the -wal (PRAGMA wal_checkpoint(TRUNCATE)).
+// It fails when another connection still reads or writes.
+func checkpointAll(ctx context.Context, path string) error {
+	sdb, err := sqlx.Open(driverName, dsn(path))
+	if err != nil {
+		return err
+	}
+	defer sdb.Close()
+	var busy, frames, done int
+	if err := sdb.QueryRowxContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("%s is in use by another feepos command (its last writes are not checkpointed): wait for it to finish and restore again", path)
+	}
+	return nil
 }

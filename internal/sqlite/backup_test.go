@@ -242,3 +242,32 @@ func TestRestoreTwiceKeepsBoth(t *testing.T) {
 	assert.Equal(t, int64(3), entryCount(t, kept1))
 	assert.Equal(t, int64(1), entryCount(t, kept2))
 }
+
+// The database being replaced is checkpointed first: its kept copy holds
+// every write in its main file, so it needs no -wal (a kill between the
+// renames of a restore cannot separate the two).
+func TestRestoreCheckpointsTheReplacedDatabase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "feepos.db")
+	backup := filepath.Join(dir, "backup.db")
+	db := openTestDB(t, path)
+	post(t, db, cardPayment("2026-03-05", 1000, "k0"))
+	require.NoError(t, db.Backup(ctx, backup))
+	for i := 1; i < 6; i++ { // these stay in the -wal while db is open
+		post(t, db, cardPayment("2026-03-06", int64(1000+i), fmt.Sprintf("k%d", i)))
+	}
+	wal, err := os.Stat(path + "-wal")
+	require.NoError(t, err)
+	require.NotZero(t, wal.Size(), "the writes are in the -wal before the restore")
+
+	kept, err := sqlite.Restore(ctx, backup, path)
+	require.NoError(t, err)
+	// The kept main file alone, copied without any -wal, has all 6.
+	alone := filepath.Join(t.TempDir(), "alone.db")
+	data, err := os.ReadFile(kept)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(alone, data, 0o600))
+	assert.Equal(t, int64(6), entryCount(t, alone))
+	assert.Equal(t, int64(1), entryCount(t, path))
+}
