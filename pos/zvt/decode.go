@@ -45,7 +45,7 @@ func Decode(apdu []byte) (pos.Message, error) {
 	m := pos.Message{Protocol: pos.ZVT, Raw: hexUpper(apdu)}
 	a, err := ParseAPDU(apdu)
 	if err != nil {
-		m.Kind = "invalid"
+		m.Kind, m.Raw = "invalid", maskDigitRuns(apdu)
 		return m, err
 	}
 	d := &decoder{m: &m, raw: append([]byte(nil), apdu...), redacted: make([]bool, len(apdu))}
@@ -188,12 +188,40 @@ func (d *decoder) rawHex() string {
 	return s.String()
 }
 
+// maskDigitRuns is the hex of bytes that could not be decoded, so nothing
+// says where a card number or track data sits in them: every run of six or
+// more bytes that read as BCD digits (nibbles 0-9, D the track separator, F
+// the padding), as long as the shortest card number, shows as "**" per
+// byte. Amounts and dates in such a run are hidden too; a technician who
+// needs them decodes a frame that is not broken.
+func maskDigitRuns(b []byte) string {
+	digit := func(n byte) bool { return n <= 9 || n == 0xD || n == 0xF }
+	var s strings.Builder
+	for i := 0; i < len(b); {
+		j := i
+		for j < len(b) && digit(b[j]>>4) && digit(b[j]&0x0F) {
+			j++
+		}
+		if j-i >= 6 {
+			s.WriteString(strings.Repeat("**", j-i))
+		} else {
+			s.WriteString(hexUpper(b[i:j]))
+		}
+		if j < len(b) {
+			fmt.Fprintf(&s, "%02X", b[j])
+			j++
+		}
+		i = j
+	}
+	return s.String()
+}
+
 // DecodeFrame decodes one whole serial frame (DLE STX … DLE ETX CRC),
 // checking the CRC.
 func DecodeFrame(frame []byte) (pos.Message, error) {
 	apdu, err := UnwrapFrame(frame)
 	if err != nil {
-		return pos.Message{Protocol: pos.ZVT, Kind: "invalid", Raw: hexUpper(frame)}, err
+		return pos.Message{Protocol: pos.ZVT, Kind: "invalid", Raw: maskDigitRuns(frame)}, err
 	}
 	m, err := Decode(apdu)
 	if m.Fields == nil {

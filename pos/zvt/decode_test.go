@@ -151,3 +151,30 @@ func TestDecodePrintLine(t *testing.T) {
 	assert.Equal(t, "Betrag EUR 10,00", m.Text)
 	assert.Equal(t, "00", m.Fields["attribute"])
 }
+
+// A frame or APDU that cannot be decoded shows its raw hex with every run
+// of BCD digits long enough to be a card number hidden: with a bad CRC or
+// a broken header, nothing says where the PAN or track 2 sits.
+func TestInvalidInputHidesDigitRuns(t *testing.T) {
+	b := newMessage(0x04, 0x0F).
+		field(0x22, []byte{0x41, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11}).
+		field(0x23, []byte{0x41, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0xD2, 0x51})
+	apdu, err := b.done()
+	require.NoError(t, err)
+	frame := EncodeFrame(apdu)
+	frame[len(frame)-1] ^= 0xFF // bad CRC
+	m, err := DecodeFrame(frame)
+	require.Error(t, err)
+	assert.Equal(t, "invalid", m.Kind)
+	assert.NotContains(t, m.Raw, "411111")
+	assert.Len(t, m.Raw, 2*len(frame), "every byte is shown, as hex or **")
+
+	cut := apdu[:len(apdu)-3] // the length byte says more than there is
+	cut[2] = 0xFF
+	m, err = Decode(cut)
+	require.Error(t, err)
+	assert.NotContains(t, m.Raw, "411111")
+
+	assert.Equal(t, "AA"+strings.Repeat("**", 6)+"BB1234CC", maskDigitRuns([]byte{0xAA, 0x41, 0x11, 0x11, 0x11, 0x11, 0x1F, 0xBB, 0x12, 0x34, 0xCC}),
+		"six digit-like bytes hidden, two shown")
+}
