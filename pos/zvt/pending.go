@@ -56,16 +56,20 @@ func (p *pending) Confirm(ctx context.Context) error {
 		return err
 	}
 	defer t.end()
-	if err := t.ack(); err != nil {
+	// Any failure here leaves the terminal's state unknown: register
+	// again before the next command.
+	uncertain := func(err error) error {
 		t.registered = false
 		return fmt.Errorf("%w: %w", ErrConfirmUncertain, err)
+	}
+	if err := t.ack(); err != nil {
+		return uncertain(err)
 	}
 	deadline := time.Now().Add(t.cfg.Timers.T4)
 	for {
 		a, err := t.recv(ctx, deadline, nil)
 		if err != nil {
-			t.registered = false
-			return fmt.Errorf("%w: completion (06 0F) not received: %w", ErrConfirmUncertain, err)
+			return uncertain(fmt.Errorf("completion (06 0F) not received: %w", err))
 		}
 		switch kindOf(a) {
 		case k040F:
@@ -73,11 +77,11 @@ func (p *pending) Confirm(ctx context.Context) error {
 				continue // the same result sent twice: already answered
 			}
 			if err := t.ack(); err != nil {
-				return fmt.Errorf("%w: %w", ErrConfirmUncertain, err)
+				return uncertain(err)
 			}
 		case k04FF:
 			if err := t.ack(); err != nil {
-				return fmt.Errorf("%w: %w", ErrConfirmUncertain, err)
+				return uncertain(err)
 			}
 			if code, ok := intermediateCode(a); ok {
 				pos.Send(p.events, IntermediateEvent(code, t.now()))
@@ -85,7 +89,7 @@ func (p *pending) Confirm(ctx context.Context) error {
 			deadline = time.Now().Add(t.cfg.Timers.T4)
 		case k06D1, k06D3:
 			if err := t.ack(); err != nil {
-				return fmt.Errorf("%w: %w", ErrConfirmUncertain, err)
+				return uncertain(err)
 			}
 		case k060F:
 			_ = t.ack() // the sequence is over either way
