@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -137,17 +138,14 @@ func (t *Terminal) remember(ref string) {
 
 // stale reports whether ref belongs to an earlier request of this driver.
 func (t *Terminal) stale(ref, current string) bool {
-	if ref == current {
-		return false
-	}
+	return ref != current && t.sent(ref)
+}
+
+// sent reports whether a request with ref went to the terminal lately.
+func (t *Terminal) sent(ref string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, r := range t.recent {
-		if r == ref {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(t.recent, ref)
 }
 
 func (t *Terminal) emit(ch chan<- pos.Event, kind pos.EventKind, text string) {
@@ -225,6 +223,14 @@ func (t *Terminal) Pay(ctx context.Context, req pos.Request, events chan<- pos.E
 	if err != nil {
 		return &Pending{result: pos.Result{Outcome: pos.TransportError, Amount: req.Amount, Currency: "704",
 			Reference: req.Reference, Text: err.Error(), TextVI: "Yêu cầu thanh toán không hợp lệ, chưa gửi đến máy POS"}, done: true}, err
+	}
+	if t.sent(req.Reference) {
+		// The answer carries only the reference: a late answer to the
+		// earlier attempt would be taken for this one's, and this one's
+		// charge would go unrecorded.
+		err := fmt.Errorf("%w: reference %q was already sent to this terminal: give each payment attempt a new reference", ErrInvalidRequest, req.Reference)
+		return &Pending{result: pos.Result{Outcome: pos.TransportError, Amount: req.Amount, Currency: "704",
+			Reference: req.Reference, Text: err.Error(), TextVI: "Mã tham chiếu đã dùng cho lần thanh toán trước, chưa gửi đến máy POS"}, done: true}, err
 	}
 	if !t.begin() {
 		return &Pending{result: pos.Result{Outcome: pos.Busy, Amount: req.Amount, Currency: "704",

@@ -337,3 +337,29 @@ func TestLimitsAreExplicit(t *testing.T) {
 	assert.Equal(t, "T1", r.term.ID())
 	assert.Empty(t, r.sim.Journal(), "none of these may touch the terminal")
 }
+
+// The answer names its payment by reference only: a reference sent once is
+// refused for another attempt before anything is sent, so a late answer to
+// the first can never be taken for the second.
+func TestPayRefusesAReferenceAlreadySent(t *testing.T) {
+	r := newRig(t, newSim(t))
+	r.sim.Inject(concertsim.Fault{Kind: concertsim.FaultSlowCard, Delay: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	p, err := r.term.Pay(ctx, pos.Request{Amount: 12_000, Reference: "HS-1"}, nil)
+	assert.ErrorIs(t, err, concert.ErrUnknownOutcome)
+	require.NoError(t, p.Confirm(context.Background()))
+
+	p, err = r.term.Pay(context.Background(), pos.Request{Amount: 12_000, Reference: "HS-1"}, nil)
+	assert.ErrorIs(t, err, concert.ErrInvalidRequest)
+	assert.ErrorContains(t, err, `reference "HS-1" was already sent`)
+	assert.Equal(t, pos.TransportError, p.Result().Outcome)
+	require.NoError(t, p.Confirm(context.Background()))
+	// A new reference is taken; the late answer to HS-1 arrives meanwhile
+	// and is not taken for it.
+	res := r.pay(12_000, "HS-1B")
+	assert.Equal(t, pos.Approved, res.Outcome)
+	assert.Equal(t, "HS-1B", res.Reference)
+	assert.Len(t, r.sim.Charged("HS-1"), 1, "only the first attempt reached the terminal")
+	assert.Len(t, r.sim.Charged("HS-1B"), 1)
+}
