@@ -29,6 +29,18 @@ func (a *app) ledgerCommand() *cobra.Command {
 // today is the business date now, in Asia/Ho_Chi_Minh.
 func today() string { return ledger.BusinessDate(time.Now()) }
 
+// dateArg is a --date flag: today when empty, else a YYYY-MM-DD date; a
+// malformed one is bad usage (exit 2), like every other flag.
+func dateArg(date string) (string, error) {
+	if date == "" {
+		return today(), nil
+	}
+	if _, err := ledger.ParseDate(date); err != nil {
+		return "", usageError{err}
+	}
+	return date, nil
+}
+
 func (a *app) ledgerVerifyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify",
@@ -66,8 +78,9 @@ func (a *app) trialBalanceCommand() *cobra.Command {
 		Short: "Every account's debits, credits and balance up to a date (default today)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if date == "" {
-				date = today()
+			date, err := dateArg(date)
+			if err != nil {
+				return err
 			}
 			db, _, err := a.open(cmd.Context())
 			if err != nil {
@@ -120,8 +133,9 @@ func (a *app) journalCommand() *cobra.Command {
 		Short: "List the entries of one business date",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if date == "" {
-				date = today()
+			date, err := dateArg(date)
+			if err != nil {
+				return err
 			}
 			db, _, err := a.open(cmd.Context())
 			if err != nil {
@@ -222,8 +236,9 @@ func (a *app) balancesCommand() *cobra.Command {
 		Short: "Balances per account, grouped by dimensions",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if date == "" {
-				date = today()
+			date, err := dateArg(date)
+			if err != nil {
+				return err
 			}
 			q := ledger.BalanceQuery{AsOf: date, Account: account}
 			for _, d := range strings.Split(by, ",") {

@@ -249,3 +249,13 @@ func tamper(t *testing.T, path string, statements ...string) {
 		require.NoError(t, err, fmt.Sprintf("tamper: %s", s))
 	}
 }
+
+// A malformed --date is bad usage (exit 2) for every ledger report.
+func TestLedgerReportsRefuseBadDateAsUsage(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "f.db")
+	for _, report := range []string{"trial-balance", "journal", "balances"} {
+		r := feepos(t, "", "--db", db, "ledger", report, "--date", "2026-13-01")
+		assert.Equal(t, 2, r.code, report)
+		assert.Contains(t, r.stderr, `date "2026-13-01" is not a date`, report)
+	}
+}
