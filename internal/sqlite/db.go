@@ -224,6 +224,9 @@ func (tx *Tx) Rollback() error {
 }
 
 // WithTx runs fn in one write transaction: all of it is stored, or none.
+// Inside fn write through tx only (tx.PostEntry, tx.IssueSignedReceipt…):
+// a DB method that writes (db.Post, db.IssueSignedReceipt) waits for the
+// write lock fn's transaction holds, for ever.
 func (db *DB) WithTx(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.BeginWrite(ctx)
 	if err != nil {
