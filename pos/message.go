@@ -1,7 +1,7 @@
 package pos
 
 // Message is one decoded ECR message, as printed by `feepos pos decode` and
-// by --trace (ARCHITECTURE.md, "Decoded ECR message"). Fields the message
+// by --trace (docs/ARCHITECTURE.md, "Decoded ECR message"). Fields the message
 // does not carry are left out; fields the decoder does not know are kept as
 // hex under Unknown, never dropped.
 type Message struct {

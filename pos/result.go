@@ -20,7 +20,7 @@ const (
 func (o Outcome) Final() bool { return o != Unknown }
 
 // Result is a terminal's answer to a transaction. Field names follow the
-// decoded message contract in ARCHITECTURE.md. PANMasked never holds a full
+// decoded message contract in docs/ARCHITECTURE.md. PANMasked never holds a full
 // card number: at most the first 6 and last 4 digits, the rest '*'.
 type Result struct {
 	Outcome      Outcome `json:"status"`

@@ -71,7 +71,7 @@ const (
 	RolePT              // the payment terminal (the simulator)
 )
 
-// Trace directions, as in the decoded message contract (ARCHITECTURE.md).
+// Trace directions, as in the decoded message contract (docs/ARCHITECTURE.md).
 const (
 	DirECRToPT = "ecr_to_pt"
 	DirPTToECR = "pt_to_ecr"

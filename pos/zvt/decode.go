@@ -38,7 +38,7 @@ func (d *decoder) warn(format string, args ...any) {
 }
 
 // Decode decodes one APDU (no serial framing) into the message contract of
-// ARCHITECTURE.md ("Decoded ECR message"). Only a broken APDU header is an
+// docs/ARCHITECTURE.md ("Decoded ECR message"). Only a broken APDU header is an
 // error; a field the decoder cannot read is kept as hex under Unknown with
 // a note in Fields["warnings"]. It never panics on any input.
 func Decode(apdu []byte) (pos.Message, error) {

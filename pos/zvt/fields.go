@@ -179,7 +179,7 @@ func applyTime(d *decoder, v []byte) error {
 }
 
 // applyDate: BMP 0D is MMDD without a year; the caller resolves the year
-// against the local clock (ARCHITECTURE.md, "Money and time").
+// against the local clock (docs/ARCHITECTURE.md, "Money and time").
 func applyDate(d *decoder, v []byte) error {
 	s, err := bcdDigits(v)
 	if err != nil {
