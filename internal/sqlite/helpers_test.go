@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/feepos/feepos/internal/sqlite"
@@ -29,6 +30,28 @@ func openTestDB(t testing.TB, path string) *sqlite.DB {
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	require.NoError(t, db.SyncChart(ctx, ledger.DefaultChart()))
+	return db
+}
+
+// usdChart is the default chart with three accounts kept in US dollars,
+// for the tests of balances in more than one currency.
+func usdChart() ledger.Chart {
+	c, err := ledger.DefaultChart().Override([]ledger.Account{
+		{Code: "111.USD", Name: "Tiền mặt ngoại tệ (USD)", Type: ledger.Asset, Currency: "USD"},
+		{Code: "112.USD", Name: "Tiền gửi ngoại tệ (USD)", Type: ledger.Asset, Currency: "USD"},
+		{Code: "3378.USD", Name: "Tạm thu khác (USD)", Type: ledger.Liability, Currency: "USD"},
+	})
+	if err != nil {
+		panic("usdChart: " + err.Error())
+	}
+	return c
+}
+
+// newUSDTestDB is newTestDB with usdChart.
+func newUSDTestDB(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db := newTestDB(t)
+	require.NoError(t, db.SyncChart(context.Background(), usdChart()))
 	return db
 }
 
@@ -62,6 +85,16 @@ func requireCode(t testing.TB, err error, code string) {
 	var le *ledger.Error
 	require.ErrorAs(t, err, &le, "error %v (%T) is not a *ledger.Error", err, err)
 	require.Equal(t, code, le.Code, "error: %v", err)
+}
+
+// requireInvalid checks that err is a *ledger.Error of code invalid whose
+// message holds every part.
+func requireInvalid(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	requireCode(t, err, ledger.EInvalid)
+	for _, p := range parts {
+		assert.Contains(t, err.Error(), p)
+	}
 }
 
 // tableState is what a write can change in the ledger tables: row counts
