@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,6 +15,19 @@ import (
 	"github.com/feepos/feepos/ledger"
 )
 
+// testNow is where the store's clock stands in these tests: 10:00 on 15
+// July 2026 in Vietnam. The tests post entries dated from 1 March to 15
+// July 2026, inside the window the store accepts then
+// (ledger.PostingWindow), whatever the day they run.
+var testNow = time.Date(2026, 7, 15, 10, 0, 0, 0, ledger.Zone)
+
+// testClock starts at testNow and runs with the wall clock, so times still
+// move forward as they do in the service.
+func testClock() func() time.Time {
+	start := time.Now()
+	return func() time.Time { return testNow.Add(time.Since(start)) }
+}
+
 // newTestDB opens a fresh database in the test's temporary folder with the
 // default chart of accounts.
 func newTestDB(t testing.TB) *sqlite.DB {
@@ -21,14 +35,15 @@ func newTestDB(t testing.TB) *sqlite.DB {
 	return openTestDB(t, filepath.Join(t.TempDir(), "feepos.db"))
 }
 
-// openTestDB opens (creating if needed) the database at path, syncs the
-// default chart, and closes it when the test ends.
+// openTestDB opens (creating if needed) the database at path with the test
+// clock, syncs the default chart, and closes it when the test ends.
 func openTestDB(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, path)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
+	db.Now = testClock()
 	require.NoError(t, db.SyncChart(ctx, ledger.DefaultChart()))
 	return db
 }

@@ -101,8 +101,14 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (_ ledger.Entry,
 			return *prev, nil
 		}
 	}
+	// After the key lookup: a repeated request returns what it got the
+	// first time, even once its date has left the window.
+	window := ledger.PostingWindow(tx.Now)
+	if err := window.CheckEntryDate(e.Date); err != nil {
+		return ledger.Entry{}, err
+	}
 	if e.Reverses != 0 {
-		if err := tx.checkReversal(ctx, e); err != nil {
+		if err := tx.checkReversal(ctx, e, window); err != nil {
 			return ledger.Entry{}, err
 		}
 	}
@@ -187,9 +193,9 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (_ ledger.Entry,
 }
 
 // checkReversal holds the reversal rules for any caller of PostEntry: the
-// original exists, is not itself a reversal, is not reversed yet, and e's
-// lines are its lines with the sides swapped.
-func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry) error {
+// original exists, is not itself a reversal, is not reversed yet, e is not
+// dated before it, and e's lines are its lines with the sides swapped.
+func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry, window ledger.DateWindow) error {
 	orig, err := entryByID(ctx, tx, e.Reverses)
 	if err != nil {
 		return err
@@ -199,6 +205,9 @@ func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry) error {
 	}
 	if orig.ReversedBy != 0 {
 		return ledger.Conflictf("entry %d was already reversed by entry %d: an entry is reversed once", orig.ID, orig.ReversedBy)
+	}
+	if err := window.CheckReversalDate(orig.ID, orig.Date, e.Date); err != nil {
+		return err
 	}
 	mirror := ledger.ReversalOf(orig, e.Date, e.Description, e.IdempotencyKey).Normalize()
 	if mirror.ContentHash() != e.ContentHash() {
