@@ -10,6 +10,7 @@ import (
 
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/ledger"
+	"github.com/feepos/feepos/receipts"
 )
 
 // fixedClock is a store clock standing at 10:00 on date in Vietnam.
@@ -113,4 +114,47 @@ func TestReverseRefusesADateBeforeTheEntry(t *testing.T) {
 	require.NoError(t, err, "dated today by default")
 	assert.Equal(t, "2026-04-01", rev.Date)
 	requireVerified(t, db, 4)
+}
+
+func TestCloseDayRefusesADayBeforeTheFirstSeries(t *testing.T) {
+	ctx := context.Background()
+
+	// No series at all: nothing to close.
+	db := newTestDB(t)
+	_, _, err := db.CloseDay(ctx, "2026-07-01", orgSigner(t))
+	requireReceiptCode(t, err, receipts.EInvalid)
+	assert.Contains(t, err.Error(), "no receipt series exists yet")
+
+	// The series were created at 09:00 on 1 July 2026.
+	db, clock := newReceiptDB(t)
+	issueSigned(t, db, cashReceipt("HS-1", 10_000))
+
+	// On 1 July nothing can be closed: the first day is not over.
+	_, _, err = db.CloseDay(ctx, "2026-06-30", orgSigner(t))
+	requireReceiptCode(t, err, receipts.EInvalid)
+	assert.Contains(t, err.Error(), "business date 2026-06-30 is before 2026-07-01, the first day with a receipt series: there is nothing to close on it; 2026-07-01 can be closed once it is over")
+
+	clock.Set(time.Date(2026, 7, 3, 8, 0, 0, 0, receipts.Zone))
+	for _, date := range []string{"1900-01-01", "2026-06-30"} {
+		_, _, err = db.CloseDay(ctx, date, orgSigner(t))
+		requireReceiptCode(t, err, receipts.EInvalid)
+		assert.Contains(t, err.Error(), "business date "+date+" is before 2026-07-01, the first day with a receipt series: there is nothing to close on it; close a date from 2026-07-01 to 2026-07-02")
+	}
+	for _, date := range []string{"2026-07-03", "2099-01-01"} {
+		_, _, err = db.CloseDay(ctx, date, orgSigner(t))
+		requireReceiptCode(t, err, receipts.EInvalid)
+		assert.Contains(t, err.Error(), "business date "+date+" is not over yet")
+	}
+	var closures int
+	require.NoError(t, db.SQL().Get(&closures, `SELECT COUNT(*) FROM receipt_closures`))
+	assert.Zero(t, closures, "nothing signed")
+
+	// A day after the series start without receipts is closed, with none.
+	c, _, err := db.CloseDay(ctx, "2026-07-02", orgSigner(t))
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, c.Count)
+	c, _, err = db.CloseDay(ctx, "2026-07-01", orgSigner(t))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, c.Count)
+	require.True(t, verifySignatures(t, db).OK)
 }
