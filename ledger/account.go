@@ -56,4 +56,8 @@ type Account struct {
 	Name string      `json:"name" db:"name" toml:"name"`
 	Type AccountType `json:"type" db:"type" toml:"type"`
 	Role Role        `json:"role,omitempty" db:"role" toml:"role"`
+	// Currency is the one currency the account is kept in (ISO 4217): a
+	// line posts to it only in that currency. Empty in a configuration
+	// file means VND.
+	Currency string `json:"currency" db:"currency" toml:"currency"`
 }

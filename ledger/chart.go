@@ -3,6 +3,7 @@ package ledger
 import (
 	"regexp"
 	"sort"
+	"strings"
 )
 
 // Chart is a chart of accounts: the accounts feepos may post to, and which
@@ -17,7 +18,7 @@ type Chart struct {
 // centre posts to are seeded; docs/LEDGER.md explains each one and how a
 // TOML file overrides them.
 func DefaultChart() Chart {
-	return Chart{accounts: []Account{
+	accounts := []Account{
 		{Code: "111", Name: "Tiền mặt", Type: Asset, Role: RoleCashDrawer},
 		{Code: "112", Name: "Tiền gửi Ngân hàng, Kho bạc", Type: Asset, Role: RoleBank},
 		{Code: "113", Name: "Tiền đang chuyển", Type: Asset, Role: RoleCardClearing},
@@ -27,7 +28,11 @@ func DefaultChart() Chart {
 		{Code: "421", Name: "Thặng dư (thâm hụt) lũy kế", Type: Equity, Role: RoleAccumulatedSurplus},
 		{Code: "514", Name: "Thu phí được khấu trừ, để lại", Type: Revenue, Role: RoleFeeRevenueRetained},
 		{Code: "614", Name: "Chi phí hoạt động thu phí", Type: Expense, Role: RoleBankCharges},
-	}}
+	}
+	for i := range accounts {
+		accounts[i].Currency = DefaultCurrency
+	}
+	return Chart{accounts: accounts}
 }
 
 // accountCode is a chart code: digits, optionally followed by a dotted or
@@ -37,12 +42,17 @@ var accountCode = regexp.MustCompile(`^[0-9]{3,4}([.-][0-9A-Za-z]{1,12})*$`)
 // Override merges accounts from a configuration file into the chart. An
 // account with an existing code replaces it; a new code is added; a role
 // given to an account is taken away from whichever account held it before,
-// so "card_clearing = 1131" needs one line. The result must still give every
-// required role to one account.
+// so "card_clearing = 1131" needs one line. An account without a currency
+// is kept in VND. The result must still give every required role to one
+// account.
 func (c Chart) Override(accounts []Account) (Chart, error) {
 	out := make([]Account, len(c.accounts))
 	copy(out, c.accounts)
 	for i, a := range accounts {
+		a.Currency = strings.ToUpper(strings.TrimSpace(a.Currency))
+		if a.Currency == "" {
+			a.Currency = DefaultCurrency
+		}
 		if err := checkAccount(a); err != nil {
 			return Chart{}, errorf(EInvalid, "chart override, account #%d: %s", i+1, err.Message)
 		}
@@ -78,11 +88,18 @@ func checkAccount(a Account) *Error {
 	if !a.Type.Valid() {
 		return errorf(EInvalid, "account %s has type %q: use asset, liability, equity, revenue or expense", a.Code, a.Type)
 	}
+	if !validCurrency(a.Currency) {
+		return errorf(EInvalid, "account %s has currency %q: use an ISO 4217 code such as VND (the default) or USD", a.Code, a.Currency)
+	}
+	if a.Role != "" && a.Currency != DefaultCurrency {
+		return errorf(EInvalid, "account %s is kept in %s but holds role %s: the fee postings that look up a role are in %s; give the role to a %s account", a.Code, a.Currency, a.Role, DefaultCurrency, DefaultCurrency)
+	}
 	return nil
 }
 
-// Validate checks codes, names and types and that each required role is
-// held by exactly one account.
+// Validate checks codes, names, types and currencies, that each required
+// role is held by exactly one account, and that accounts with a role are
+// kept in VND.
 func (c Chart) Validate() error {
 	codes := map[string]bool{}
 	roles := map[Role]string{}

@@ -21,6 +21,7 @@ func TestDefaultChart(t *testing.T) {
 		codes[i] = a.Code
 		assert.True(t, a.Type.Valid(), "account %s", a.Code)
 		assert.NotEmpty(t, a.Name, "account %s", a.Code)
+		assert.Equal(t, "VND", a.Currency, "account %s: the default chart is kept in đồng", a.Code)
 	}
 	assert.True(t, sort.StringsAreSorted(codes), "Accounts is ordered by code: %v", codes)
 
@@ -105,6 +106,19 @@ func TestChartOverride(t *testing.T) {
 		assert.Equal(t, "112.VCB", code)
 	})
 
+	t.Run("currencies: VND unless said, upper-cased", func(t *testing.T) {
+		c, err := def.Override([]ledger.Account{
+			{Code: "112.USD", Name: "Tiền gửi ngoại tệ (USD)", Type: ledger.Asset, Currency: " usd "},
+			{Code: "3378.USD", Name: "Tạm thu khác (USD)", Type: ledger.Liability, Currency: "USD"},
+			{Code: "1131", Name: "Tiền đang chuyển - thẻ", Type: ledger.Asset, Role: ledger.RoleCardClearing},
+		})
+		require.NoError(t, err)
+		a, _ := accountByCode(c, "112.USD")
+		assert.Equal(t, "USD", a.Currency)
+		a, _ = accountByCode(c, "1131")
+		assert.Equal(t, "VND", a.Currency)
+	})
+
 	t.Run("two overrides of one role: the last wins", func(t *testing.T) {
 		c, err := def.Override([]ledger.Account{
 			{Code: "1131", Name: "Thẻ nội địa", Type: ledger.Asset, Role: ledger.RoleCardClearing},
@@ -131,6 +145,10 @@ func TestChartOverride(t *testing.T) {
 		{"space", []ledger.Account{{Code: "112 VCB", Name: "X", Type: ledger.Asset}}, "not an account code"},
 		{"empty code", []ledger.Account{{Name: "X", Type: ledger.Asset}}, "not an account code"},
 		{"no name", []ledger.Account{{Code: "115", Type: ledger.Asset}}, "has no name"},
+		{"two-letter currency", []ledger.Account{{Code: "1122", Name: "X", Type: ledger.Asset, Currency: "US"}}, "currency \"US\""},
+		{"currency with a digit", []ledger.Account{{Code: "1122", Name: "X", Type: ledger.Asset, Currency: "US1"}}, "ISO 4217"},
+		{"a role on a foreign-currency account", []ledger.Account{{Code: "1122", Name: "X", Type: ledger.Asset, Role: ledger.RoleBank, Currency: "USD"}},
+			"account 1122 is kept in USD but holds role bank"},
 		{"second account bad", []ledger.Account{
 			{Code: "1131", Name: "OK", Type: ledger.Asset},
 			{Code: "1132", Name: "Bad", Type: "assets"},

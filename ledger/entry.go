@@ -141,7 +141,7 @@ func (e NewEntry) Validate() error {
 		if l.Amount > MaxAmount {
 			return Invalidf("line %d has amount %d, above the limit of %d", n, l.Amount, MaxAmount)
 		}
-		if len(l.Currency) != 3 || strings.IndexFunc(l.Currency, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+		if !validCurrency(l.Currency) {
 			return Invalidf("line %d has currency %q: use an ISO 4217 code such as VND", n, l.Currency)
 		}
 		for _, d := range []struct{ name, v string }{
@@ -170,6 +170,12 @@ func (e NewEntry) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validCurrency reports whether c looks like an ISO 4217 code: three
+// upper-case letters.
+func validCurrency(c string) bool {
+	return len(c) == 3 && strings.IndexFunc(c, func(r rune) bool { return r < 'A' || r > 'Z' }) < 0
 }
 
 func checkText(what, s string, maxRunes int, required bool) error {

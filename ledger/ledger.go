@@ -11,9 +11,12 @@ import "context"
 type Service interface {
 	// Post records an entry. With an idempotency key already used, it
 	// returns the first entry if the content is the same and a conflict
-	// error otherwise.
+	// error otherwise. A new entry's date must lie in the posting window
+	// of the store's clock (PostingWindow), and each line's currency must
+	// be its account's.
 	Post(ctx context.Context, e NewEntry) (Entry, error)
-	// Reverse posts the reversal of entry id on date. An entry is reversed
+	// Reverse posts the reversal of entry id on date (today when empty),
+	// in the posting window and not before the entry. An entry is reversed
 	// at most once, and a reversal is not itself reversed.
 	Reverse(ctx context.Context, id int64, date, description, key string) (Entry, error)
 	Entry(ctx context.Context, id int64) (Entry, error)

@@ -496,7 +496,24 @@ func trialBalancePhase(ctx context.Context, cfg config, path string, rep *Report
 			if !cfg.reqCtx {
 				bctx = context.WithoutCancel(ctx)
 			}
-			err := db.WithTx(bctx, func(tx *sqlite.Tx) error {
+			// The ledger is posted as it happened: each batch at 17:00 on
+			// the day of its last entry, and cut short where that day's
+			// posting window (ledger.PostingWindow) no longer holds its
+			// first entry, so every date is accepted whatever -start.
+			var postedAt time.Time
+			for ; ; k-- {
+				lastDay, err := ledger.ParseDate(gen.date(i + k - 1))
+				if err != nil {
+					db.Close()
+					return nil, err
+				}
+				postedAt = lastDay.Add(17 * time.Hour)
+				if k == 1 || ledger.PostingWindow(postedAt).Contains(gen.date(i)) {
+					break
+				}
+			}
+			db.Now = func() time.Time { return postedAt }
+			err = db.WithTx(bctx, func(tx *sqlite.Tx) error {
 				for j := i; j < i+k; j++ {
 					if _, err := tx.PostEntry(bctx, gen.entry(j)); err != nil {
 						return fmt.Errorf("entry %d: %w", j, err)

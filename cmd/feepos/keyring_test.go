@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -77,10 +78,13 @@ cert_file = %q
 	db, err := sqlite.Open(ctx, dbPath)
 	require.NoError(t, err)
 	defer db.Close()
+	// The series exist since 5 January 2026, so that day can be closed.
+	db.Now = func() time.Time { return time.Date(2026, 1, 5, 9, 0, 0, 0, receipts.Zone) }
 	for _, s := range []receipts.Series{q1District, q1Police} {
 		_, err := db.CreateSeries(ctx, s)
 		require.NoError(t, err)
 	}
+	db.Now = time.Now
 	keys := receipts.NewKeyring(nil)
 	require.NoError(t, keys.Add(q1District.OrgCode, district))
 	require.NoError(t, keys.Add(q1Police.OrgCode, police))

@@ -215,9 +215,9 @@ func (a *app) accountsCommand() *cobra.Command {
 				return a.printJSON(accounts)
 			}
 			w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "Tài khoản\tTên tài khoản\tLoại\tVai trò")
+			fmt.Fprintln(w, "Tài khoản\tTên tài khoản\tLoại\tTiền tệ\tVai trò")
 			for _, acc := range accounts {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", acc.Code, acc.Name, accountTypeVN[acc.Type], acc.Role)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", acc.Code, acc.Name, accountTypeVN[acc.Type], acc.Currency, acc.Role)
 			}
 			return w.Flush()
 		},
@@ -291,7 +291,10 @@ func (a *app) postCommand() *cobra.Command {
 		Short: "Post a manual entry given as JSON (from a file or stdin)",
 		Long: `Post a manual entry, e.g. an adjustment the accountant decided. The JSON is
 {"date":"2026-11-25","description":"…","idempotency_key":"…",
- "lines":[{"account":"111","side":"D","amount":50000,"agency":"…"}, …]}`,
+ "lines":[{"account":"111","side":"D","amount":50000,"agency":"…"}, …]}
+The date (default today) is from 1 January of this year (of the previous year
+until 31 March) to today; a line's currency (default VND) must be its
+account's (docs/LEDGER.md).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var r io.Reader = a.stdin
@@ -359,7 +362,7 @@ func (a *app) reverseCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&date, "date", "", "business date of the reversal (default today)")
+	cmd.Flags().StringVar(&date, "date", "", "business date of the reversal (default today; not before the entry's date)")
 	cmd.Flags().StringVar(&description, "description", "", "why (default: names the reversed entry)")
 	cmd.Flags().StringVar(&key, "key", "", "idempotency key, so a repeated command reverses once")
 	return cmd

@@ -32,27 +32,36 @@ func feepos(t *testing.T, stdin string, args ...string) result {
 	return result{code, out.String(), errOut.String()}
 }
 
-const cashEntry = `{"date":"2026-11-25","description":"Thu lệ phí cấp bản sao","idempotency_key":"cash-1",
+// cashEntry is a cash payment of two fees dated day. The CLI's store runs
+// on the wall clock and takes dates up to today (ledger.PostingWindow), so
+// the tests post today.
+func cashEntry(day string) string { return strings.Replace(cashEntryJSON, "DAY", day, 1) }
+
+const cashEntryJSON = `{"date":"DAY","description":"Thu lệ phí cấp bản sao","idempotency_key":"cash-1",
  "lines":[{"account":"111","side":"D","amount":150000},
           {"account":"3373","side":"C","amount":100000,"agency":"UBND","fee_code":"LP01","dossier":"000.00.01.H01-261125-0001"},
           {"account":"3373","side":"C","amount":50000,"agency":"CA","fee_code":"P02","dossier":"000.00.01.H01-261125-0001"}]}`
 
 func TestLedgerCommandsPostReadAndVerify(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "f.db")
+	day := today()
+	d, err := ledger.ParseDate(day)
+	require.NoError(t, err)
+	dayBefore := d.AddDate(0, 0, -1).Format(ledger.DateLayout)
 
-	r := feepos(t, cashEntry, "ledger", "post", "--db", db, "--json")
+	r := feepos(t, cashEntry(day), "ledger", "post", "--db", db, "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	var posted ledger.Entry
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &posted))
 	assert.EqualValues(t, 1, posted.ID)
 
 	// The same key and content again: the same entry, nothing new.
-	r = feepos(t, cashEntry, "--db", db, "--json", "ledger", "post")
+	r = feepos(t, cashEntry(day), "--db", db, "--json", "ledger", "post")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &posted))
 	assert.EqualValues(t, 1, posted.ID)
 
-	r = feepos(t, "", "--db", db, "ledger", "trial-balance", "--date", "2026-11-25", "--json")
+	r = feepos(t, "", "--db", db, "ledger", "trial-balance", "--date", day, "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	var tb ledger.TrialBalance
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &tb))
@@ -63,23 +72,23 @@ func TestLedgerCommandsPostReadAndVerify(t *testing.T) {
 	assert.True(t, tb.Balanced())
 
 	// The day before sees nothing.
-	r = feepos(t, "", "--db", db, "ledger", "trial-balance", "--date", "2026-11-24", "--json")
+	r = feepos(t, "", "--db", db, "ledger", "trial-balance", "--date", dayBefore, "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &tb))
 	assert.Empty(t, tb.Rows)
 
-	r = feepos(t, "", "--db", db, "ledger", "trial-balance", "--date", "2026-11-25")
+	r = feepos(t, "", "--db", db, "ledger", "trial-balance", "--date", day)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "BẢNG CÂN ĐỐI SỐ PHÁT SINH")
-	assert.Contains(t, r.stdout, "25/11/2026")
+	assert.Contains(t, r.stdout, d.Format("02/01/2006"))
 	assert.Contains(t, r.stdout, "150.000")
 
-	r = feepos(t, "", "--db", db, "ledger", "journal", "--date", "2026-11-25")
+	r = feepos(t, "", "--db", db, "ledger", "journal", "--date", day)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Thu lệ phí cấp bản sao")
 	assert.Contains(t, r.stdout, "cơ quan CA, phí P02")
 
-	r = feepos(t, "", "--db", db, "ledger", "balances", "--date", "2026-11-25", "--by", "agency", "--account", "3373", "--json")
+	r = feepos(t, "", "--db", db, "ledger", "balances", "--date", day, "--by", "agency", "--account", "3373", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	var bs []ledger.Balance
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &bs))
@@ -88,7 +97,7 @@ func TestLedgerCommandsPostReadAndVerify(t *testing.T) {
 	assert.EqualValues(t, -50000, bs[0].Balance)
 	assert.EqualValues(t, -100000, bs[1].Balance)
 
-	r = feepos(t, "", "--db", db, "ledger", "reverse", "1", "--date", "2026-11-25")
+	r = feepos(t, "", "--db", db, "ledger", "reverse", "1", "--date", day)
 	require.Equal(t, 0, r.code, r.stderr)
 	r = feepos(t, "", "--db", db, "--json", "ledger", "reverse", "1")
 	assert.Equal(t, 1, r.code)
@@ -104,8 +113,8 @@ func TestLedgerCommandsPostReadAndVerify(t *testing.T) {
 
 func TestLedgerVerifyNamesTamperedEntry(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "f.db")
-	require.Equal(t, 0, feepos(t, cashEntry, "--db", db, "ledger", "post").code)
-	second := strings.Replace(cashEntry, "cash-1", "cash-2", 1)
+	require.Equal(t, 0, feepos(t, cashEntry(today()), "--db", db, "ledger", "post").code)
+	second := strings.Replace(cashEntry(today()), "cash-1", "cash-2", 1)
 	require.Equal(t, 0, feepos(t, second, "--db", db, "ledger", "post").code)
 
 	tamper(t, db, `DROP TRIGGER ledger_lines_no_update`, `UPDATE ledger_lines SET amount = 10000 WHERE entry_id = 1 AND line_no = 3`)
@@ -114,22 +123,46 @@ func TestLedgerVerifyNamesTamperedEntry(t *testing.T) {
 	assert.Contains(t, r.stderr, "entry 1")
 }
 
+// An impossible date is refused with the dates that are allowed (exit 1).
+func TestLedgerDatesOutsideTheWindowSayWhatIsAllowed(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "f.db")
+	day := today()
+	d, err := ledger.ParseDate(day)
+	require.NoError(t, err)
+
+	r := feepos(t, cashEntry("1900-01-01"), "--db", db, "ledger", "post")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "the date 1900-01-01 is before ")
+	assert.Contains(t, r.stderr, "post it with a date from ")
+
+	require.Equal(t, 0, feepos(t, cashEntry(day), "--db", db, "ledger", "post").code)
+	r = feepos(t, "", "--db", db, "ledger", "reverse", "1", "--date", "2099-01-01")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "the date 2099-01-01 is after today")
+	r = feepos(t, "", "--db", db, "ledger", "reverse", "1", "--date", d.AddDate(0, 0, -1).Format(ledger.DateLayout))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "entry 1 is dated "+day+": its reversal cannot be dated earlier")
+}
+
 func TestBadInputIsRefusedWithNothingWritten(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "f.db")
 	cases := map[string]string{
-		"unbalanced":     `{"date":"2026-11-25","description":"x","lines":[{"account":"111","side":"D","amount":2},{"account":"3373","side":"C","amount":1}]}`,
-		"unknown field":  `{"date":"2026-11-25","descr":"x","lines":[]}`,
+		"unbalanced":     `{"date":"DAY","description":"x","lines":[{"account":"111","side":"D","amount":2},{"account":"3373","side":"C","amount":1}]}`,
+		"unknown field":  `{"date":"DAY","descr":"x","lines":[]}`,
 		"not json":       `Nợ 111 / Có 3373`,
-		"unknown acct":   `{"date":"2026-11-25","description":"x","lines":[{"account":"999","side":"D","amount":1},{"account":"3373","side":"C","amount":1}]}`,
-		"float amount":   `{"date":"2026-11-25","description":"x","lines":[{"account":"111","side":"D","amount":1.5},{"account":"3373","side":"C","amount":1.5}]}`,
-		"one line":       `{"date":"2026-11-25","description":"x","lines":[{"account":"111","side":"D","amount":1}]}`,
-		"negative":       `{"date":"2026-11-25","description":"x","lines":[{"account":"111","side":"D","amount":-1},{"account":"3373","side":"C","amount":-1}]}`,
+		"unknown acct":   `{"date":"DAY","description":"x","lines":[{"account":"999","side":"D","amount":1},{"account":"3373","side":"C","amount":1}]}`,
+		"float amount":   `{"date":"DAY","description":"x","lines":[{"account":"111","side":"D","amount":1.5},{"account":"3373","side":"C","amount":1.5}]}`,
+		"one line":       `{"date":"DAY","description":"x","lines":[{"account":"111","side":"D","amount":1}]}`,
+		"negative":       `{"date":"DAY","description":"x","lines":[{"account":"111","side":"D","amount":-1},{"account":"3373","side":"C","amount":-1}]}`,
 		"bad date":       `{"date":"25/11/2026","description":"x","lines":[{"account":"111","side":"D","amount":1},{"account":"3373","side":"C","amount":1}]}`,
-		"mixed currency": `{"date":"2026-11-25","description":"x","lines":[{"account":"111","side":"D","amount":1,"currency":"USD"},{"account":"3373","side":"C","amount":1}]}`,
+		"year 1900":      `{"date":"1900-01-01","description":"x","lines":[{"account":"111","side":"D","amount":1},{"account":"3373","side":"C","amount":1}]}`,
+		"year 2099":      `{"date":"2099-01-01","description":"x","lines":[{"account":"111","side":"D","amount":1},{"account":"3373","side":"C","amount":1}]}`,
+		"USD":            `{"date":"DAY","description":"x","lines":[{"account":"111","side":"D","amount":1,"currency":"USD"},{"account":"3373","side":"C","amount":1,"currency":"USD"}]}`,
+		"mixed currency": `{"date":"DAY","description":"x","lines":[{"account":"111","side":"D","amount":1,"currency":"USD"},{"account":"3373","side":"C","amount":1}]}`,
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := feepos(t, in, "--db", db, "--json", "ledger", "post")
+			r := feepos(t, strings.ReplaceAll(in, "DAY", today()), "--db", db, "--json", "ledger", "post")
 			assert.Equal(t, 1, r.code, r.stdout)
 			assert.Contains(t, r.stderr, `"code":"invalid"`)
 		})
@@ -161,17 +194,40 @@ code = "1131"
 name = "Tiền đang chuyển - thanh toán thẻ"
 type = "asset"
 role = "card_clearing"
+[[ledger.accounts]]
+code = "112.USD"
+name = "Tiền gửi ngoại tệ (USD)"
+type = "asset"
+currency = "USD"
+[[ledger.accounts]]
+code = "3378.USD"
+name = "Tạm thu khác (USD)"
+type = "liability"
+currency = "USD"
 `), 0o600))
 	r := feepos(t, "", "--config", cfg, "ledger", "accounts", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	var accounts []ledger.Account
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &accounts))
-	roles := map[string]ledger.Role{}
+	roles, currencies := map[string]ledger.Role{}, map[string]string{}
 	for _, a := range accounts {
-		roles[a.Code] = a.Role
+		roles[a.Code], currencies[a.Code] = a.Role, a.Currency
 	}
 	assert.Equal(t, ledger.RoleCardClearing, roles["1131"])
 	assert.Equal(t, ledger.Role(""), roles["113"])
+	assert.Equal(t, "USD", currencies["112.USD"])
+	assert.Equal(t, "VND", currencies["1131"])
+	r = feepos(t, "", "--config", cfg, "ledger", "accounts")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, `112\.USD +Tiền gửi ngoại tệ \(USD\) +Tài sản +USD`, r.stdout)
+
+	// USD lines post to the chart's USD accounts, and only there.
+	usd := `{"date":"` + today() + `","description":"Phí dịch vụ bằng USD","lines":[{"account":"ACCT","side":"D","amount":12,"currency":"USD"},{"account":"3378.USD","side":"C","amount":12,"currency":"USD"}]}`
+	r = feepos(t, strings.Replace(usd, "ACCT", "112", 1), "--config", cfg, "ledger", "post")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "line 1 posts USD to account 112, which is kept in VND")
+	r = feepos(t, strings.Replace(usd, "ACCT", "112.USD", 1), "--config", cfg, "ledger", "post")
+	require.Equal(t, 0, r.code, r.stderr)
 
 	require.NoError(t, os.WriteFile(cfg, []byte("[service]\nadress = \"x\"\n"), 0o600))
 	r = feepos(t, "", "--config", cfg, "ledger", "accounts")

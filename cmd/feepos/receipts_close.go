@@ -20,7 +20,8 @@ organisation's series and is signed by one key: the organisation named by
 [receipts] closure_org, else the default key of [receipts] (p12_file or
 key_file), else the only [[receipts.signers]] entry's; without a config, the
 demo district's key next to the database (demo-signing.key, made by serve
---demo). A date not yet over is refused; a date already closed is a conflict.`,
+--demo). A date not yet over, or before the day the first receipt series was
+created, is refused; a date already closed is a conflict.`,
 		Example: `  feepos receipts close --date 2026-07-01
   feepos --config /etc/feepos/feepos.toml receipts close --date 2026-07-01 --json`,
 		Args: noArgs,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,9 +27,12 @@ func signedReceiptsDB(t *testing.T, unsigned int64) (dbPath, certPath string, re
 	db, err := sqlite.Open(ctx, dbPath)
 	require.NoError(t, err)
 	defer db.Close()
+	// The series was created the day before, so that day can be closed.
+	db.Now = func() time.Time { return time.Now().AddDate(0, 0, -1) }
 	_, err = db.CreateSeries(ctx, receipts.Series{OrgCode: "UBND-Q1", OrgName: "Ủy ban nhân dân Quận 1", TaxCode: "0301234567",
 		Address: "45-47 Lê Duẩn, TP. Hồ Chí Minh", Letters: "AA"})
 	require.NoError(t, err)
+	db.Now = time.Now
 	signer, err := receipts.GenerateDemoSigner("Ủy ban nhân dân Quận 1", "0301234567")
 	require.NoError(t, err)
 	certPath = filepath.Join(dir, "cert.pem")

@@ -184,6 +184,11 @@ func TestReceiptsClose(t *testing.T) {
 	r = feepos(t, "", "--db", dbPath, "--config", cfg, "receipts", "close", "--date", today)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "business date "+today+" is not over yet")
+	// A day before the series was created had nothing to close.
+	r = feepos(t, "", "--db", dbPath, "--config", cfg, "receipts", "close", "--date", "1900-01-01")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "business date 1900-01-01 is before ")
+	assert.Contains(t, r.stderr, "the first day with a receipt series: there is nothing to close on it; close a date from ")
 
 	r = feepos(t, "", "--db", dbPath, "--config", cfg, "--json", "receipts", "close", "--date", yesterday)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -212,7 +217,20 @@ func TestReceiptsCloseUsesDemoKey(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, signer.WritePEM(filepath.Join(dir, "demo-signing.key"), filepath.Join(dir, "demo-signing.crt")))
 
+	// An empty database has no day to close.
 	r := feepos(t, "", "--db", dbPath, "receipts", "close", "--date", "2026-01-05")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "no receipt series exists yet")
+	// A series created on 5 January 2026, with no receipt yet.
+	db, err := sqlite.Open(context.Background(), dbPath)
+	require.NoError(t, err)
+	db.Now = func() time.Time { return time.Date(2026, 1, 5, 9, 0, 0, 0, receipts.Zone) }
+	_, err = db.CreateSeries(context.Background(), receipts.Series{OrgCode: "UBND-DEMO", OrgName: "Ủy ban nhân dân huyện Demo",
+		TaxCode: "0100000001", Address: "Demo", Letters: "AA"})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	r = feepos(t, "", "--db", dbPath, "receipts", "close", "--date", "2026-01-05")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Đã chốt ngày 05/01/2026: 0 biên lai, tổng 0 đ; ký số bởi Ủy ban nhân dân huyện Demo")
 	assert.Contains(t, r.stdout, "(demo key)")

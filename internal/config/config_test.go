@@ -32,6 +32,11 @@ code = "112.VCB"
 name = "Tiền gửi Vietcombank"
 type = "asset"
 role = "bank"
+[[ledger.accounts]]
+code = "112.USD"
+name = "Tiền gửi ngoại tệ (USD)"
+type = "asset"
+currency = "USD"
 `))
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:9000", c.Service.Addr)
@@ -40,6 +45,12 @@ role = "bank"
 	code, ok := chart.CodeFor(ledger.RoleBank)
 	assert.True(t, ok)
 	assert.Equal(t, "112.VCB", code)
+	currency := map[string]string{}
+	for _, a := range chart.Accounts() {
+		currency[a.Code] = a.Currency
+	}
+	assert.Equal(t, "USD", currency["112.USD"])
+	assert.Equal(t, "VND", currency["112.VCB"], "no currency: VND")
 }
 
 func TestLoadRejects(t *testing.T) {
@@ -48,6 +59,7 @@ func TestLoadRejects(t *testing.T) {
 		"bad log level":    {"[service]\nlog_level = \"loud\"\n", "log_level"},
 		"bad account type": {"[[ledger.accounts]]\ncode = \"119\"\nname = \"x\"\ntype = \"assets\"\n", "type"},
 		"bad account code": {"[[ledger.accounts]]\ncode = \"x1\"\nname = \"x\"\ntype = \"asset\"\n", "code"},
+		"bad currency":     {"[[ledger.accounts]]\ncode = \"1122\"\nname = \"x\"\ntype = \"asset\"\ncurrency = \"dollar\"\n", "currency"},
 		"not toml":         {"[service\n", "config"},
 	}
 	for name, tc := range cases {

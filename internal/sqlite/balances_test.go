@@ -45,15 +45,15 @@ func balanceEntries() []ledger.NewEntry {
 			{Account: "614", Side: ledger.Debit, Amount: 220, Currency: "VND"},
 			{Account: "113", Side: ledger.Credit, Amount: 26_000, Currency: "VND"}}},
 		{Date: "2026-03-06", Description: "Phí dịch vụ bằng USD", Lines: []ledger.Line{
-			{Account: "112", Side: ledger.Debit, Amount: 12, Currency: "USD"},
-			{Account: "3378", Side: ledger.Credit, Amount: 12, Currency: "USD", Dimensions: ledger.Dimensions{Agency: "STP"}}}},
+			{Account: "112.USD", Side: ledger.Debit, Amount: 12, Currency: "USD"},
+			{Account: "3378.USD", Side: ledger.Credit, Amount: 12, Currency: "USD", Dimensions: ledger.Dimensions{Agency: "STP"}}}},
 	}
 }
 
 func TestBalances(t *testing.T) {
 	ctx := context.Background()
-	db := newTestDB(t)
-	m := &model{chart: ledger.DefaultChart()}
+	db := newUSDTestDB(t)
+	m := &model{chart: usdChart()}
 	for _, e := range balanceEntries() {
 		post(t, db, e)
 		m.add(e)
@@ -112,8 +112,8 @@ func TestBalances(t *testing.T) {
 
 func TestTrialBalanceAsOf(t *testing.T) {
 	ctx := context.Background()
-	db := newTestDB(t)
-	m := &model{chart: ledger.DefaultChart()}
+	db := newUSDTestDB(t)
+	m := &model{chart: usdChart()}
 
 	empty, err := db.TrialBalance(ctx, "")
 	require.NoError(t, err)

@@ -12,8 +12,9 @@ import (
 // SyncChart makes the accounts table follow chart, in one transaction:
 // names, types and roles are updated, new accounts added. An account that
 // left the chart keeps its row (old lines point at it) but loses its role.
-// Changing the type of an account that already has lines is refused: it
-// would silently flip the meaning of its balance.
+// Changing the type or the currency of an account that already has lines
+// is refused: it would silently flip the meaning of its balance, or mix two
+// currencies in it.
 func (db *DB) SyncChart(ctx context.Context, chart ledger.Chart) error {
 	if err := chart.Validate(); err != nil {
 		return err
@@ -24,10 +25,11 @@ func (db *DB) SyncChart(ctx context.Context, chart ledger.Chart) error {
 		}
 		for _, a := range chart.Accounts() {
 			var old struct {
-				Type  string `db:"type"`
-				Lines int    `db:"lines"`
+				Type     string `db:"type"`
+				Currency string `db:"currency"`
+				Lines    int    `db:"lines"`
 			}
-			err := tx.GetContext(ctx, &old, `SELECT type, (SELECT COUNT(*) FROM ledger_daily_totals WHERE account_code = code) AS lines
+			err := tx.GetContext(ctx, &old, `SELECT type, currency, (SELECT COUNT(*) FROM ledger_daily_totals WHERE account_code = code) AS lines
 				FROM accounts WHERE code = ?`, a.Code)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("sync chart, account %s: %w", a.Code, err)
@@ -35,13 +37,16 @@ func (db *DB) SyncChart(ctx context.Context, chart ledger.Chart) error {
 			if err == nil && old.Type != string(a.Type) && old.Lines > 0 {
 				return ledger.Conflictf("account %s is %s in the database and has postings; the chart says %s: give the new meaning a new account code", a.Code, old.Type, a.Type)
 			}
+			if err == nil && old.Currency != a.Currency && old.Lines > 0 {
+				return ledger.Conflictf("account %s is kept in %s in the database and has postings; the chart says %s: give the %s account a new account code", a.Code, old.Currency, a.Currency, a.Currency)
+			}
 			var role any
 			if a.Role != "" {
 				role = string(a.Role)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (code, name, type, role) VALUES (?, ?, ?, ?)
-				ON CONFLICT (code) DO UPDATE SET name = excluded.name, type = excluded.type, role = excluded.role`,
-				a.Code, a.Name, string(a.Type), role); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (code, name, type, role, currency) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (code) DO UPDATE SET name = excluded.name, type = excluded.type, role = excluded.role, currency = excluded.currency`,
+				a.Code, a.Name, string(a.Type), role, a.Currency); err != nil {
 				return fmt.Errorf("sync chart, account %s: %w", a.Code, err)
 			}
 		}
@@ -52,7 +57,7 @@ func (db *DB) SyncChart(ctx context.Context, chart ledger.Chart) error {
 // Accounts lists the accounts in the database, by code.
 func (db *DB) Accounts(ctx context.Context) ([]ledger.Account, error) {
 	var out []ledger.Account
-	err := db.db.SelectContext(ctx, &out, `SELECT code, name, type, COALESCE(role, '') AS role FROM accounts ORDER BY code`)
+	err := db.db.SelectContext(ctx, &out, `SELECT code, name, type, COALESCE(role, '') AS role, currency FROM accounts ORDER BY code`)
 	return out, err
 }
 

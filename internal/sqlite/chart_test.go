@@ -51,7 +51,7 @@ func TestSyncChartMovesRole(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "1131", code)
 	accounts := accountsByCode(t, db)
-	assert.Equal(t, ledger.Account{Code: "1131", Name: "Tiền đang chuyển - thẻ ngân hàng", Type: ledger.Asset, Role: ledger.RoleCardClearing}, accounts["1131"])
+	assert.Equal(t, ledger.Account{Code: "1131", Name: "Tiền đang chuyển - thẻ ngân hàng", Type: ledger.Asset, Role: ledger.RoleCardClearing, Currency: "VND"}, accounts["1131"])
 	assert.Equal(t, ledger.Role(""), accounts["113"].Role, "the old account keeps its row and loses the role")
 	assert.Equal(t, ledger.Asset, accounts["113"].Type)
 	assert.Equal(t, chart.Accounts(), mustAccounts(t, db))

@@ -6,12 +6,27 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/ledger"
 )
+
+// testNow is where the store's clock stands in these tests: 10:00 on 15
+// July 2026 in Vietnam. The tests post entries dated from 1 March to 15
+// July 2026, inside the window the store accepts then
+// (ledger.PostingWindow), whatever the day they run.
+var testNow = time.Date(2026, 7, 15, 10, 0, 0, 0, ledger.Zone)
+
+// testClock starts at testNow and runs with the wall clock, so times still
+// move forward as they do in the service.
+func testClock() func() time.Time {
+	start := time.Now()
+	return func() time.Time { return testNow.Add(time.Since(start)) }
+}
 
 // newTestDB opens a fresh database in the test's temporary folder with the
 // default chart of accounts.
@@ -20,15 +35,38 @@ func newTestDB(t testing.TB) *sqlite.DB {
 	return openTestDB(t, filepath.Join(t.TempDir(), "feepos.db"))
 }
 
-// openTestDB opens (creating if needed) the database at path, syncs the
-// default chart, and closes it when the test ends.
+// openTestDB opens (creating if needed) the database at path with the test
+// clock, syncs the default chart, and closes it when the test ends.
 func openTestDB(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, path)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
+	db.Now = testClock()
 	require.NoError(t, db.SyncChart(ctx, ledger.DefaultChart()))
+	return db
+}
+
+// usdChart is the default chart with three accounts kept in US dollars,
+// for the tests of balances in more than one currency.
+func usdChart() ledger.Chart {
+	c, err := ledger.DefaultChart().Override([]ledger.Account{
+		{Code: "111.USD", Name: "Tiền mặt ngoại tệ (USD)", Type: ledger.Asset, Currency: "USD"},
+		{Code: "112.USD", Name: "Tiền gửi ngoại tệ (USD)", Type: ledger.Asset, Currency: "USD"},
+		{Code: "3378.USD", Name: "Tạm thu khác (USD)", Type: ledger.Liability, Currency: "USD"},
+	})
+	if err != nil {
+		panic("usdChart: " + err.Error())
+	}
+	return c
+}
+
+// newUSDTestDB is newTestDB with usdChart.
+func newUSDTestDB(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db := newTestDB(t)
+	require.NoError(t, db.SyncChart(context.Background(), usdChart()))
 	return db
 }
 
@@ -62,6 +100,16 @@ func requireCode(t testing.TB, err error, code string) {
 	var le *ledger.Error
 	require.ErrorAs(t, err, &le, "error %v (%T) is not a *ledger.Error", err, err)
 	require.Equal(t, code, le.Code, "error: %v", err)
+}
+
+// requireInvalid checks that err is a *ledger.Error of code invalid whose
+// message holds every part.
+func requireInvalid(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	requireCode(t, err, ledger.EInvalid)
+	for _, p := range parts {
+		assert.Contains(t, err.Error(), p)
+	}
 }
 
 // tableState is what a write can change in the ledger tables: row counts

@@ -14,14 +14,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/feepos/feepos/internal/sqlite"
-	"github.com/feepos/feepos/ledger"
 )
 
 // openChild is the start of a child that killChild runs: it opens the
-// database named by the environment variable envDB, with the default chart,
-// and gives the child its way to die (a message on stderr, which the parent
-// shows, and exit code 3). ok is false when envDB is unset: the child test
-// was run alone and does nothing.
+// database named by the environment variable envDB, with the test clock and
+// usdChart (entryGen posts to its dollar accounts), and gives the child its
+// way to die (a message on stderr, which the parent shows, and exit code 3).
+// ok is false when envDB is unset: the child test was run alone and does
+// nothing.
 func openChild(envDB, who string) (db *sqlite.DB, die func(error), ok bool) {
 	path := os.Getenv(envDB)
 	if path == "" {
@@ -36,7 +36,8 @@ func openChild(envDB, who string) (db *sqlite.DB, die func(error), ok bool) {
 	if err != nil {
 		die(err)
 	}
-	if err := db.SyncChart(ctx, ledger.DefaultChart()); err != nil {
+	db.Now = testClock()
+	if err := db.SyncChart(ctx, usdChart()); err != nil {
 		die(err)
 	}
 	return db, die, true

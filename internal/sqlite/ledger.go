@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,10 +16,10 @@ var _ ledger.Service = (*DB)(nil)
 
 // The statements of the posting path, prepared once (stmt.go).
 const (
-	sqlKeyLookup    = `SELECT id FROM ledger_entries WHERE idempotency_key = ?`
-	sqlAccountCount = `SELECT COUNT(*) FROM accounts WHERE code = ?`
-	sqlHead         = `SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1`
-	sqlInsertEntry  = `INSERT INTO ledger_entries
+	sqlKeyLookup       = `SELECT id FROM ledger_entries WHERE idempotency_key = ?`
+	sqlAccountCurrency = `SELECT currency FROM accounts WHERE code = ?`
+	sqlHead            = `SELECT id, hash FROM ledger_entries ORDER BY id DESC LIMIT 1`
+	sqlInsertEntry     = `INSERT INTO ledger_entries
 		(id, entry_date, description, idempotency_key, reverses, created_at, content_hash, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertLine = `INSERT INTO ledger_lines
@@ -100,8 +101,14 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (_ ledger.Entry,
 			return *prev, nil
 		}
 	}
+	// After the key lookup: a repeated request returns what it got the
+	// first time, even once its date has left the window.
+	window := ledger.PostingWindow(tx.Now)
+	if err := window.CheckEntryDate(e.Date); err != nil {
+		return ledger.Entry{}, err
+	}
 	if e.Reverses != 0 {
-		if err := tx.checkReversal(ctx, e); err != nil {
+		if err := tx.checkReversal(ctx, e, window); err != nil {
 			return ledger.Entry{}, err
 		}
 	}
@@ -186,9 +193,9 @@ func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (_ ledger.Entry,
 }
 
 // checkReversal holds the reversal rules for any caller of PostEntry: the
-// original exists, is not itself a reversal, is not reversed yet, and e's
-// lines are its lines with the sides swapped.
-func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry) error {
+// original exists, is not itself a reversal, is not reversed yet, e is not
+// dated before it, and e's lines are its lines with the sides swapped.
+func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry, window ledger.DateWindow) error {
 	orig, err := entryByID(ctx, tx, e.Reverses)
 	if err != nil {
 		return err
@@ -199,6 +206,9 @@ func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry) error {
 	if orig.ReversedBy != 0 {
 		return ledger.Conflictf("entry %d was already reversed by entry %d: an entry is reversed once", orig.ID, orig.ReversedBy)
 	}
+	if err := window.CheckReversalDate(orig.ID, orig.Date, e.Date); err != nil {
+		return err
+	}
 	mirror := ledger.ReversalOf(orig, e.Date, e.Description, e.IdempotencyKey).Normalize()
 	if mirror.ContentHash() != e.ContentHash() {
 		return ledger.Invalidf("entry says it reverses entry %d but its lines are not that entry's lines with debit and credit swapped: use Reverse", orig.ID)
@@ -206,26 +216,46 @@ func (tx *Tx) checkReversal(ctx context.Context, e ledger.NewEntry) error {
 	return nil
 }
 
+// checkAccounts refuses a line to an account that is not in the chart, or
+// in a currency the account is not kept in.
 func (tx *Tx) checkAccounts(ctx context.Context, lines []ledger.Line) error {
-	count, err := tx.stmt(ctx, sqlAccountCount)
+	lookup, err := tx.stmt(ctx, sqlAccountCurrency)
 	if err != nil {
 		return err
 	}
-	checked := map[string]bool{}
+	currencyOf := map[string]string{}
 	for i, l := range lines {
-		if checked[l.Account] {
-			continue
+		currency, checked := currencyOf[l.Account]
+		if !checked {
+			err := lookup.GetContext(ctx, &currency, l.Account)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ledger.Invalidf("line %d posts to account %s, which is not in the chart of accounts: check the code or add the account to the chart", i+1, l.Account)
+			} else if err != nil {
+				return fmt.Errorf("check account %s: %w", l.Account, err)
+			}
+			currencyOf[l.Account] = currency
 		}
-		checked[l.Account] = true
-		var n int
-		if err := count.GetContext(ctx, &n, l.Account); err != nil {
-			return fmt.Errorf("check account %s: %w", l.Account, err)
-		}
-		if n == 0 {
-			return ledger.Invalidf("line %d posts to account %s, which is not in the chart of accounts: check the code or add the account to the chart", i+1, l.Account)
+		if l.Currency != currency {
+			return tx.currencyMismatch(ctx, i+1, l, currency)
 		}
 	}
 	return nil
+}
+
+// currencyMismatch says why line n cannot post l to an account kept in
+// accountCurrency: the chart has no account in l's currency at all, or
+// the line names the wrong account.
+func (tx *Tx) currencyMismatch(ctx context.Context, n int, l ledger.Line, accountCurrency string) error {
+	var currencies []string
+	if err := tx.SelectContext(ctx, &currencies, `SELECT DISTINCT currency FROM accounts ORDER BY currency`); err != nil {
+		return fmt.Errorf("read the chart's currencies: %w", err)
+	}
+	if !slices.Contains(currencies, l.Currency) {
+		return ledger.Invalidf("line %d is in %s, but the chart of accounts has no account in %s (its accounts are kept in %s): post the amount in %s, or add accounts with currency = %q to the chart",
+			n, l.Currency, l.Currency, strings.Join(currencies, ", "), ledger.DefaultCurrency, l.Currency)
+	}
+	return ledger.Invalidf("line %d posts %s to account %s, which is kept in %s: post %s amounts to an account kept in %s",
+		n, l.Currency, l.Account, accountCurrency, l.Currency, l.Currency)
 }
 
 // entryRow is how an entry is read back.

@@ -121,13 +121,13 @@ func TestPostIdempotent(t *testing.T) {
 
 func TestEntryReadBack(t *testing.T) {
 	ctx := context.Background()
-	db := newTestDB(t)
+	db := newUSDTestDB(t)
 	db.Now = func() time.Time { return time.Date(2026, 3, 5, 9, 30, 0, 0, ledger.Zone) }
 
 	e := cardPayment("2026-03-05", 50_000, "pay-1")
 	e.Lines = append(e.Lines,
-		ledger.Line{Account: "112", Side: ledger.Debit, Amount: 7, Currency: "USD"},
-		ledger.Line{Account: "3378", Side: ledger.Credit, Amount: 7, Currency: "USD", Dimensions: ledger.Dimensions{Agency: "Sở Tư pháp"}})
+		ledger.Line{Account: "112.USD", Side: ledger.Debit, Amount: 7, Currency: "USD"},
+		ledger.Line{Account: "3378.USD", Side: ledger.Credit, Amount: 7, Currency: "USD", Dimensions: ledger.Dimensions{Agency: "Sở Tư pháp"}})
 	posted := post(t, db, e)
 	assert.Equal(t, int64(1), posted.ID)
 	assert.Equal(t, "2026-03-05T02:30:00Z", posted.CreatedAt, "created_at is UTC")
@@ -179,7 +179,7 @@ func TestEntryReadBack(t *testing.T) {
 
 	accounts, err := db.Accounts(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, ledger.DefaultChart().Accounts(), accounts)
+	assert.Equal(t, usdChart().Accounts(), accounts)
 	requireVerified(t, db, 2)
 }
 

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
@@ -65,4 +66,30 @@ func TestMigrateFailureIsAllOrNothing(t *testing.T) {
 	var n int
 	require.NoError(t, db.Get(&n, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'b'`))
 	assert.Equal(t, 0, n)
+}
+
+// Accounts made before version 6 are kept in VND.
+func TestMigrationAccountCurrency(t *testing.T) {
+	ctx := context.Background()
+	db := migrationDB(t)
+	upTo5 := fstest.MapFS{}
+	names, err := fs.Glob(migrationFiles, "*.sql")
+	require.NoError(t, err)
+	for _, n := range names {
+		if n < "0006" {
+			b, err := fs.ReadFile(migrationFiles, n)
+			require.NoError(t, err)
+			upTo5[n] = &fstest.MapFile{Data: b}
+		}
+	}
+	require.NoError(t, migrate(ctx, db, upTo5))
+	_, err = db.Exec(`INSERT INTO accounts (code, name, type, role) VALUES ('111', 'Tiền mặt', 'asset', 'cash_drawer')`)
+	require.NoError(t, err)
+
+	require.NoError(t, migrate(ctx, db, migrationFiles))
+	var currency string
+	require.NoError(t, db.Get(&currency, `SELECT currency FROM accounts WHERE code = '111'`))
+	assert.Equal(t, "VND", currency)
+	_, err = db.Exec(`INSERT INTO accounts (code, name, type, currency) VALUES ('112.X', 'x', 'asset', 'DOLLAR')`)
+	assert.ErrorContains(t, err, "CHECK constraint failed")
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,18 +31,19 @@ func propSeed(t *testing.T) int64 {
 	return seed
 }
 
-// entryGen makes random valid entries over the default chart.
+// entryGen makes random valid entries over usdChart: each line to an
+// account kept in its currency.
 type entryGen struct {
 	r        *rand.Rand
-	accounts []string
+	accounts map[string][]string // currency → account codes
 	start    time.Time
 	days     int
 }
 
 func newEntryGen(r *rand.Rand, days int) *entryGen {
-	g := &entryGen{r: r, days: days, start: time.Date(2026, 3, 1, 0, 0, 0, 0, ledger.Zone)}
-	for _, a := range ledger.DefaultChart().Accounts() {
-		g.accounts = append(g.accounts, a.Code)
+	g := &entryGen{r: r, days: days, start: time.Date(2026, 3, 1, 0, 0, 0, 0, ledger.Zone), accounts: map[string][]string{}}
+	for _, a := range usdChart().Accounts() {
+		g.accounts[a.Currency] = append(g.accounts[a.Currency], a.Code)
 	}
 	return g
 }
@@ -98,6 +100,10 @@ func (g *entryGen) dims() ledger.Dimensions {
 
 // group makes n ≥ 2 balanced lines in one currency.
 func (g *entryGen) group(n int, currency string) []ledger.Line {
+	accountCurrency := strings.ToUpper(currency)
+	if accountCurrency == "" {
+		accountCurrency = ledger.DefaultCurrency
+	}
 	debits := 1 + g.r.Intn(n-1)
 	credits := n - debits
 	total := int64(n) + g.amount()
@@ -107,7 +113,7 @@ func (g *entryGen) group(n int, currency string) []ledger.Line {
 		k    int
 	}{{ledger.Debit, debits}, {ledger.Credit, credits}} { // a slice, not a map: the seed must replay
 		for _, a := range g.split(total, s.k) {
-			lines = append(lines, ledger.Line{Account: g.pick(g.accounts...), Side: s.side, Amount: a, Currency: currency, Dimensions: g.dims()})
+			lines = append(lines, ledger.Line{Account: g.pick(g.accounts[accountCurrency]...), Side: s.side, Amount: a, Currency: currency, Dimensions: g.dims()})
 		}
 	}
 	return lines
@@ -143,8 +149,8 @@ func TestPropertyRandomLedger(t *testing.T) {
 	seed := propSeed(t)
 	r := rand.New(rand.NewSource(seed))
 	g := newEntryGen(r, days)
-	db := newTestDB(t)
-	m := &model{chart: ledger.DefaultChart()}
+	db := newUSDTestDB(t)
+	m := &model{chart: usdChart()}
 
 	var (
 		reversible []int64           // ids of entries that are neither reversals nor reversed

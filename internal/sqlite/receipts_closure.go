@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/feepos/feepos/ledger"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -17,7 +18,9 @@ import (
 // CloseDay signs and stores the closure of a business date (YYYY-MM-DD in
 // Asia/Ho_Chi_Minh) that is over: per series, the receipts issued that day,
 // their total, and the chain head at the end of the day. A date is closed
-// once.
+// once, and only from the day the first series was created on: a closure
+// is kept for good, and one of a day when feepos issued nothing (1900-01-01)
+// would say so for ever.
 func (db *DB) CloseDay(ctx context.Context, date string, s receipts.Signer) (receipts.Closure, []byte, error) {
 	var (
 		c   receipts.Closure
@@ -47,6 +50,22 @@ func (tx *Tx) CloseDay(ctx context.Context, date string, s receipts.Signer) (rec
 		return receipts.Closure{}, nil, receipts.Invalidf("business date %s is not over yet (it ends at 00:00 on %s in Vietnam): close it after that",
 			date, end.Format("02/01/2006"))
 	}
+	first, err := firstReceiptDay(ctx, tx)
+	if err != nil {
+		return receipts.Closure{}, nil, err
+	}
+	if first == "" {
+		return receipts.Closure{}, nil, receipts.Invalidf("business date %s: no receipt series exists yet, so there is nothing to close: a closure signs the receipts of a day that had a series", date)
+	}
+	if date < first {
+		lastOver := tx.Now.In(receipts.Zone).AddDate(0, 0, -1).Format(ledger.DateLayout)
+		if first > lastOver {
+			return receipts.Closure{}, nil, receipts.Invalidf("business date %s is before %s, the first day with a receipt series: there is nothing to close on it; %s can be closed once it is over",
+				date, first, first)
+		}
+		return receipts.Closure{}, nil, receipts.Invalidf("business date %s is before %s, the first day with a receipt series: there is nothing to close on it; close a date from %s to %s",
+			date, first, first, lastOver)
+	}
 	var n int
 	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM receipt_closures WHERE business_date = ?`, date); err != nil {
 		return receipts.Closure{}, nil, fmt.Errorf("read closures: %w", err)
@@ -71,6 +90,37 @@ func (tx *Tx) CloseDay(ctx context.Context, date string, s receipts.Signer) (rec
 		return receipts.Closure{}, nil, fmt.Errorf("store closure of %s: %w", date, err)
 	}
 	return c, signed, nil
+}
+
+// firstReceiptDay is the first business date on which a receipt could have
+// been issued: the day the first series was created, or the first
+// receipt's day if a clock set back made it earlier. Empty when there is
+// no series. A closure before it would sign, for good, a day that had
+// nothing to close.
+func firstReceiptDay(ctx context.Context, q querier) (string, error) {
+	var times []string
+	// created_at and issued_at are UTC RFC 3339 with a variable fraction:
+	// as text "…:00.5Z" sorts before "…:00Z", but both are in one second,
+	// so MIN finds the right day. The first receipt by id is the first
+	// issued.
+	if err := q.SelectContext(ctx, &times, `SELECT t FROM (
+			SELECT MIN(created_at) AS t FROM receipt_series
+			UNION ALL
+			SELECT issued_at FROM (SELECT issued_at FROM receipts ORDER BY id LIMIT 1)
+		) WHERE t IS NOT NULL`); err != nil {
+		return "", fmt.Errorf("read the first receipt series: %w", err)
+	}
+	first := ""
+	for _, s := range times {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return "", fmt.Errorf("first receipt series: time %q is not RFC 3339", s)
+		}
+		if d := t.In(receipts.Zone).Format(ledger.DateLayout); first == "" || d < first {
+			first = d
+		}
+	}
+	return first, nil
 }
 
 // computeClosure sums the receipts issued on date and finds each series'
