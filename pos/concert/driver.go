@@ -33,8 +33,10 @@ var ErrNotSupported = errors.New("concert: not supported by the Concert E+ proto
 // cannot miss them.
 var (
 	// ErrInvalidRequest: the driver refused the request before sending
-	// anything (outcome TransportError: nothing was charged).
-	ErrInvalidRequest = errors.New("concert: invalid payment request")
+	// anything (outcome TransportError: nothing was charged); the request,
+	// not the link, is wrong (errors.Is pos.ErrInvalidRequest too). See
+	// ValidateRequest.
+	ErrInvalidRequest = fmt.Errorf("concert: %w", pos.ErrInvalidRequest)
 	ErrBusy           = errors.New("concert: terminal busy with another transaction")
 	ErrTransport      = errors.New("concert: request not taken by the terminal, nothing was charged")
 	// ErrUnknownOutcome: the terminal took (or may have taken) the request
@@ -166,23 +168,35 @@ const (
 	viNotVerified = "Máy POS không xác nhận kết quả: thẻ có thể đã bị trừ tiền. Kiểm tra nhật ký máy POS"
 )
 
+// ValidateRequest checks a payment for what E+ and feepos carry: an amount
+// of 1 to MaxAmount đồng (8 digits), in đồng (Currency 0 or 704), and a
+// reference of 1 to 10 printable ASCII characters (the PRIV field, the
+// only link between a request and the terminal's answer). The error wraps
+// ErrInvalidRequest and says what is allowed.
+func ValidateRequest(req pos.Request) error {
+	if req.Currency != 0 && req.Currency != pos.CurrencyVND {
+		return fmt.Errorf("%w: currency %d; feepos takes đồng only (704)", ErrInvalidRequest, req.Currency)
+	}
+	if req.Reference == "" {
+		return fmt.Errorf("%w: no reference: the E+ PRIV field (1 to %d characters) is the only link between a request and the terminal's answer", ErrInvalidRequest, privLen)
+	}
+	if err := ValidatePriv(req.Reference); err != nil {
+		return fmt.Errorf("%w: %w (give the payment a short reference, e.g. its number, of at most %d ASCII characters)", ErrInvalidRequest, err, privLen)
+	}
+	if err := ValidateAmount(req.Amount); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	return nil
+}
+
 // paymentText validates req and builds the E+ request text.
 func (t *Terminal) paymentText(req pos.Request) ([]byte, error) {
 	posNo, err := strconv.Atoi(t.cfg.PosNumber)
 	if err != nil || len(t.cfg.PosNumber) != 2 || posNo < 1 {
 		return nil, fmt.Errorf("%w: register number %q must be 2 digits, 01 to 99 (Config.PosNumber)", ErrInvalidRequest, t.cfg.PosNumber)
 	}
-	if req.Currency != 0 && req.Currency != pos.CurrencyVND {
-		return nil, fmt.Errorf("%w: currency %d; feepos takes đồng only (704)", ErrInvalidRequest, req.Currency)
-	}
-	if req.Reference == "" {
-		return nil, fmt.Errorf("%w: no reference: the E+ PRIV field (1 to 10 characters) is the only link between a request and the terminal's answer", ErrInvalidRequest)
-	}
-	if err := ValidatePriv(req.Reference); err != nil {
-		return nil, fmt.Errorf("%w: %w (give the payment a short reference, e.g. its number, of at most 10 ASCII characters)", ErrInvalidRequest, err)
-	}
-	if err := ValidateAmount(req.Amount); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	if err := ValidateRequest(req); err != nil {
+		return nil, err
 	}
 	r := NewPaymentRequest(req.Amount, req.Reference)
 	r.POSNumber = posNo
