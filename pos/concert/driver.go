@@ -58,6 +58,49 @@ func (e *NotSupportedError) Error() string {
 // Is makes errors.Is(err, ErrNotSupported) true.
 func (e *NotSupportedError) Is(target error) bool { return target == ErrNotSupported }
 
+// The operations of pos.Terminal that E+ cannot do (NotSupportedError.Op).
+const (
+	OpReverse  = "reverse"
+	OpRefund   = "refund"
+	OpAbort    = "abort"
+	OpStatus   = "status"
+	OpEndOfDay = "end of day"
+)
+
+var unsupported = map[string]NotSupportedError{
+	OpReverse: {Op: OpReverse,
+		Reason:    "an E+ request carries no reference to the transaction to cancel, and the sources disagree on the cancel code; cancel on the terminal itself",
+		MessageVI: "Máy POS (Concert) không hỗ trợ hủy giao dịch từ phần mềm. Vui lòng hủy trực tiếp trên máy POS"},
+	OpRefund: {Op: OpRefund,
+		Reason:    "the sources disagree on the E+ transaction-type code for a refund (pyTeliumManager '1' credit / '2' refund; Concert V3 CD 1 refund / 2 cancel); refund on the terminal itself",
+		MessageVI: "Máy POS (Concert) không hỗ trợ hoàn tiền từ phần mềm. Vui lòng hoàn tiền trực tiếp trên máy POS"},
+	OpAbort: {Op: OpAbort,
+		Reason:    "E+ has no abort message; the cashier cancels with the terminal's red key",
+		MessageVI: "Không thể hủy từ phần mềm. Vui lòng bấm nút đỏ (hủy) trên máy POS"},
+	OpStatus: {Op: OpStatus,
+		Reason:    "E+ has no status enquiry; a terminal's readiness shows only when a payment is sent",
+		MessageVI: "Máy POS (Concert) không hỗ trợ kiểm tra trạng thái. Trạng thái chỉ biết khi gửi giao dịch"},
+	OpEndOfDay: {Op: OpEndOfDay,
+		Reason:    "E+ has no end-of-day message; close the batch on the terminal and take the day's totals from the report it prints",
+		MessageVI: "Máy POS Concert không hỗ trợ kết ca từ phần mềm: kết ca trên máy POS và lấy tổng từ báo cáo in ra của máy"},
+}
+
+// Unsupported is the error of an operation (Op*) E+ cannot do, saying what
+// to do instead, so a caller can refuse it without opening the port; nil
+// for any other op. (EndOfDay itself answers Outcome Unknown, without an
+// error: see Terminal.)
+func Unsupported(op string) *NotSupportedError {
+	e, ok := unsupported[op]
+	if !ok {
+		return nil
+	}
+	return &e
+}
+
+// ErrorCode lets internal/apperr map the error to "invalid": the request
+// cannot be made of this terminal, whatever the link does.
+func (e *NotSupportedError) ErrorCode() string { return "invalid" }
+
 // Terminal drives one Ingenico Telium (or other Caisse-AP V2) terminal in
 // Concert E+ mode. It implements pos.Terminal, within the limits of E+:
 //
@@ -386,30 +429,22 @@ func (t *Terminal) result(base pos.Result, req pos.Request, text []byte, a Payme
 
 // Reverse is not supported: see Terminal.
 func (t *Terminal) Reverse(ctx context.Context, receiptNo int64, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
-	return nil, &NotSupportedError{Op: "reverse",
-		Reason:    "an E+ request carries no reference to the transaction to cancel, and the sources disagree on the cancel code; cancel on the terminal itself",
-		MessageVI: "Máy POS (Concert) không hỗ trợ hủy giao dịch từ phần mềm. Vui lòng hủy trực tiếp trên máy POS"}
+	return nil, Unsupported(OpReverse)
 }
 
 // Refund is not supported: see Terminal.
 func (t *Terminal) Refund(ctx context.Context, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
-	return nil, &NotSupportedError{Op: "refund",
-		Reason:    "the sources disagree on the E+ transaction-type code for a refund (pyTeliumManager '1' credit / '2' refund; Concert V3 CD 1 refund / 2 cancel); refund on the terminal itself",
-		MessageVI: "Máy POS (Concert) không hỗ trợ hoàn tiền từ phần mềm. Vui lòng hoàn tiền trực tiếp trên máy POS"}
+	return nil, Unsupported(OpRefund)
 }
 
 // Abort is not supported: E+ has no abort message.
 func (t *Terminal) Abort(ctx context.Context) error {
-	return &NotSupportedError{Op: "abort",
-		Reason:    "E+ has no abort message; the cashier cancels with the terminal's red key",
-		MessageVI: "Không thể hủy từ phần mềm. Vui lòng bấm nút đỏ (hủy) trên máy POS"}
+	return Unsupported(OpAbort)
 }
 
 // Status is not supported: E+ has no status enquiry.
 func (t *Terminal) Status(ctx context.Context) (pos.Status, error) {
-	err := &NotSupportedError{Op: "status",
-		Reason:    "E+ has no status enquiry; a terminal's readiness shows only when a payment is sent",
-		MessageVI: "Máy POS (Concert) không hỗ trợ kiểm tra trạng thái. Trạng thái chỉ biết khi gửi giao dịch"}
+	err := Unsupported(OpStatus)
 	return pos.Status{Ready: false, Text: err.Error(), TerminalID: t.cfg.ID}, err
 }
 

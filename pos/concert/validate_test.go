@@ -35,3 +35,18 @@ func TestValidateRequest(t *testing.T) {
 		assert.ErrorContains(t, err, c.want, name)
 	}
 }
+
+// What E+ cannot do is known without a terminal, so a caller can say so
+// before opening the port.
+func TestUnsupported(t *testing.T) {
+	for _, op := range []string{concert.OpReverse, concert.OpRefund, concert.OpAbort, concert.OpStatus, concert.OpEndOfDay} {
+		ns := concert.Unsupported(op)
+		if assert.NotNil(t, ns, op) {
+			assert.ErrorIs(t, ns, concert.ErrNotSupported, op)
+			assert.Equal(t, op, ns.Op)
+			assert.NotEmpty(t, ns.MessageVI, op)
+			assert.Equal(t, apperr.Invalid, apperr.Code(ns), op)
+		}
+	}
+	assert.Nil(t, concert.Unsupported("pay"))
+}
