@@ -131,7 +131,7 @@ func (a *app) trialBalanceCommand() *cobra.Command {
 func (a *app) journalCommand() *cobra.Command {
 	var date string
 	cmd := &cobra.Command{
-		Use:   "journal --date YYYY-MM-DD",
+		Use:   "journal [--date YYYY-MM-DD]",
 		Short: "List the entries of one business date",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -55,7 +55,7 @@ func (f *posRunFlags) register(cmd *cobra.Command, withAmount, withReceipt bool)
 	fl.StringVar(&f.port, "port", "", "serial port of the terminal, e.g. /dev/ttyACM0 (see `feepos pos ports`)")
 	fl.StringVar(&f.tcp, "tcp", "", "HOST:PORT of a ZVT terminal on the network (instead of --port)")
 	if withAmount {
-		fl.StringVar(&f.amount, "amount", "", "amount in whole đồng, e.g. 150000")
+		fl.StringVar(&f.amount, "amount", "", "amount in whole đồng, e.g. 150000 (ZVT: at most 999999999999; Concert: at most 99999999)")
 		fl.StringVar(&f.reference, "reference", "", "reference sent with the payment (Concert PRIV: at most 10 characters; default TEST+time)")
 	}
 	if withReceipt {
@@ -295,7 +295,8 @@ The money is really taken on a real terminal: reverse it with
 "feepos pos reverse --receipt N" (ZVT) or on the terminal.
 
 Exit 0 approved; 1 declined, aborted, card_error, busy, transport_error or
-unknown, with what to do; 2 bad usage.`,
+unknown, with what to do; 2 bad usage, including an amount or --reference the
+protocol cannot carry (refused before the port is opened).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.check(cmd); err != nil {
