@@ -33,8 +33,11 @@ func VerifyURL(base string, r Receipt) string {
 // (at most 8 digits, Decree 254/2026/NĐ-CP; the same form as Ref.String).
 func printedNumber(n int64) string { return fmt.Sprintf("%08d", n) }
 
-// checkVerifyBase refuses a base that would put a useless address in the
-// QR code: a phone can only open an absolute http(s) URL.
+// CheckVerifyBase refuses a base that would put a useless address in the
+// QR code (an Invalid *Error): a phone can only open an absolute http(s)
+// URL.
+func CheckVerifyBase(base string) error { return checkVerifyBase(base) }
+
 func checkVerifyBase(base string) error {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -38,9 +38,10 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "feepos",
-		Short:         "Card fee collection, e-receipts, ledger and reconciliation for a public administration service centre",
+		Short:         "Electronic fee receipts, the double-entry ledger and card terminal tools of a public administration service centre",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		RunE:          a.groupHelp,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dbPath, "db", "", "database file (default "+sqlite.DefaultPath+")")
@@ -52,22 +53,32 @@ func (a *app) rootCommand() *cobra.Command {
 	return root
 }
 
-// exitCode prints err for a person and maps it to the exit code.
-func (a *app) exitCode(err error) int {
+// exitCode prints err for a person (or, with --json, as
+// {"error":{"code","message"}}) and maps it to the exit code: 2 and code
+// "usage" for bad usage, else 1 and the error's own code. cmd is the
+// command that ran, for the help hint.
+func (a *app) exitCode(cmd *cobra.Command, err error) int {
 	if err == nil {
 		return 0
 	}
+	code, exit := apperr.Code(err), 1
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(a.stderr, "feepos: %v\nRun 'feepos --help' for usage.\n", err)
-		return 2
+		code, exit = apperr.Usage, 2
 	}
-	if a.jsonOut {
-		_ = json.NewEncoder(a.stderr).Encode(map[string]any{"error": map[string]string{"code": apperr.Code(err), "message": err.Error()}})
-	} else {
+	switch {
+	case a.jsonOut:
+		_ = json.NewEncoder(a.stderr).Encode(map[string]any{"error": map[string]string{"code": code, "message": err.Error()}})
+	case exit == 2:
+		path := "feepos"
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(a.stderr, "feepos: %v\nRun '%s --help' for usage.\n", err, path)
+	default:
 		fmt.Fprintf(a.stderr, "feepos: %v\n", err)
 	}
-	return 1
+	return exit
 }
 
 // isCobraUsage recognises the usage errors cobra builds itself.
@@ -98,13 +109,26 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// groupHelp is the RunE of a command that only groups subcommands: cobra
-// would otherwise print help and exit 0 for a mistyped subcommand.
-func groupHelp(cmd *cobra.Command, args []string) error {
+// groupHelp is the RunE of a command that only groups subcommands (and of
+// feepos itself): cobra would otherwise print help and exit 0 for a
+// mistyped or missing subcommand. Without one, the help goes to stderr
+// (not with --json) and the exit code is 2; --help asks for it on stdout.
+func (a *app) groupHelp(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
 	}
-	return cmd.Help()
+	if !a.jsonOut {
+		cmd.SetOut(a.stderr)
+		_ = cmd.Help()
+		fmt.Fprintln(a.stderr)
+	}
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() && c.Name() != "help" && c.Name() != "completion" {
+			names = append(names, c.Name())
+		}
+	}
+	return usagef("%s needs a command: %s", cmd.CommandPath(), strings.Join(names, ", "))
 }
 
 // config loads the --config file (or nothing).

@@ -12,7 +12,7 @@ func (a *app) backupCommand() *cobra.Command {
 	var to string
 	cmd := &cobra.Command{
 		Use:   "backup --to FILE",
-		Short: "Write a consistent copy of the database while the service runs",
+		Short: "Write a consistent copy of the database (also while the service runs)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if to == "" {

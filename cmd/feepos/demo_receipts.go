@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/internal/sqlite"
@@ -37,7 +38,7 @@ type demoFee struct {
 
 func demoPayments(day string) []demoPayment {
 	return []demoPayment{{
-		dossier: "H29.DEMO-" + day + "-0001",
+		dossier: demoDossierPrefix + day + "-0001",
 		payer:   receipts.Payer{Name: "Nguyễn Văn An", Address: "Số 12 đường Trần Hưng Đạo, thị trấn Demo", IDNumber: "001090001234"},
 		card:    &receipts.CardPayment{TerminalID: "DEMO-T1", TraceNo: "000001", ApprovalCode: "A1B2C3", PANMasked: "411111******1111"},
 		fees: []demoFee{
@@ -45,7 +46,7 @@ func demoPayments(day string) []demoPayment {
 			{org: demoOrgs[1].series.OrgCode, line: receipts.Line{Name: "Lệ phí đăng ký cư trú", Kind: receipts.LePhi, FeeCode: "LP-CT", Amount: 20_000}},
 		},
 	}, {
-		dossier: "H29.DEMO-" + day + "-0002",
+		dossier: demoDossierPrefix + day + "-0002",
 		payer:   receipts.Payer{Name: "Trần Thị Bình"},
 		fees: []demoFee{
 			{org: demoOrgs[0].series.OrgCode, line: receipts.Line{Name: "Phí chứng thực bản sao từ bản chính (3 bản)", Kind: receipts.Phi, FeeCode: "P-CTBS", Amount: 6_000}},
@@ -85,8 +86,36 @@ func seedDemoReceipts(ctx context.Context, log *slog.Logger, db *sqlite.DB, keys
 		return nil, err
 	}
 	for _, r := range out {
-		log.Info("demo receipt issued", "org", r.Org.Code, "receipt", r.Ref.String(), "total", r.Total,
-			"verify", "/verify/"+r.Template+"/"+r.Series+"/"+fmt.Sprint(r.Number))
+		// Their full /verify addresses are logged once serve listens.
+		log.Info("demo receipt issued", "org", r.Org.Code, "receipt", r.Ref.String(), "total", r.Total)
+	}
+	return out, nil
+}
+
+// demoDossierPrefix starts the dossier code of every demo payment.
+const demoDossierPrefix = "H29.DEMO-"
+
+// demoReceiptsOfYear returns the demo receipts of the current year: the
+// first receipts of each demo organisation's series, as long as they
+// belong to a demo dossier.
+func demoReceiptsOfYear(ctx context.Context, db *sqlite.DB) ([]receipts.Receipt, error) {
+	year := receipts.YearOf(db.Now())
+	var out []receipts.Receipt
+	for _, org := range demoOrgs {
+		series := receipts.SeriesSymbol(year, org.series.Letters)
+		for n := int64(1); ; n++ {
+			r, err := db.Receipt(ctx, receipts.Template, series, n)
+			if apperr.Code(err) == apperr.NotFound {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("demo receipts: %w", err)
+			}
+			if !strings.HasPrefix(r.DossierCode, demoDossierPrefix) {
+				break
+			}
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }

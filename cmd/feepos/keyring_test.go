@@ -124,7 +124,7 @@ func TestReceiptsVerifyWithTwoSigners(t *testing.T) {
 
 	r := feepos(t, "", "--db", dbPath, "--config", cfg, "receipts", "verify")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "Biên lai toàn vẹn: 2 biên lai, 2 đã ký, 0 bản chốt ngày (signatures by the certificates in "+
+	assert.Contains(t, r.stdout, "Biên lai toàn vẹn: 2 biên lai, 2 đã ký, 0 bản chốt ngày (chữ ký bằng chứng thư số trong "+
 		filepath.Join(dir, "ubnd.crt")+", "+filepath.Join(dir, "ca.crt")+")")
 
 	// The closure is signed by closure_org's key, and verify holds after it.

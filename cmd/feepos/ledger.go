@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/ledger"
 )
 
@@ -19,7 +21,7 @@ func (a *app) ledgerCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ledger",
 		Short: "Read, check and correct the double-entry ledger",
-		RunE:  groupHelp,
+		RunE:  a.groupHelp,
 	}
 	cmd.AddCommand(a.ledgerVerifyCommand(), a.trialBalanceCommand(), a.journalCommand(),
 		a.accountsCommand(), a.balancesCommand(), a.postCommand(), a.reverseCommand())
@@ -129,7 +131,7 @@ func (a *app) trialBalanceCommand() *cobra.Command {
 func (a *app) journalCommand() *cobra.Command {
 	var date string
 	cmd := &cobra.Command{
-		Use:   "journal --date YYYY-MM-DD",
+		Use:   "journal [--date YYYY-MM-DD]",
 		Short: "List the entries of one business date",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -181,6 +183,22 @@ func (a *app) printJournal(date string, entries []ledger.Entry) {
 		}
 		w.Flush()
 	}
+}
+
+// dimensionVN is a dimension's column header in a report, the words of
+// dimsText.
+var dimensionVN = map[ledger.Dimension]string{
+	ledger.DimAgency: "Cơ quan", ledger.DimFeeCode: "Mã phí", ledger.DimTerminal: "Máy POS",
+	ledger.DimCounter: "Quầy", ledger.DimCashier: "Thu ngân", ledger.DimDossier: "Hồ sơ",
+}
+
+// dimensionNames lists the dimensions --by takes.
+func dimensionNames() string {
+	names := make([]string, len(ledger.AllDimensions))
+	for i, d := range ledger.AllDimensions {
+		names[i] = string(d)
+	}
+	return strings.Join(names, ", ")
 }
 
 func dimsText(d ledger.Dimensions) string {
@@ -243,6 +261,9 @@ func (a *app) balancesCommand() *cobra.Command {
 			q := ledger.BalanceQuery{AsOf: date, Account: account}
 			for _, d := range strings.Split(by, ",") {
 				if d = strings.TrimSpace(d); d != "" {
+					if !slices.Contains(ledger.AllDimensions, ledger.Dimension(d)) {
+						return usagef("--by %q: cannot group by %q; use one or more of %s, separated by commas", by, d, dimensionNames())
+					}
 					q.GroupBy = append(q.GroupBy, ledger.Dimension(d))
 				}
 			}
@@ -252,6 +273,9 @@ func (a *app) balancesCommand() *cobra.Command {
 			}
 			defer db.Close()
 			bs, err := db.Balances(cmd.Context(), q)
+			if apperr.Code(err) == apperr.NotFound && account != "" {
+				return fmt.Errorf("%w: see 'feepos ledger accounts' for the codes", err)
+			}
 			if err != nil {
 				return err
 			}
@@ -265,7 +289,7 @@ func (a *app) balancesCommand() *cobra.Command {
 			w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			header := "Tài khoản\tTiền tệ"
 			for _, d := range q.GroupBy {
-				header += "\t" + string(d)
+				header += "\t" + dimensionVN[d]
 			}
 			fmt.Fprintln(w, header+"\tNợ\tCó\tSố dư")
 			for _, b := range bs {
@@ -275,11 +299,17 @@ func (a *app) balancesCommand() *cobra.Command {
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", row, vnd(b.Debit), vnd(b.Credit), vnd(b.Balance))
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if len(bs) == 0 {
+				fmt.Fprintln(a.stdout, "(chưa có bút toán nào)")
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&date, "date", "", "as of this business date, YYYY-MM-DD (default today)")
-	cmd.Flags().StringVar(&by, "by", "", "dimensions to group by: agency, fee_code, terminal, counter, cashier, dossier")
+	cmd.Flags().StringVar(&by, "by", "", "dimensions to group by, separated by commas: "+dimensionNames())
 	cmd.Flags().StringVar(&account, "account", "", "only this account code")
 	return cmd
 }
@@ -320,12 +350,16 @@ account's (docs/LEDGER.md).`,
 				return err
 			}
 			defer db.Close()
-			posted, err := db.Post(cmd.Context(), e)
+			posted, created, err := db.PostCreated(cmd.Context(), e)
 			if err != nil {
 				return err
 			}
 			if a.jsonOut {
-				return a.printJSON(posted)
+				return a.printJSON(postedJSON{posted, created})
+			}
+			if !created {
+				fmt.Fprintf(a.stdout, "Bút toán #%d đã được ghi trước đó với cùng khóa %q (ngày %s): không ghi thêm bút toán nào\n", posted.ID, posted.IdempotencyKey, vnDate(posted.Date))
+				return nil
 			}
 			fmt.Fprintf(a.stdout, "Đã ghi bút toán #%d ngày %s\n", posted.ID, vnDate(posted.Date))
 			return nil
@@ -333,6 +367,13 @@ account's (docs/LEDGER.md).`,
 	}
 	cmd.Flags().StringVar(&file, "file", "", "JSON file with the entry (default stdin)")
 	return cmd
+}
+
+// postedJSON is a posted entry as ledger post and reverse print it:
+// created is false when its idempotency key had posted it before.
+type postedJSON struct {
+	ledger.Entry
+	Created bool `json:"created"`
 }
 
 func (a *app) reverseCommand() *cobra.Command {
@@ -351,12 +392,16 @@ func (a *app) reverseCommand() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			rev, err := db.Reverse(cmd.Context(), id, date, description, key)
+			rev, created, err := db.ReverseCreated(cmd.Context(), id, date, description, key)
 			if err != nil {
 				return err
 			}
 			if a.jsonOut {
-				return a.printJSON(rev)
+				return a.printJSON(postedJSON{rev, created})
+			}
+			if !created {
+				fmt.Fprintf(a.stdout, "Bút toán đảo #%d cho bút toán #%d đã được ghi trước đó với cùng khóa %q: không ghi thêm bút toán nào\n", rev.ID, id, key)
+				return nil
 			}
 			fmt.Fprintf(a.stdout, "Đã ghi bút toán đảo #%d cho bút toán #%d\n", rev.ID, id)
 			return nil

@@ -22,6 +22,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	return a.exitCode(err)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && !a.jsonOut {
+		// A flag error stops parsing before a later --json is read.
+		a.jsonOut = jsonAsked(args)
+	}
+	return a.exitCode(cmd, err)
+}
+
+// jsonAsked reports whether the command line has --json before any "--".
+func jsonAsked(args []string) bool {
+	for _, arg := range args {
+		switch arg {
+		case "--":
+			return false
+		case "--json", "--json=true":
+			return true
+		}
+	}
+	return false
 }

@@ -19,7 +19,7 @@ func (a *app) posCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "pos",
 		Short: "Talk to one card terminal directly (a technician's tools)",
-		RunE:  groupHelp,
+		RunE:  a.groupHelp,
 	}
 	cmd.AddCommand(a.posPortsCommand(), a.posDecodeCommand(), a.posPayCommand(), a.posReverseCommand(), a.posStatusCommand(), a.posEODCommand())
 	return cmd

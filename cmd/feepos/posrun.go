@@ -55,7 +55,7 @@ func (f *posRunFlags) register(cmd *cobra.Command, withAmount, withReceipt bool)
 	fl.StringVar(&f.port, "port", "", "serial port of the terminal, e.g. /dev/ttyACM0 (see `feepos pos ports`)")
 	fl.StringVar(&f.tcp, "tcp", "", "HOST:PORT of a ZVT terminal on the network (instead of --port)")
 	if withAmount {
-		fl.StringVar(&f.amount, "amount", "", "amount in whole đồng, e.g. 150000")
+		fl.StringVar(&f.amount, "amount", "", "amount in whole đồng, e.g. 150000 (ZVT: at most 999999999999; Concert: at most 99999999)")
 		fl.StringVar(&f.reference, "reference", "", "reference sent with the payment (Concert PRIV: at most 10 characters; default TEST+time)")
 	}
 	if withReceipt {
@@ -127,6 +127,7 @@ func (f *posRunFlags) serialConfig(cmd *cobra.Command) transport.SerialConfig {
 }
 
 // parseDong reads an amount of whole đồng: digits only, more than zero.
+// What a protocol carries is checked by checkRequest.
 func parseDong(flag, s string) (int64, error) {
 	if s == "" {
 		return 0, usagef("--%s is required (whole đồng, e.g. 150000)", flag)
@@ -135,10 +136,33 @@ func parseDong(flag, s string) (int64, error) {
 		return 0, usagef("--%s %q: write a positive whole number of đồng, digits only (đồng have no decimals; no sign, dots or spaces)", flag, s)
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil {
+		return 0, usagef("--%s %s is too large: a ZVT terminal takes at most %d đồng per payment, a Concert terminal %d", flag, s, int64(zvt.MaxAmount), concert.MaxAmount)
+	}
+	if n <= 0 {
 		return 0, usagef("--%s %q: must be a whole number greater than 0", flag, s)
 	}
 	return n, nil
+}
+
+// checkRequest refuses, before the port is opened, a request the
+// protocol cannot carry, with the driver's own limits (zvt.ValidateRequest,
+// concert.ValidateRequest): bad usage, not a fault of the cable. receipt is
+// the receipt number of a reversal, 0 for a payment.
+func checkRequest(p pos.Protocol, receipt int64, req pos.Request) error {
+	var err error
+	switch {
+	case p == pos.ZVT && receipt != 0:
+		err = zvt.ValidateReversal(receipt, req)
+	case p == pos.ZVT:
+		err = zvt.ValidateRequest(req)
+	case p == pos.Concert && receipt == 0:
+		err = concert.ValidateRequest(req)
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	return nil
 }
 
 // openTerminal connects to the terminal and, for ZVT, registers (06 00). The
@@ -271,7 +295,8 @@ The money is really taken on a real terminal: reverse it with
 "feepos pos reverse --receipt N" (ZVT) or on the terminal.
 
 Exit 0 approved; 1 declined, aborted, card_error, busy, transport_error or
-unknown, with what to do; 2 bad usage.`,
+unknown, with what to do; 2 bad usage, including an amount or --reference the
+protocol cannot carry (refused before the port is opened).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.check(cmd); err != nil {
@@ -286,7 +311,10 @@ unknown, with what to do; 2 bad usage.`,
 				ref = "TEST" + time.Now().Format("150405")
 			}
 			req := pos.Request{Amount: amount, Currency: pos.CurrencyVND, Reference: ref}
-			return a.runTransaction(cmd, f, req, func(ctx context.Context, t pos.Terminal, ev chan<- pos.Event) (pos.Pending, error) {
+			if err := checkRequest(pos.Protocol(f.protocol), 0, req); err != nil {
+				return err
+			}
+			return a.runTransaction(cmd, f, 0, req, func(ctx context.Context, t pos.Terminal, ev chan<- pos.Event) (pos.Pending, error) {
 				return t.Pay(ctx, req, ev)
 			})
 		},
@@ -299,7 +327,7 @@ func (a *app) posReverseCommand() *cobra.Command {
 	f := &posRunFlags{}
 	cmd := &cobra.Command{
 		Use:   "reverse --protocol zvt (--port PATH | --tcp ADDR) --receipt N [--amount N]",
-		Short: "Reverse (void) an approved payment of the open batch by its receipt number",
+		Short: "Reverse (void) an approved payment of the open batch by its receipt number (ZVT)",
 		Long: `Reverse the payment with the terminal's receipt number --receipt (ZVT
 Reversal 06 30); --amount, if given, must be the payment's amount. The
 result is confirmed to the terminal right after it is printed (nothing is
@@ -308,6 +336,9 @@ terminal.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.check(cmd); err != nil {
+				return err
+			}
+			if err := concertUnsupported(f, concert.OpReverse); err != nil {
 				return err
 			}
 			receipt, err := parseReceipt(f.receipt)
@@ -321,7 +352,10 @@ terminal.`,
 				}
 			}
 			req := pos.Request{Amount: amount, Currency: pos.CurrencyVND, Reference: f.reference}
-			return a.runTransaction(cmd, f, req, func(ctx context.Context, t pos.Terminal, ev chan<- pos.Event) (pos.Pending, error) {
+			if err := checkRequest(pos.Protocol(f.protocol), receipt, req); err != nil {
+				return err
+			}
+			return a.runTransaction(cmd, f, receipt, req, func(ctx context.Context, t pos.Terminal, ev chan<- pos.Event) (pos.Pending, error) {
 				return t.Reverse(ctx, receipt, req, ev)
 			})
 		},
@@ -342,8 +376,9 @@ func parseReceipt(s string) (int64, error) {
 }
 
 // runTransaction opens the terminal, runs do (Pay or Reverse), prints the
-// result, confirms it, and turns the outcome into the exit code.
-func (a *app) runTransaction(cmd *cobra.Command, f *posRunFlags, req pos.Request,
+// result, confirms it, and turns the outcome into the exit code. receipt
+// is the receipt number a reversal cancels, 0 for a payment.
+func (a *app) runTransaction(cmd *cobra.Command, f *posRunFlags, receipt int64, req pos.Request,
 	do func(context.Context, pos.Terminal, chan<- pos.Event) (pos.Pending, error)) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -372,6 +407,13 @@ func (a *app) runTransaction(cmd *cobra.Command, f *posRunFlags, req pos.Request
 		}
 		return err
 	}
+	if errors.Is(err, pos.ErrInvalidRequest) {
+		// Refused by the driver before sending (checkRequest catches the
+		// limits first): the request is wrong, not the link.
+		stopEvents()
+		_ = p.Confirm(ctx)
+		return usageError{err}
+	}
 	res := p.Result()
 	if perr := a.printResult(res); perr != nil {
 		stopEvents()
@@ -390,7 +432,7 @@ func (a *app) runTransaction(cmd *cobra.Command, f *posRunFlags, req pos.Request
 	if res.Outcome == pos.Unknown {
 		a.recoverLast(cmd.Context(), t, errOut)
 	}
-	return outcomeError(res, err, f)
+	return outcomeError(res, err, f, receipt)
 }
 
 func zvtHint(f *posRunFlags) string {
@@ -418,7 +460,10 @@ func (a *app) recoverLast(ctx context.Context, t pos.Terminal, w io.Writer) {
 }
 
 // outcomeError says what a non-approved outcome means and what to do.
-func outcomeError(r pos.Result, err error, f *posRunFlags) error {
+// receipt is the receipt number of a reversal, 0 for a payment: a refused
+// reversal leaves the payment standing, and is never the card's bank
+// asking for another card.
+func outcomeError(r pos.Result, err error, f *posRunFlags, receipt int64) error {
 	detail := r.TextVI
 	if r.HostCode != "" {
 		detail = fmt.Sprintf("host code %s: %s", r.HostCode, detail)
@@ -426,29 +471,64 @@ func outcomeError(r pos.Result, err error, f *posRunFlags) error {
 		detail = fmt.Sprintf("result code %s: %s", r.ResultCode, detail)
 	}
 	var msg string
-	switch r.Outcome {
-	case pos.Declined:
-		msg = "declined by the card's bank (" + detail + "): nothing was charged; ask for another card or another way to pay"
-	case pos.Aborted:
-		msg = "aborted on the terminal (" + detail + "): nothing was charged; start again if the customer still wants to pay by card"
-	case pos.CardError:
-		msg = "the card could not be used (" + detail + "): nothing was charged; insert the card again (chip first) or use another card"
-	case pos.Busy:
-		msg = "the terminal is busy with another transaction: let it finish (or cancel it on the terminal) and try again"
-	case pos.TransportError:
-		msg = "the command did not reach the terminal: nothing was charged; check the cable or network, that the terminal is on, and --port/--tcp"
-	default: // Unknown
-		msg = "no final result from the terminal: the card MAY have been charged. Do not charge again; check the terminal's display and last receipt"
-		if pos.Protocol(f.protocol) == pos.ZVT {
-			msg += "; run `feepos pos status` and ask the terminal for its last transaction (Repeat Receipt, shown above when it answered)"
-		} else {
-			msg += " and journal (Concert E+ cannot repeat the last transaction)"
-		}
+	if receipt != 0 {
+		msg = reversalOutcomeText(r, detail, f, receipt)
+	} else {
+		msg = paymentOutcomeText(r, detail, f)
 	}
 	if err != nil && r.Outcome != pos.Declined {
 		msg += " [" + err.Error() + "]"
 	}
 	return fmt.Errorf("%s: %s", r.Outcome, msg)
+}
+
+func paymentOutcomeText(r pos.Result, detail string, f *posRunFlags) string {
+	switch r.Outcome {
+	case pos.Declined:
+		if pos.Protocol(f.protocol) == pos.ZVT && r.HostCode == "" && r.ResultCode != "" {
+			// A ZVT result code outside the host's range (01–63) is the
+			// terminal's own refusal, not the card's bank's.
+			return "refused by the terminal (" + detail + "): nothing was charged; see what the code says before trying again"
+		}
+		return "declined by the card's bank (" + detail + "): nothing was charged; ask for another card or another way to pay"
+	case pos.Aborted:
+		return "aborted on the terminal (" + detail + "): nothing was charged; start again if the customer still wants to pay by card"
+	case pos.CardError:
+		return "the card could not be used (" + detail + "): nothing was charged; insert the card again (chip first) or use another card"
+	case pos.Busy:
+		return "the terminal is busy with another transaction: let it finish (or cancel it on the terminal) and try again"
+	case pos.TransportError:
+		return "the command did not reach the terminal: nothing was charged; check the cable or network, that the terminal is on, and --port/--tcp"
+	}
+	msg := "no final result from the terminal: the card MAY have been charged. Do not charge again; check the terminal's display and last receipt"
+	if pos.Protocol(f.protocol) == pos.ZVT {
+		return msg + "; run `feepos pos status` and ask the terminal for its last transaction (Repeat Receipt, shown above when it answered)"
+	}
+	return msg + " and journal (Concert E+ cannot repeat the last transaction)"
+}
+
+// reversalOutcomeText reads a reversal's result code: ZVT B4 "already
+// reversed", B5 "reversal not possible" (PA00P015 ch. 10).
+func reversalOutcomeText(r pos.Result, detail string, f *posRunFlags, receipt int64) string {
+	switch {
+	case r.ResultCode == fmt.Sprintf("%02X", zvt.ResultReversed):
+		return fmt.Sprintf("the payment with receipt %d was already reversed (%s): it cannot be reversed again; nothing was changed", receipt, detail)
+	case r.ResultCode == "B5":
+		return fmt.Sprintf("the terminal cannot reverse receipt %d (%s): it is not an approved payment of the open batch — already reversed, in a batch already closed by end of day, or another receipt number. Nothing was changed; check --receipt against the terminal's receipts (after the end of day, refund on the terminal)", receipt, detail)
+	}
+	switch r.Outcome {
+	case pos.Declined:
+		return fmt.Sprintf("the terminal refused to reverse receipt %d (%s): the payment stands; check --receipt and the terminal's receipts", receipt, detail)
+	case pos.Aborted:
+		return fmt.Sprintf("the reversal of receipt %d was aborted on the terminal (%s): the payment stands; start again if it must be reversed", receipt, detail)
+	case pos.CardError:
+		return fmt.Sprintf("the card could not be read for the reversal of receipt %d (%s): the payment stands; insert the card of the payment again", receipt, detail)
+	case pos.Busy:
+		return "the terminal is busy with another transaction: let it finish (or cancel it on the terminal) and try again"
+	case pos.TransportError:
+		return "the command did not reach the terminal: nothing was reversed; check the cable or network, that the terminal is on, and --port/--tcp"
+	}
+	return fmt.Sprintf("no final result from the terminal: receipt %d MAY have been reversed. Check the terminal's display and last receipt%s before trying again", receipt, zvtHint(f))
 }
 
 var outcomeVI = map[pos.Outcome]string{
@@ -488,6 +568,19 @@ func (a *app) printResult(r pos.Result) error {
 	return w.Flush()
 }
 
+// concertUnsupported refuses, before the port is opened, an operation
+// Concert E+ cannot do (concert.Unsupported): a wrong port must not turn
+// "not supported" into a connection error.
+func concertUnsupported(f *posRunFlags, op string) error {
+	if pos.Protocol(f.protocol) != pos.Concert {
+		return nil
+	}
+	if ns := concert.Unsupported(op); ns != nil {
+		return fmt.Errorf("%w (%s)", ns, ns.MessageVI)
+	}
+	return nil
+}
+
 // withTerminal checks the flags, connects to the terminal (for ZVT,
 // registers) and runs fn until it returns or SIGINT/SIGTERM: the shared
 // frame of pos status and pos eod, which need no event printer.
@@ -512,6 +605,12 @@ func (a *app) posStatusCommand() *cobra.Command {
 		Short: "Ask the terminal whether it is ready (ZVT Status Enquiry 05 01)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			if err := concertUnsupported(f, concert.OpStatus); err != nil {
+				return err
+			}
 			return a.withTerminal(cmd, f, func(ctx context.Context, t pos.Terminal) error {
 				st, err := t.Status(ctx)
 				var ns *concert.NotSupportedError
@@ -556,13 +655,22 @@ func (a *app) posEODCommand() *cobra.Command {
 	f := &posRunFlags{}
 	cmd := &cobra.Command{
 		Use:   "eod --protocol zvt (--port PATH | --tcp ADDR)",
-		Short: "Close the terminal's batch (End-of-Day) and print its totals",
+		Short: "Close the terminal's batch (ZVT End-of-Day) and print its totals",
 		Long: `Close the terminal's batch (ZVT End-of-Day 06 50) and print the totals per
 card brand. The batch is really closed: the day's reconciliation uses these
 totals. Concert E+ has no end-of-day message: close the batch on the
 terminal.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(cmd); err != nil {
+				return err
+			}
+			// Nothing to ask a Concert terminal: printing its port as a
+			// terminal id and a zero total would look like a closed empty
+			// batch.
+			if err := concertUnsupported(f, concert.OpEndOfDay); err != nil {
+				return err
+			}
 			return a.withTerminal(cmd, f, func(ctx context.Context, t pos.Terminal) error {
 				eod, eerr := t.EndOfDay(ctx)
 				if a.jsonOut {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/feepos/feepos/receipts"
 )
@@ -13,7 +15,7 @@ func (a *app) receiptsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "receipts",
 		Short: "Electronic fee receipts (biên lai thu phí, lệ phí điện tử)",
-		RunE:  groupHelp,
+		RunE:  a.groupHelp,
 	}
 	cmd.AddCommand(a.wordsCommand(), a.receiptsVerifyCommand(), a.receiptXMLCommand(), a.receiptsSummaryCommand(),
 		a.receiptsCloseCommand())
@@ -53,13 +55,13 @@ signing, not who signed it). Exit code 1 names the first receipt that fails.`,
 			if err != nil {
 				return err
 			}
-			rep.Trust = how
+			rep.Trust = how.String()
 			if a.jsonOut {
 				if err := a.printJSON(rep); err != nil {
 					return err
 				}
 			} else if rep.OK {
-				fmt.Fprintf(a.stdout, "Biên lai toàn vẹn: %d biên lai, %d đã ký, %d bản chốt ngày (%s)\n", rep.Receipts, rep.Signed, rep.Closures, how)
+				fmt.Fprintf(a.stdout, "Biên lai toàn vẹn: %d biên lai, %d đã ký, %d bản chốt ngày (%s)\n", rep.Receipts, rep.Signed, rep.Closures, how.VI())
 				for _, c := range rep.Chains {
 					fmt.Fprintf(a.stdout, "  %s %s: %d biên lai, cuối %s, mã băm %s\n", c.Template, c.Letters, c.Receipts,
 						receipts.Ref{Series: c.Series, Number: c.Number}, c.Head)
@@ -133,7 +135,20 @@ func (a *app) wordsCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&style, "style", string(receipts.WordStyleLinh), `"linh" (linh, nghìn, tỷ) or "le" (lẻ, ngàn, tỉ)`)
+	cmd.SetFlagErrorFunc(negativeAmountFlagError)
 	return cmd
+}
+
+// negativeAmountFlagError reports "-1" given as an amount as what it is, a
+// negative amount, where the flag parser sees an unknown flag "-1".
+func negativeAmountFlagError(_ *cobra.Command, err error) error {
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) {
+		if sh := ne.GetSpecifiedShortnames(); sh != "" && sh[0] >= '0' && sh[0] <= '9' {
+			return usagef("amount %q is negative: an amount is a positive whole number of đồng, e.g. 1500000", "-"+sh)
+		}
+	}
+	return usageError{err}
 }
 
 // parseReceiptNumber reads the NUMBER argument of receipts xml, print and

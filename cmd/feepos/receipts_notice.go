@@ -25,7 +25,7 @@ func (a *app) receiptsNoticeCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "notice --org CODE --receipt SERIES-NUMBER --kind KIND --explanation TEXT [--receipt … --kind … --explanation …] [--out FILE | --drop DIR] [--unsigned]",
-		Short: "Export an error notice to the tax authority (form 04/SS-CTĐT) for receipts with a mistake",
+		Short: "Write an error notice for the tax authority (form 04/SS-CTĐT) for receipts with a mistake",
 		Long: `Export the error notice (form 04/SS-CTĐT, Circular 91/2026/TT-BTC Art. 20) of one
 collecting organisation: receipts are never edited or deleted; a mistake that
 changes neither the tax code, the amount nor the fee is kept on the receipt and

@@ -32,7 +32,8 @@ On TCP and serial the printer's status is asked first (DLE EOT): nothing is prin
 while the paper is out, the cover is open or the printer is offline. A printer that
 does not answer still gets the receipt, with a warning. Printing a receipt again is
 harmless: it is the same receipt, not a new one.
-The QR code points to --verify-base (default http:// and the [service] addr).`,
+The QR code points to --verify-base, else to [receipts] verify_base of the config,
+else to http:// and the [service] addr (a warning says a phone cannot open that).`,
 		Example: `  feepos receipts print 26TAA 7 --to tcp://192.168.1.50
   feepos receipts print 26TAA 7 --to serial:///dev/ttyUSB0?baud=19200 --paper 58`,
 		Args: exactArgs(2, "a series and a number: feepos receipts print 26TAA 7 --to tcp://192.168.1.50"),
@@ -47,6 +48,9 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 			addr, err := printer.ParseAddress(to)
 			if err != nil {
 				return usageError{err}
+			}
+			if err := checkVerifyBaseFlag(verifyBase); err != nil {
+				return err
 			}
 			dots, err := paperDots(paper)
 			if err != nil {
@@ -92,7 +96,7 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 	f.StringVar(&to, "to", "", "the printer: tcp://HOST[:PORT], serial:///dev/ttyUSB0[?baud=…], file:///dev/usb/lp0")
 	f.StringVar(&template, "template", receipts.Template, "template symbol (ký hiệu mẫu)")
 	f.IntVar(&paper, "paper", 80, "paper width in mm: 80 or 58")
-	f.StringVar(&verifyBase, "verify-base", "", "public address of the feepos server for the QR code (default http:// and the [service] addr)")
+	f.StringVar(&verifyBase, "verify-base", "", verifyBaseUsage)
 	return cmd
 }
 
@@ -107,8 +111,13 @@ func paperDots(mm int) (int, error) {
 	return 0, usagef("--paper %d: the printer takes 80 or 58 mm paper; write --paper 80 or --paper 58", mm)
 }
 
-// defaultVerifyBase is the service's own address, as serve listens on it.
+// defaultVerifyBase is the public address of the receipt check pages:
+// [receipts] verify_base, else the service's own address, as serve
+// listens on it.
 func defaultVerifyBase(cfg config.Config) string {
+	if cfg.Receipts.VerifyBase != "" {
+		return cfg.Receipts.VerifyBase
+	}
 	addr := cfg.Service.Addr
 	if addr == "" {
 		addr = config.DefaultAddr

@@ -29,7 +29,8 @@ replacement names the receipt it replaces.
 --out writes the file atomically (a temporary file, then renamed), replacing
 it if it exists. Without --out the HTML goes to standard output; a PDF is
 binary and needs --out. --json prints what was written, so it needs --out too.
-The QR code points to --verify-base (default http:// and the [service] addr).`,
+The QR code points to --verify-base, else to [receipts] verify_base of the config,
+else to http:// and the [service] addr (a warning says a phone cannot open that).`,
 		Example: `  feepos receipts render 26TAA 7 --out 26TAA-00000007.pdf
   feepos receipts render 26TAA 7 --format html --paper 80mm > 26TAA-00000007.html
   feepos receipts render 26TAA 7 --format html --out bienlai.html --verify-base https://bienlai.example.gov.vn`,
@@ -51,6 +52,9 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 			}
 			if a.jsonOut && out == "" {
 				return usagef("--json describes the file written: give --out FILE, or leave out --json to get the HTML on standard output")
+			}
+			if err := checkVerifyBaseFlag(verifyBase); err != nil {
+				return err
 			}
 
 			ctx := cmd.Context()
@@ -106,7 +110,7 @@ The QR code points to --verify-base (default http:// and the [service] addr).`,
 	f.StringVar(&format, "format", "pdf", `"pdf" (A5) or "html"`)
 	f.StringVar(&paper, "paper", "", `HTML only: "a5" (default) or "80mm"; the PDF is always A5`)
 	f.StringVar(&template, "template", receipts.Template, "template symbol (ký hiệu mẫu)")
-	f.StringVar(&verifyBase, "verify-base", "", "public address of the feepos server for the QR code (default http:// and the [service] addr)")
+	f.StringVar(&verifyBase, "verify-base", "", verifyBaseUsage)
 	f.StringVar(&out, "out", "", "write the file here (replaced if it exists); without it, HTML goes to standard output")
 	return cmd
 }

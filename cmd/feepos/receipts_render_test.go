@@ -172,7 +172,7 @@ func TestReceiptsRenderErrors(t *testing.T) {
 		{"json to stdout", []string{r.Series, "1", "--format", "html", "--json"}, 2, "--json describes the file written"},
 		{"bad number", []string{r.Series, "x", "--out", pdf}, 2, "write the number in digits"},
 		{"one argument", []string{r.Series}, 2, "a series and a number"},
-		{"bad verify base", []string{r.Series, "1", "--out", pdf, "--verify-base", "bienlai.example.gov.vn"}, 1, "verification base URL"},
+		{"bad verify base", []string{r.Series, "1", "--out", pdf, "--verify-base", "bienlai.example.gov.vn"}, 2, "verification base URL"},
 		{"no such folder", []string{r.Series, "1", "--out", filepath.Join(dir, "missing", "r.pdf"), "--verify-base", renderBase}, 1, "write "},
 	}
 	for _, c := range cases {

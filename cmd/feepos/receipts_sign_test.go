@@ -58,7 +58,7 @@ func TestReceiptsVerifyAndXML(t *testing.T) {
 	db, cert, refs := signedReceiptsDB(t, 0)
 	r := feepos(t, "", "--db", db, "receipts", "verify", "--cert", cert)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "Biên lai toàn vẹn: 3 biên lai, 3 đã ký, 0 bản chốt ngày (signatures by the certificate in "+cert+")")
+	assert.Contains(t, r.stdout, "Biên lai toàn vẹn: 3 biên lai, 3 đã ký, 0 bản chốt ngày (chữ ký bằng chứng thư số trong "+cert+")")
 
 	r = feepos(t, "", "--db", db, "--json", "receipts", "verify")
 	require.Equal(t, 0, r.code, r.stderr)

@@ -19,7 +19,7 @@ func (a *app) receiptsSummaryCommand() *cobra.Command {
 	var unsigned bool
 	cmd := &cobra.Command{
 		Use:   "summary --org CODE [--date YYYY-MM-DD] [--format xml|xlsx] [--out FILE | --drop DIR] [--unsigned]",
-		Short: "Export the daily summary to the tax authority (form 01/TH-BLĐT), XML or XLSX",
+		Short: "Write the daily summary for the tax authority (form 01/TH-BLĐT), XML or XLSX",
 		Long: `Export the daily summary (form 01/TH-BLĐT) of one collecting organisation for
 one business date in Asia/Ho_Chi_Minh: one row per fee line of every receipt
 issued from 00:00 to 24:00, with each receipt's status at the end of that day.

@@ -46,7 +46,7 @@ func TestReceiptsWordsBadUsage(t *testing.T) {
 		{[]string{"receipts", "words", "1,5"}, "not a whole number"},
 		{[]string{"receipts", "words", "abc"}, `amount "abc" is not a whole number of đồng`},
 		{[]string{"receipts", "words", ""}, "is not between 0 and"},
-		{[]string{"receipts", "words", "-1"}, "unknown shorthand flag"},
+		{[]string{"receipts", "words", "-1"}, `amount "-1" is negative`},
 		{[]string{"receipts", "words", "--", "-1"}, `amount "-1" is negative`},
 		{[]string{"receipts", "words", "1000000000000000000"}, "is not between 0 and 999999999999999999"},
 		{[]string{"receipts", "words", "99999999999999999999"}, "is not between 0 and"},

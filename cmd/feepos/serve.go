@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,30 +14,43 @@ import (
 	"github.com/feepos/feepos/internal/config"
 	"github.com/feepos/feepos/internal/server"
 	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/receipts"
 )
 
 func (a *app) serveCommand() *cobra.Command {
 	var addr string
 	var demo bool
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run the service (API, web pages, terminals)",
-		Long: `Run the service until SIGINT or SIGTERM.
+		Use:   "serve [--addr HOST:PORT] [--demo]",
+		Short: "Run the service: health, metrics and the public receipt check pages (/verify)",
+		Long: `Run the service until SIGINT or SIGTERM. Today it answers:
+  /healthz                             whether the database is reachable
+  /metrics                             Prometheus metrics
+  /verify/TEMPLATE/SERIES/NUMBER       the public check of a receipt (the QR code's target)
+It holds the database's lock, so restore is refused while it runs. It does
+not drive card terminals, nor take payments over HTTP, yet.
 
---demo needs nothing else: it creates the database under ./feepos-data/,
-seeds the chart of accounts and runs on simulated data. It also registers two
-demo organisations, each with its receipt series and its own demo signing key
-next to the database (key files mode 0600; reused on later starts): the
-district UBND-DEMO (letters AA, demo-signing.key and .crt) and the police
-CA-DEMO (letters AB, demo-signing-CA-DEMO.key and .crt). The public receipt
-check trusts both keys. On the first start of a year it issues demo receipts
-as a payment would: a dossier paid by card whose fees belong to both
-organisations (one ledger entry, two signed receipts) and a cash payment to
-the district; their /verify addresses are logged. Without --demo, the keys of the config file ([receipts]
-and [[receipts.signers]]) are loaded if set; otherwise receipts are not signed
-(logged).`,
+Without --demo, the keys of the config file ([receipts] and
+[[receipts.signers]]) are loaded if set, and their certificates are the ones
+the receipt check trusts; without keys that is logged.
+
+--demo needs nothing else: it creates the database under ./feepos-data/ and
+registers two demo organisations, each with its receipt series and its own
+demo signing key next to the database (key files mode 0600; reused on later
+starts): the district UBND-DEMO (letters AA, demo-signing.key and .crt) and
+the police CA-DEMO (letters AB, demo-signing-CA-DEMO.key and .crt). The
+receipt check trusts both keys. On the first start of a year it issues demo
+receipts as a payment would: a dossier paid by card whose fees belong to
+both organisations (one ledger entry, two signed receipts) and a cash
+payment to the district. Every start logs the full /verify addresses of that
+year's demo receipts (on [receipts] verify_base, else on the address served).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("addr") {
+				if err := config.CheckAddr(addr); err != nil {
+					return usageError{fmt.Errorf("--addr: %w", err)}
+				}
+			}
 			cfg, err := a.config()
 			if err != nil {
 				return err
@@ -49,8 +64,8 @@ and [[receipts.signers]]) are loaded if set; otherwise receipts are not signed
 			return a.serve(cmd.Context(), cfg, addr, demo)
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "", "listen address (default "+config.DefaultAddr+")")
-	cmd.Flags().BoolVar(&demo, "demo", false, "run on the embedded default: local database, demo data, simulated terminals")
+	cmd.Flags().StringVar(&addr, "addr", "", "listen address HOST:PORT (default [service] addr of the config, else "+config.DefaultAddr+")")
+	cmd.Flags().BoolVar(&demo, "demo", false, "demo organisations, signing keys and receipts in a local database (./feepos-data/ by default)")
 	return cmd
 }
 
@@ -82,8 +97,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	if err != nil {
 		return err
 	}
+	var demoReceipts []receipts.Receipt
 	if demo {
 		if _, err := seedDemoReceipts(ctx, log, db, keys); err != nil {
+			return err
+		}
+		if demoReceipts, err = demoReceiptsOfYear(ctx, db); err != nil {
 			return err
 		}
 	}
@@ -92,9 +111,32 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	defer stop()
 	srv := server.New(db, log)
 	srv.SetReceiptTrust(trust)
-	if err := srv.Run(ctx, addr, nil); err != nil {
+	ready := func(bound net.Addr) {
+		base := cfg.Receipts.VerifyBase
+		if base == "" {
+			base = servedBase(bound)
+		}
+		for _, r := range demoReceipts {
+			log.Info("demo receipt", "org", r.Org.Code, "receipt", r.Ref.String(), "total", r.Total, "verify", receipts.VerifyURL(base, r))
+		}
+	}
+	if err := srv.Run(ctx, addr, ready); err != nil {
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// servedBase is the address a browser on this machine opens for the
+// service listening on bound: an unspecified host (0.0.0.0, ::) becomes
+// localhost.
+func servedBase(bound net.Addr) string {
+	host, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return "http://" + bound.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -81,7 +81,7 @@ func TestServeDemoMakesSigningKeyAndSeries(t *testing.T) {
 	year := receipts.YearOf(time.Now())
 	aa, ab := receipts.SeriesSymbol(year, "AA"), receipts.SeriesSymbol(year, "AB")
 	assert.Contains(t, log, "demo receipt issued")
-	assert.Contains(t, log, "verify=/verify/EBL01/"+ab+"/1")
+	assert.Regexp(t, `verify=http://127\.0\.0\.1:\d+/verify/EBL01/`+ab+`/00000001`, log, "the full address")
 	card, err := db.Receipt(ctx, receipts.Template, aa, 1)
 	require.NoError(t, err)
 	police, err := db.Receipt(ctx, receipts.Template, ab, 1)
@@ -238,5 +238,5 @@ func TestReceiptsCloseUsesDemoKey(t *testing.T) {
 	// verify trusts the demo certificate next to the database.
 	r = feepos(t, "", "--db", dbPath, "receipts", "verify")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "1 bản chốt ngày (signatures by the demo certificate in "+filepath.Join(dir, "demo-signing.crt")+")")
+	assert.Contains(t, r.stdout, "1 bản chốt ngày (chữ ký bằng chứng thư số mẫu trong "+filepath.Join(dir, "demo-signing.crt")+")")
 }

@@ -282,24 +282,53 @@ func serveKeys(ctx context.Context, log *slog.Logger, db *sqlite.DB, cfg config.
 	if err != nil {
 		return nil, receipts.Trust{}, err
 	}
-	log.Info("receipt check trusts", "trust", how)
+	log.Info("receipt check trusts", "trust", how.String())
 	return k, trust, nil
 }
 
-// receiptTrust is which signing certificates verify accepts, and a few
-// words saying so: --cert; else the certificates of the config file (the
+// trustSource says which certificates a receipt check trusts: in English
+// for logs and --json (String), in Vietnamese for a report (VI).
+type trustSource struct {
+	demo  bool     // the demo certificates next to the database
+	files []string // where the trusted certificates come from; none: each signature's own
+}
+
+func (t trustSource) String() string {
+	if len(t.files) == 0 {
+		return "no trusted certificate configured: each signature checked against the certificate it carries"
+	}
+	demo := ""
+	if t.demo {
+		demo = "demo "
+	}
+	return "signatures by the " + demo + plural(len(t.files), "certificate") + " in " + strings.Join(t.files, ", ")
+}
+
+// VI is String in Vietnamese.
+func (t trustSource) VI() string {
+	switch {
+	case len(t.files) == 0:
+		return "chưa cấu hình chứng thư số tin cậy: mỗi chữ ký được kiểm tra theo chứng thư đi kèm chữ ký"
+	case t.demo:
+		return "chữ ký bằng chứng thư số mẫu trong " + strings.Join(t.files, ", ")
+	}
+	return "chữ ký bằng chứng thư số trong " + strings.Join(t.files, ", ")
+}
+
+// receiptTrust is which signing certificates verify accepts, and where they
+// come from: --cert; else the certificates of the config file (the
 // [receipts] cert_file, or the certificate of its p12_file, and the
 // signing certificate of each [[receipts.signers]] entry); else the demo
 // certificates next to dbPath; else (the zero Trust) the certificate each
 // signature carries. Which trusted certificate may sign which receipt is
 // then the tax code check of receipts.CheckSignedReceipt.
-func receiptTrust(cfg config.Receipts, certFile, dbPath string) (receipts.Trust, string, error) {
+func receiptTrust(cfg config.Receipts, certFile, dbPath string) (receipts.Trust, trustSource, error) {
 	if certFile != "" {
 		certs, err := receipts.LoadCertificates(certFile)
 		if err != nil {
-			return receipts.Trust{}, "", err
+			return receipts.Trust{}, trustSource{}, err
 		}
-		return receipts.TrustCertificates(certs...), "signatures by the certificate in " + certFile, nil
+		return receipts.TrustCertificates(certs...), trustSource{files: []string{certFile}}, nil
 	}
 	var (
 		certs []*x509.Certificate
@@ -309,32 +338,32 @@ func receiptTrust(cfg config.Receipts, certFile, dbPath string) (receipts.Trust,
 	case cfg.CertFile != "":
 		c, err := receipts.LoadCertificates(cfg.CertFile)
 		if err != nil {
-			return receipts.Trust{}, "", err
+			return receipts.Trust{}, trustSource{}, err
 		}
 		certs, files = append(certs, c...), append(files, cfg.CertFile)
 	case cfg.P12File != "":
 		s, err := loadSigner(cfg)
 		if err != nil {
-			return receipts.Trust{}, "", err
+			return receipts.Trust{}, trustSource{}, err
 		}
 		certs, files = append(certs, s.Certificate()), append(files, cfg.P12File)
 	}
 	for i, e := range cfg.Signers {
 		c, file, err := entryCertificate(e, i)
 		if err != nil {
-			return receipts.Trust{}, "", err
+			return receipts.Trust{}, trustSource{}, err
 		}
 		certs, files = append(certs, c), append(files, file)
 	}
 	if len(certs) > 0 {
-		return receipts.TrustCertificates(certs...), "signatures by the " + plural(len(files), "certificate") + " in " + strings.Join(files, ", "), nil
+		return receipts.TrustCertificates(certs...), trustSource{files: files}, nil
 	}
 	if dbPath != "" {
 		var demoFiles []string
 		for _, org := range demoOrgs {
 			exists, err := demoSignerFiles(dbPath, org)
 			if err != nil {
-				return receipts.Trust{}, "", err
+				return receipts.Trust{}, trustSource{}, err
 			}
 			if !exists {
 				continue
@@ -342,15 +371,15 @@ func receiptTrust(cfg config.Receipts, certFile, dbPath string) (receipts.Trust,
 			_, demoCert := demoKeyPaths(dbPath, org)
 			c, err := receipts.LoadCertificates(demoCert)
 			if err != nil {
-				return receipts.Trust{}, "", err
+				return receipts.Trust{}, trustSource{}, err
 			}
 			certs, demoFiles = append(certs, c...), append(demoFiles, demoCert)
 		}
 		if len(certs) > 0 {
-			return receipts.TrustCertificates(certs...), "signatures by the demo " + plural(len(demoFiles), "certificate") + " in " + strings.Join(demoFiles, ", "), nil
+			return receipts.TrustCertificates(certs...), trustSource{demo: true, files: demoFiles}, nil
 		}
 	}
-	return receipts.Trust{}, "no trusted certificate configured: each signature checked against the certificate it carries", nil
+	return receipts.Trust{}, trustSource{}, nil
 }
 
 func plural(n int, word string) string {

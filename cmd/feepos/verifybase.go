@@ -9,16 +9,32 @@ import (
 	"github.com/feepos/feepos/receipts"
 )
 
+// verifyBaseUsage is the help of --verify-base.
+const verifyBaseUsage = "public address of the receipt check pages for the QR code (default: [receipts] verify_base of the config, else http:// and the [service] addr)"
+
+// checkVerifyBaseFlag refuses a --verify-base that is not an absolute
+// http(s) address: bad usage.
+func checkVerifyBaseFlag(given string) error {
+	if given == "" {
+		return nil
+	}
+	if err := receipts.CheckVerifyBase(given); err != nil {
+		return usagef("--verify-base: %v", err)
+	}
+	return nil
+}
+
 // verifyBase is the address a rendered receipt's QR code points to: given,
-// when --verify-base was given, else the service's own address. A loopback
-// address gets a warning on stderr, since a payer's phone cannot open it.
+// when --verify-base was given, else [receipts] verify_base, else the
+// service's own address. The service's own address gets a warning on
+// stderr when it is a loopback one, since a payer's phone cannot open it.
 func (a *app) verifyBase(given string, cfg config.Config) string {
 	if given != "" {
 		return given
 	}
 	base := defaultVerifyBase(cfg)
-	if isLoopbackBase(base) {
-		fmt.Fprintf(a.stderr, "feepos: warning: the QR code points to %s, which a payer's phone cannot open; give --verify-base with the server's public address\n", base)
+	if cfg.Receipts.VerifyBase == "" && isLoopbackBase(base) {
+		fmt.Fprintf(a.stderr, "feepos: warning: the QR code points to %s, which a payer's phone cannot open; set [receipts] verify_base in the config (or give --verify-base) with the public address of the receipt check pages\n", base)
 	}
 	return base
 }

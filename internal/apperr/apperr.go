@@ -19,6 +19,9 @@ const (
 	Forbidden    = "forbidden"
 	Unavailable  = "unavailable"
 	Internal     = "internal"
+	// Usage is a command line that cannot be run as typed (the CLI's exit
+	// code 2); no domain error carries it.
+	Usage = "usage"
 )
 
 type coder interface{ ErrorCode() string }
@@ -38,7 +41,7 @@ func Code(err error) string {
 // HTTPStatus maps a code to the status the API answers with.
 func HTTPStatus(code string) int {
 	switch code {
-	case Invalid:
+	case Invalid, Usage:
 		return http.StatusBadRequest
 	case NotFound:
 		return http.StatusNotFound

@@ -2,13 +2,18 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/feepos/feepos/ledger"
+	"github.com/feepos/feepos/receipts"
 )
 
 // DefaultAddr is where the service listens unless told otherwise: loopback
@@ -39,7 +44,13 @@ type Config struct {
 // certificate (Decree 254/2026/NĐ-CP Art. 23–29). closure_org names the
 // entry whose key signs the daily closure; it is needed only when there are
 // entries but no default key and more than one entry.
+//
+// verify_base is the public address of the receipt check pages (/verify),
+// which the QR code of a printed or rendered receipt points to, e.g.
+// "https://bienlai.example.gov.vn": the address a payer's phone reaches,
+// not the loopback one serve listens on behind the reverse proxy.
 type Receipts struct {
+	VerifyBase     string   `toml:"verify_base"`
 	KeyFile        string   `toml:"key_file"`
 	CertFile       string   `toml:"cert_file"`
 	P12File        string   `toml:"p12_file"`
@@ -122,9 +133,51 @@ type Ledger struct {
 	Accounts []ledger.Account `toml:"accounts"`
 }
 
+// Error is a configuration file that cannot be used: the user's to fix
+// (code "invalid"; "not_found" for a file that is not there).
+type Error struct{ Err error }
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorCode lets internal/apperr map the error.
+func (e *Error) ErrorCode() string {
+	if errors.Is(e.Err, fs.ErrNotExist) {
+		return "not_found"
+	}
+	return "invalid"
+}
+
+// CheckAddr checks a listen address: HOST:PORT, HOST an IP address, a name
+// or empty (every interface), PORT a number from 0 (any free port) to
+// 65535.
+func CheckAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		why := err.Error()
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			why = ae.Err
+		}
+		return fmt.Errorf("listen address %q is not HOST:PORT (%s): write e.g. %s, or :8080 for every interface", addr, why, DefaultAddr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("listen address %q: the port must be a number from 0 to 65535, e.g. %s", addr, DefaultAddr)
+	}
+	return nil
+}
+
 // Load reads the file at path. An unknown key is an error, so a typo such
-// as "adress" is reported instead of silently ignored.
+// as "adress" is reported instead of silently ignored. Errors are *Error.
 func Load(path string) (Config, error) {
+	c, err := load(path)
+	if err != nil {
+		return Config{}, &Error{err}
+	}
+	return c, nil
+}
+
+func load(path string) (Config, error) {
 	var c Config
 	if path == "" {
 		return c, nil
@@ -151,6 +204,16 @@ func Load(path string) (Config, error) {
 	}
 	if err := c.Receipts.check(); err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if c.Service.Addr != "" {
+		if err := CheckAddr(c.Service.Addr); err != nil {
+			return Config{}, fmt.Errorf("config %s: [service] addr: %w", path, err)
+		}
+	}
+	if c.Receipts.VerifyBase != "" {
+		if err := receipts.CheckVerifyBase(c.Receipts.VerifyBase); err != nil {
+			return Config{}, fmt.Errorf("config %s: [receipts] verify_base: %w", path, err)
+		}
 	}
 	return c, nil
 }

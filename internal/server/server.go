@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -59,7 +60,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 func (s *Server) Run(ctx context.Context, addr string, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another feepos or program using the port? choose another with --addr)", addr, err)
+		return fmt.Errorf("listen on %s: %w (%s)", addr, err, listenHint(err))
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	s.log.Info("listening", "addr", ln.Addr().String())
@@ -82,4 +83,18 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(net.Addr)) err
 		return err
 	}
 	return nil
+}
+
+// listenHint says what to do when the listen address cannot be bound:
+// another process is blamed only when the port is in use.
+func listenHint(err error) string {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return "another feepos or program is using the port: stop it, or choose another port with --addr"
+	case errors.Is(err, syscall.EACCES):
+		return "ports below 1024 need privileges: choose a port from 1024 with --addr"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "this machine has no such address: give one of its addresses, or 127.0.0.1, with --addr"
+	}
+	return "check the address given with --addr or [service] addr"
 }

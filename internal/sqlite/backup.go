@@ -22,7 +22,7 @@ func (db *DB) Backup(ctx context.Context, dest string) error {
 		return errors.New("backup: say where to write the copy (--to FILE)")
 	}
 	if _, err := os.Stat(dest); err == nil {
-		return fmt.Errorf("backup: %s already exists: choose a new file name, backups are never overwritten", dest)
+		return &FileError{Path: dest, Code: "conflict", Err: fmt.Errorf("backup: %s already exists: choose a new file name, backups are never overwritten", dest)}
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o700); err != nil {
 		return fmt.Errorf("backup: create folder for %s: %w", dest, err)
@@ -90,7 +90,7 @@ func Restore(ctx context.Context, src, path string) (kept string, err error) {
 		path = DefaultPath
 	}
 	if err := checkDatabaseFile(ctx, src); err != nil {
-		return "", fmt.Errorf("restore from %s: %w", src, err)
+		return "", fmt.Errorf("restore from %s: %w", src, badBackup(src, err))
 	}
 	lock, err := LockDatabase(path)
 	if err != nil {

@@ -78,6 +78,14 @@ func (db *DB) Balances(ctx context.Context, q ledger.BalanceQuery) ([]ledger.Bal
 	}
 	where, args := "entry_date <= ?", []any{limit}
 	if q.Account != "" {
+		// An unknown account is not an empty one: say so.
+		var n int
+		if err := db.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM accounts WHERE code = ?`, q.Account); err != nil {
+			return nil, fmt.Errorf("balances: %w", err)
+		}
+		if n == 0 {
+			return nil, ledger.NotFoundf("account %q is not in the chart of accounts", q.Account)
+		}
 		where += " AND account_code = ?"
 		args = append(args, q.Account)
 	}

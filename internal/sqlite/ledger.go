@@ -32,23 +32,52 @@ const (
 // Post records an entry durably: when it returns, the entry is on disk.
 // Concurrent calls share commits (groupcommit.go).
 func (db *DB) Post(ctx context.Context, e ledger.NewEntry) (ledger.Entry, error) {
+	out, _, err := db.PostCreated(ctx, e)
+	return out, err
+}
+
+// PostCreated is Post, and also says whether the entry was written now:
+// created is false when the idempotency key was used before for the same
+// content, and that earlier entry is returned, nothing written.
+func (db *DB) PostCreated(ctx context.Context, e ledger.NewEntry) (_ ledger.Entry, created bool, _ error) {
 	if e.Reverses != 0 {
-		return ledger.Entry{}, ledger.Invalidf("to reverse entry %d use Reverse, which builds the mirror lines", e.Reverses)
+		return ledger.Entry{}, false, ledger.Invalidf("to reverse entry %d use Reverse, which builds the mirror lines", e.Reverses)
 	}
-	return inGroupValue(ctx, db, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
-		return tx.PostEntry(ctx, e)
+	out, err := inGroupValue(ctx, db, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
+		var err error
+		var out ledger.Entry
+		out, created, err = tx.postEntry(ctx, e)
+		return out, err
 	})
+	return out, created && err == nil, err
 }
 
 // Reverse posts the reversal of entry id durably.
 func (db *DB) Reverse(ctx context.Context, id int64, date, description, key string) (ledger.Entry, error) {
-	return inGroupValue(ctx, db, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
-		return tx.ReverseEntry(ctx, id, date, description, key)
+	out, _, err := db.ReverseCreated(ctx, id, date, description, key)
+	return out, err
+}
+
+// ReverseCreated is Reverse, and also says whether the reversal was written
+// now: created is false when key was used before for this reversal, which
+// is returned.
+func (db *DB) ReverseCreated(ctx context.Context, id int64, date, description, key string) (_ ledger.Entry, created bool, _ error) {
+	out, err := inGroupValue(ctx, db, func(ctx context.Context, tx *Tx) (ledger.Entry, error) {
+		var err error
+		var out ledger.Entry
+		out, created, err = tx.reverseEntry(ctx, id, date, description, key)
+		return out, err
 	})
+	return out, created && err == nil, err
 }
 
 // ReverseEntry posts, inside tx, the entry that cancels entry id.
 func (tx *Tx) ReverseEntry(ctx context.Context, id int64, date, description, key string) (ledger.Entry, error) {
+	out, _, err := tx.reverseEntry(ctx, id, date, description, key)
+	return out, err
+}
+
+func (tx *Tx) reverseEntry(ctx context.Context, id int64, date, description, key string) (ledger.Entry, bool, error) {
 	if date == "" {
 		date = ledger.BusinessDate(tx.Now)
 	}
@@ -57,52 +86,66 @@ func (tx *Tx) ReverseEntry(ctx context.Context, id int64, date, description, key
 		// before the "already reversed" rule would refuse it.
 		prev, err := tx.entryByKey(ctx, key)
 		if err != nil {
-			return ledger.Entry{}, err
+			return ledger.Entry{}, false, err
 		}
 		if prev != nil {
 			if prev.Reverses != id || (date != prev.Date) || (description != "" && description != prev.Description) {
-				return ledger.Entry{}, ledger.Conflictf("idempotency key %q was already used for entry %d, which is not this reversal of entry %d: use a new key", key, prev.ID, id)
+				return ledger.Entry{}, false, ledger.Conflictf("idempotency key %q was already used for entry %d, which is not this reversal of entry %d: use a new key", key, prev.ID, id)
 			}
-			return *prev, nil
+			return *prev, false, nil
 		}
 	}
 	orig, err := entryByID(ctx, tx, id)
 	if err != nil {
-		return ledger.Entry{}, err
+		return ledger.Entry{}, false, err
 	}
-	// PostEntry checks the reversal rules (checkReversal).
-	return tx.PostEntry(ctx, ledger.ReversalOf(orig, date, description, key))
+	// postEntry checks the reversal rules (checkReversal).
+	return tx.postEntry(ctx, ledger.ReversalOf(orig, date, description, key))
 }
 
 // PostEntry validates and records e inside tx, so the caller can store a
 // payment, a receipt and its ledger entry in one transaction. An error
 // after part of the entry was written makes tx refuse to commit
 // (Tx.halfDone): return the error from WithTx's fn.
-func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (_ ledger.Entry, err error) {
+func (tx *Tx) PostEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, error) {
+	out, _, err := tx.postEntry(ctx, e)
+	return out, err
+}
+
+// postEntry is PostEntry, and says whether the entry was written now
+// (false: the earlier entry of the same idempotency key and content).
+func (tx *Tx) postEntry(ctx context.Context, e ledger.NewEntry) (ledger.Entry, bool, error) {
+	e = e.Normalize()
+	if err := e.Validate(); err != nil {
+		return ledger.Entry{}, false, err
+	}
+	if e.IdempotencyKey != "" {
+		prev, err := tx.entryByKey(ctx, e.IdempotencyKey)
+		if err != nil {
+			return ledger.Entry{}, false, err
+		}
+		if prev != nil {
+			if prev.ContentHash != e.ContentHash() {
+				return ledger.Entry{}, false, ledger.Conflictf("idempotency key %q was already used for entry %d with other content: use a new key for a new entry", e.IdempotencyKey, prev.ID)
+			}
+			return *prev, false, nil
+		}
+	}
+	out, err := tx.writeEntry(ctx, e)
+	return out, err == nil, err
+}
+
+// writeEntry checks and writes e, normalized and validated, whose
+// idempotency key (if any) is unused.
+func (tx *Tx) writeEntry(ctx context.Context, e ledger.NewEntry) (_ ledger.Entry, err error) {
 	wrote := false
 	defer func() {
 		if wrote {
 			tx.halfDone(err)
 		}
 	}()
-	e = e.Normalize()
-	if err := e.Validate(); err != nil {
-		return ledger.Entry{}, err
-	}
-	if e.IdempotencyKey != "" {
-		prev, err := tx.entryByKey(ctx, e.IdempotencyKey)
-		if err != nil {
-			return ledger.Entry{}, err
-		}
-		if prev != nil {
-			if prev.ContentHash != e.ContentHash() {
-				return ledger.Entry{}, ledger.Conflictf("idempotency key %q was already used for entry %d with other content: use a new key for a new entry", e.IdempotencyKey, prev.ID)
-			}
-			return *prev, nil
-		}
-	}
-	// After the key lookup: a repeated request returns what it got the
-	// first time, even once its date has left the window.
+	// After the key lookup (postEntry): a repeated request returns what it
+	// got the first time, even once its date has left the window.
 	window := ledger.PostingWindow(tx.Now)
 	if err := window.CheckEntryDate(e.Date); err != nil {
 		return ledger.Entry{}, err

@@ -33,8 +33,10 @@ var ErrNotSupported = errors.New("concert: not supported by the Concert E+ proto
 // cannot miss them.
 var (
 	// ErrInvalidRequest: the driver refused the request before sending
-	// anything (outcome TransportError: nothing was charged).
-	ErrInvalidRequest = errors.New("concert: invalid payment request")
+	// anything (outcome TransportError: nothing was charged); the request,
+	// not the link, is wrong (errors.Is pos.ErrInvalidRequest too). See
+	// ValidateRequest.
+	ErrInvalidRequest = fmt.Errorf("concert: %w", pos.ErrInvalidRequest)
 	ErrBusy           = errors.New("concert: terminal busy with another transaction")
 	ErrTransport      = errors.New("concert: request not taken by the terminal, nothing was charged")
 	// ErrUnknownOutcome: the terminal took (or may have taken) the request
@@ -55,6 +57,49 @@ func (e *NotSupportedError) Error() string {
 
 // Is makes errors.Is(err, ErrNotSupported) true.
 func (e *NotSupportedError) Is(target error) bool { return target == ErrNotSupported }
+
+// The operations of pos.Terminal that E+ cannot do (NotSupportedError.Op).
+const (
+	OpReverse  = "reverse"
+	OpRefund   = "refund"
+	OpAbort    = "abort"
+	OpStatus   = "status"
+	OpEndOfDay = "end of day"
+)
+
+var unsupported = map[string]NotSupportedError{
+	OpReverse: {Op: OpReverse,
+		Reason:    "an E+ request carries no reference to the transaction to cancel, and the sources disagree on the cancel code; cancel on the terminal itself",
+		MessageVI: "Máy POS (Concert) không hỗ trợ hủy giao dịch từ phần mềm. Vui lòng hủy trực tiếp trên máy POS"},
+	OpRefund: {Op: OpRefund,
+		Reason:    "the sources disagree on the E+ transaction-type code for a refund (pyTeliumManager '1' credit / '2' refund; Concert V3 CD 1 refund / 2 cancel); refund on the terminal itself",
+		MessageVI: "Máy POS (Concert) không hỗ trợ hoàn tiền từ phần mềm. Vui lòng hoàn tiền trực tiếp trên máy POS"},
+	OpAbort: {Op: OpAbort,
+		Reason:    "E+ has no abort message; the cashier cancels with the terminal's red key",
+		MessageVI: "Không thể hủy từ phần mềm. Vui lòng bấm nút đỏ (hủy) trên máy POS"},
+	OpStatus: {Op: OpStatus,
+		Reason:    "E+ has no status enquiry; a terminal's readiness shows only when a payment is sent",
+		MessageVI: "Máy POS (Concert) không hỗ trợ kiểm tra trạng thái. Trạng thái chỉ biết khi gửi giao dịch"},
+	OpEndOfDay: {Op: OpEndOfDay,
+		Reason:    "E+ has no end-of-day message; close the batch on the terminal and take the day's totals from the report it prints",
+		MessageVI: "Máy POS Concert không hỗ trợ kết ca từ phần mềm: kết ca trên máy POS và lấy tổng từ báo cáo in ra của máy"},
+}
+
+// Unsupported is the error of an operation (Op*) E+ cannot do, saying what
+// to do instead, so a caller can refuse it without opening the port; nil
+// for any other op. (EndOfDay itself answers Outcome Unknown, without an
+// error: see Terminal.)
+func Unsupported(op string) *NotSupportedError {
+	e, ok := unsupported[op]
+	if !ok {
+		return nil
+	}
+	return &e
+}
+
+// ErrorCode lets internal/apperr map the error to "invalid": the request
+// cannot be made of this terminal, whatever the link does.
+func (e *NotSupportedError) ErrorCode() string { return "invalid" }
 
 // Terminal drives one Ingenico Telium (or other Caisse-AP V2) terminal in
 // Concert E+ mode. It implements pos.Terminal, within the limits of E+:
@@ -166,23 +211,35 @@ const (
 	viNotVerified = "Máy POS không xác nhận kết quả: thẻ có thể đã bị trừ tiền. Kiểm tra nhật ký máy POS"
 )
 
+// ValidateRequest checks a payment for what E+ and feepos carry: an amount
+// of 1 to MaxAmount đồng (8 digits), in đồng (Currency 0 or 704), and a
+// reference of 1 to 10 printable ASCII characters (the PRIV field, the
+// only link between a request and the terminal's answer). The error wraps
+// ErrInvalidRequest and says what is allowed.
+func ValidateRequest(req pos.Request) error {
+	if req.Currency != 0 && req.Currency != pos.CurrencyVND {
+		return fmt.Errorf("%w: currency %d; feepos takes đồng only (704)", ErrInvalidRequest, req.Currency)
+	}
+	if req.Reference == "" {
+		return fmt.Errorf("%w: no reference: the E+ PRIV field (1 to %d characters) is the only link between a request and the terminal's answer", ErrInvalidRequest, privLen)
+	}
+	if err := ValidatePriv(req.Reference); err != nil {
+		return fmt.Errorf("%w: %w (give the payment a short reference, e.g. its number, of at most %d ASCII characters)", ErrInvalidRequest, err, privLen)
+	}
+	if err := ValidateAmount(req.Amount); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	}
+	return nil
+}
+
 // paymentText validates req and builds the E+ request text.
 func (t *Terminal) paymentText(req pos.Request) ([]byte, error) {
 	posNo, err := strconv.Atoi(t.cfg.PosNumber)
 	if err != nil || len(t.cfg.PosNumber) != 2 || posNo < 1 {
 		return nil, fmt.Errorf("%w: register number %q must be 2 digits, 01 to 99 (Config.PosNumber)", ErrInvalidRequest, t.cfg.PosNumber)
 	}
-	if req.Currency != 0 && req.Currency != pos.CurrencyVND {
-		return nil, fmt.Errorf("%w: currency %d; feepos takes đồng only (704)", ErrInvalidRequest, req.Currency)
-	}
-	if req.Reference == "" {
-		return nil, fmt.Errorf("%w: no reference: the E+ PRIV field (1 to 10 characters) is the only link between a request and the terminal's answer", ErrInvalidRequest)
-	}
-	if err := ValidatePriv(req.Reference); err != nil {
-		return nil, fmt.Errorf("%w: %w (give the payment a short reference, e.g. its number, of at most 10 ASCII characters)", ErrInvalidRequest, err)
-	}
-	if err := ValidateAmount(req.Amount); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	if err := ValidateRequest(req); err != nil {
+		return nil, err
 	}
 	r := NewPaymentRequest(req.Amount, req.Reference)
 	r.POSNumber = posNo
@@ -372,30 +429,22 @@ func (t *Terminal) result(base pos.Result, req pos.Request, text []byte, a Payme
 
 // Reverse is not supported: see Terminal.
 func (t *Terminal) Reverse(ctx context.Context, receiptNo int64, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
-	return nil, &NotSupportedError{Op: "reverse",
-		Reason:    "an E+ request carries no reference to the transaction to cancel, and the sources disagree on the cancel code; cancel on the terminal itself",
-		MessageVI: "Máy POS (Concert) không hỗ trợ hủy giao dịch từ phần mềm. Vui lòng hủy trực tiếp trên máy POS"}
+	return nil, Unsupported(OpReverse)
 }
 
 // Refund is not supported: see Terminal.
 func (t *Terminal) Refund(ctx context.Context, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
-	return nil, &NotSupportedError{Op: "refund",
-		Reason:    "the sources disagree on the E+ transaction-type code for a refund (pyTeliumManager '1' credit / '2' refund; Concert V3 CD 1 refund / 2 cancel); refund on the terminal itself",
-		MessageVI: "Máy POS (Concert) không hỗ trợ hoàn tiền từ phần mềm. Vui lòng hoàn tiền trực tiếp trên máy POS"}
+	return nil, Unsupported(OpRefund)
 }
 
 // Abort is not supported: E+ has no abort message.
 func (t *Terminal) Abort(ctx context.Context) error {
-	return &NotSupportedError{Op: "abort",
-		Reason:    "E+ has no abort message; the cashier cancels with the terminal's red key",
-		MessageVI: "Không thể hủy từ phần mềm. Vui lòng bấm nút đỏ (hủy) trên máy POS"}
+	return Unsupported(OpAbort)
 }
 
 // Status is not supported: E+ has no status enquiry.
 func (t *Terminal) Status(ctx context.Context) (pos.Status, error) {
-	err := &NotSupportedError{Op: "status",
-		Reason:    "E+ has no status enquiry; a terminal's readiness shows only when a payment is sent",
-		MessageVI: "Máy POS (Concert) không hỗ trợ kiểm tra trạng thái. Trạng thái chỉ biết khi gửi giao dịch"}
+	err := Unsupported(OpStatus)
 	return pos.Status{Ready: false, Text: err.Error(), TerminalID: t.cfg.ID}, err
 }
 

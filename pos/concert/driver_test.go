@@ -300,6 +300,7 @@ func TestPayRefusesInvalidRequestsBeforeSending(t *testing.T) {
 	} {
 		p, err := r.term.Pay(context.Background(), req, nil)
 		assert.ErrorIs(t, err, concert.ErrInvalidRequest, name)
+		assert.ErrorIs(t, err, pos.ErrInvalidRequest, name)
 		assert.Equal(t, pos.TransportError, p.Result().Outcome, name)
 		assert.NoError(t, p.Confirm(context.Background()))
 	}

@@ -9,11 +9,12 @@ import (
 
 // PortInfo is one serial port found on this machine.
 type PortInfo struct {
-	Path         string // e.g. /dev/ttyACM0
-	USB          bool   // a USB serial adapter or USB CDC/ACM terminal
-	VID, PID     string // USB vendor and product id, hex, when USB
-	SerialNumber string // USB serial number, when the device has one
-	Product      string // USB product string, when known
+	Path         string `json:"path"`                    // e.g. /dev/ttyACM0
+	USB          bool   `json:"usb"`                     // a USB serial adapter or USB CDC/ACM terminal
+	VID          string `json:"vid,omitempty"`           // USB vendor id, hex, when USB
+	PID          string `json:"pid,omitempty"`           // USB product id, hex, when USB
+	SerialNumber string `json:"serial_number,omitempty"` // USB serial number, when the device has one
+	Product      string `json:"product,omitempty"`       // USB product string, when known
 }
 
 // ListPorts lists the serial ports present, with USB details read from

@@ -50,7 +50,8 @@ type Config struct {
 // Driver errors. Every transaction method returns a Pending (never nil)
 // whose Result says the outcome; the error is set too when the outcome is
 // Busy, TransportError or Unknown, so a caller that only checks err cannot
-// miss them.
+// miss them. A TransportError whose error is ErrInvalidRequest (limits.go)
+// is a request refused before sending: the request, not the link, is wrong.
 var (
 	ErrBusy           = errors.New("zvt: terminal busy with another transaction")
 	ErrTransport      = errors.New("zvt: command not sent, nothing was charged")
@@ -231,7 +232,12 @@ func (t *Terminal) register(ctx context.Context) error {
 }
 
 // Pay sends Authorization (06 01) for req.Amount đồng (PA00P015 ch. 2.2).
+// A request ZVT cannot carry (ValidateRequest) is refused before anything
+// is sent, with ErrInvalidRequest.
 func (t *Terminal) Pay(ctx context.Context, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
+	if err := ValidateRequest(req); err != nil {
+		return t.invalid(req, err)
+	}
 	apdu, err := Authorization(AuthorizationRequest{Amount: req.Amount, Currency: currencyOf(req)})
 	if err != nil {
 		return t.final(req, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err)
@@ -240,7 +246,12 @@ func (t *Terminal) Pay(ctx context.Context, req pos.Request, events chan<- pos.E
 }
 
 // Reverse sends Reversal (06 30) of the payment with receiptNo.
+// A request ZVT cannot carry (ValidateReversal) is refused before
+// anything is sent, with ErrInvalidRequest.
 func (t *Terminal) Reverse(ctx context.Context, receiptNo int64, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
+	if err := ValidateReversal(receiptNo, req); err != nil {
+		return t.invalid(req, err)
+	}
 	var amount *int64
 	if req.Amount > 0 {
 		amount = &req.Amount
@@ -253,7 +264,12 @@ func (t *Terminal) Reverse(ctx context.Context, receiptNo int64, req pos.Request
 }
 
 // Refund sends Refund (06 31) of req.Amount đồng.
+// A request ZVT cannot carry (ValidateRequest) is refused before anything
+// is sent, with ErrInvalidRequest.
 func (t *Terminal) Refund(ctx context.Context, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
+	if err := ValidateRequest(req); err != nil {
+		return t.invalid(req, err)
+	}
 	apdu, err := Refund(t.cfg.Password, req.Amount, currencyOf(req))
 	if err != nil {
 		return t.final(req, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err)
@@ -273,6 +289,16 @@ func (t *Terminal) Abort(ctx context.Context) error {
 	default: // one is already on its way
 	}
 	return nil
+}
+
+// invalid is the answer to a request refused before sending (err wraps
+// ErrInvalidRequest): nothing was sent, so the outcome is TransportError,
+// and the text says the request, not the link, is at fault.
+func (t *Terminal) invalid(req pos.Request, err error) (pos.Pending, error) {
+	p := t.final(req, pos.TransportError)
+	p.res.Text = err.Error()
+	p.res.TextVI = "Yêu cầu không hợp lệ (số tiền, số hóa đơn hoặc loại tiền), chưa gửi đến máy POS: thẻ chưa bị trừ tiền"
+	return p, err
 }
 
 func (t *Terminal) final(req pos.Request, o pos.Outcome) *pending {
