@@ -220,22 +220,22 @@ func TestNoCommandPrintsHelpAndExitsTwo(t *testing.T) {
 // found rather than an empty table; the headers are Vietnamese.
 func TestLedgerBalancesUsageUnknownAccountAndHeaders(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "f.db")
-	require.Equal(t, 0, feepos(t, cashEntry, "--db", db, "ledger", "post").code)
+	require.Equal(t, 0, feepos(t, cashEntry(today()), "--db", db, "ledger", "post").code)
 
-	r := feepos(t, "", "--db", db, "ledger", "balances", "--date", "2026-11-25", "--by", "nope")
+	r := feepos(t, "", "--db", db, "ledger", "balances", "--date", today(), "--by", "nope")
 	assert.Equal(t, 2, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "agency, fee_code, terminal, counter, cashier, dossier")
 
-	r = feepos(t, "", "--db", db, "ledger", "balances", "--date", "2026-11-25", "--account", "999")
+	r = feepos(t, "", "--db", db, "ledger", "balances", "--date", today(), "--account", "999")
 	assert.Equal(t, 1, r.code, r.stderr)
 	assert.Contains(t, r.stderr, `account "999"`)
 	assert.Empty(t, r.stdout, "no empty table")
-	r = feepos(t, "", "--db", db, "--json", "ledger", "balances", "--date", "2026-11-25", "--account", "999")
+	r = feepos(t, "", "--db", db, "--json", "ledger", "balances", "--date", today(), "--account", "999")
 	assert.Equal(t, 1, r.code, r.stderr)
 	code, _ := jsonError(t, r.stderr)
 	assert.Equal(t, "not_found", code)
 
-	r = feepos(t, "", "--db", db, "ledger", "balances", "--date", "2026-11-25", "--by", "agency,fee_code,terminal,counter,cashier,dossier")
+	r = feepos(t, "", "--db", db, "ledger", "balances", "--date", today(), "--by", "agency,fee_code,terminal,counter,cashier,dossier")
 	require.Equal(t, 0, r.code, r.stderr)
 	header := strings.SplitN(r.stdout, "\n", 4)[2]
 	for _, want := range []string{"Cơ quan", "Mã phí", "Máy POS", "Quầy", "Thu ngân", "Hồ sơ"} {
@@ -250,26 +250,26 @@ func TestLedgerBalancesUsageUnknownAccountAndHeaders(t *testing.T) {
 // entry existed, in text and in JSON.
 func TestLedgerPostAgainSaysTheEntryExisted(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "f.db")
-	r := feepos(t, cashEntry, "--db", db, "ledger", "post")
+	r := feepos(t, cashEntry(today()), "--db", db, "ledger", "post")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "Đã ghi bút toán #1 ngày 25/11/2026")
+	assert.Contains(t, r.stdout, "Đã ghi bút toán #1 ngày "+vnDate(today()))
 
-	r = feepos(t, cashEntry, "--db", db, "ledger", "post")
+	r = feepos(t, cashEntry(today()), "--db", db, "ledger", "post")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, `Bút toán #1 đã được ghi trước đó với cùng khóa "cash-1"`)
 	assert.NotContains(t, r.stdout, "Đã ghi bút toán")
 
-	r = feepos(t, cashEntry, "--db", db, "--json", "ledger", "post")
+	r = feepos(t, cashEntry(today()), "--db", db, "--json", "ledger", "post")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, `"created": false`)
-	r = feepos(t, strings.Replace(cashEntry, "cash-1", "cash-2", 1), "--db", db, "--json", "ledger", "post")
+	r = feepos(t, strings.Replace(cashEntry(today()), "cash-1", "cash-2", 1), "--db", db, "--json", "ledger", "post")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, `"created": true`)
 
-	r = feepos(t, "", "--db", db, "ledger", "reverse", "1", "--date", "2026-11-25", "--key", "rev-1")
+	r = feepos(t, "", "--db", db, "ledger", "reverse", "1", "--date", today(), "--key", "rev-1")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Đã ghi bút toán đảo #3 cho bút toán #1")
-	r = feepos(t, "", "--db", db, "ledger", "reverse", "1", "--date", "2026-11-25", "--key", "rev-1")
+	r = feepos(t, "", "--db", db, "ledger", "reverse", "1", "--date", today(), "--key", "rev-1")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, `Bút toán đảo #3 cho bút toán #1 đã được ghi trước đó với cùng khóa "rev-1"`)
 }
