@@ -205,16 +205,26 @@ func requireFile(path string) error {
 	return f.Close()
 }
 
-// probeWrite reads the schema and takes the write lock for a moment, so a
-// file that is not a database or cannot be written is reported before
-// anything else runs.
+// probeWrite reads the schema, then writes the header's user_version (to
+// the value it has) in a transaction it rolls back, so a file that is not a
+// database or cannot be written is reported before anything else runs.
+// BEGIN IMMEDIATE alone would not tell: SQLite grants it on a read-only
+// WAL database and refuses only the first write.
 func probeWrite(ctx context.Context, sdb *sqlx.DB) error {
 	var n int
 	if err := sdb.GetContext(ctx, &n, `SELECT COUNT(*) FROM sqlite_master`); err != nil {
 		return err
 	}
-	tx, err := sdb.BeginTxx(ctx, nil) // BEGIN IMMEDIATE (dsn): takes the write lock
+	tx, err := sdb.BeginTxx(ctx, nil) // BEGIN IMMEDIATE (dsn)
 	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var v int64
+	if err := tx.GetContext(ctx, &v, `PRAGMA user_version`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v)); err != nil {
 		return err
 	}
 	return tx.Rollback()
