@@ -47,7 +47,7 @@ func (a *app) ledgerVerifyCommand() *cobra.Command {
 		Short: "Walk the hash chain and name the first entry that does not hold",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -82,7 +82,7 @@ func (a *app) trialBalanceCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -137,7 +137,7 @@ func (a *app) journalCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -202,7 +202,7 @@ func (a *app) accountsCommand() *cobra.Command {
 		Short: "List the chart of accounts and the role of each account",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -246,7 +246,7 @@ func (a *app) balancesCommand() *cobra.Command {
 					q.GroupBy = append(q.GroupBy, ledger.Dimension(d))
 				}
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -312,7 +312,7 @@ func (a *app) postCommand() *cobra.Command {
 			if e.Date == "" {
 				e.Date = today()
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openWriting(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -343,7 +343,7 @@ func (a *app) reverseCommand() *cobra.Command {
 			if err != nil || id <= 0 {
 				return usagef("entry id %q is not a positive number", args[0])
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openWriting(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -38,7 +38,7 @@ const cashEntry = `{"date":"2026-11-25","description":"Thu lệ phí cấp bản
           {"account":"3373","side":"C","amount":50000,"agency":"CA","fee_code":"P02","dossier":"000.00.01.H01-261125-0001"}]}`
 
 func TestLedgerCommandsPostReadAndVerify(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 
 	r := feepos(t, cashEntry, "ledger", "post", "--db", db, "--json")
 	require.Equal(t, 0, r.code, r.stderr)
@@ -103,7 +103,7 @@ func TestLedgerCommandsPostReadAndVerify(t *testing.T) {
 }
 
 func TestLedgerVerifyNamesTamperedEntry(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 	require.Equal(t, 0, feepos(t, cashEntry, "--db", db, "ledger", "post").code)
 	second := strings.Replace(cashEntry, "cash-1", "cash-2", 1)
 	require.Equal(t, 0, feepos(t, second, "--db", db, "ledger", "post").code)
@@ -115,7 +115,7 @@ func TestLedgerVerifyNamesTamperedEntry(t *testing.T) {
 }
 
 func TestBadInputIsRefusedWithNothingWritten(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 	cases := map[string]string{
 		"unbalanced":     `{"date":"2026-11-25","description":"x","lines":[{"account":"111","side":"D","amount":2},{"account":"3373","side":"C","amount":1}]}`,
 		"unknown field":  `{"date":"2026-11-25","descr":"x","lines":[]}`,
@@ -153,6 +153,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 func TestConfigOverridesChartAndRejectsTypos(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "feepos.toml")
+	createDatabase(t, filepath.Join(dir, "f.db"))
 	require.NoError(t, os.WriteFile(cfg, []byte(`
 [service]
 db = "`+filepath.Join(dir, "f.db")+`"
@@ -162,7 +163,11 @@ name = "Tiền đang chuyển - thanh toán thẻ"
 type = "asset"
 role = "card_clearing"
 `), 0o600))
-	r := feepos(t, "", "--config", cfg, "ledger", "accounts", "--json")
+	// A command that writes makes the stored chart follow the config; a
+	// report shows the chart as stored.
+	r := feepos(t, cashEntry, "--config", cfg, "ledger", "post")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = feepos(t, "", "--config", cfg, "ledger", "accounts", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	var accounts []ledger.Account
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &accounts))

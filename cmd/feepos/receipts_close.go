@@ -31,7 +31,7 @@ demo district's key next to the database (demo-signing.key, made by serve
 			if _, _, err := receipts.DayBounds(date); err != nil {
 				return usageError{err}
 			}
-			db, cfg, err := a.open(cmd.Context())
+			db, cfg, err := a.openWriting(cmd.Context())
 			if err != nil {
 				return err
 			}
