@@ -184,6 +184,19 @@ func TestRestoreChecksAndAcceptsAGoodBackup(t *testing.T) {
 	db := openTestDB(t, path)
 	requireVerified(t, db, 2)
 	assert.True(t, verifySignatures(t, db).OK)
+
+	// Onto a new machine: the data folder is created.
+	fresh := filepath.Join(t.TempDir(), "feepos-data", "feepos.db")
+	kept, err = sqlite.Restore(ctx, backup, fresh, twoOrgKeyring(t).Trust())
+	require.NoError(t, err)
+	assert.Empty(t, kept, "nothing to keep aside")
+	fi, err := os.Stat(filepath.Dir(fresh))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
+	ro, err := sqlite.OpenReadOnly(ctx, fresh)
+	require.NoError(t, err)
+	defer ro.Close()
+	requireVerified(t, ro, 2)
 }
 
 // A backup holds everything the database does: it is readable by its owner
