@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -106,17 +107,21 @@ func checkStructure(ctx context.Context, path, name string) (current bool, err e
 		return false, &ErrCheckFailed{Name: name, Problem: fmt.Sprintf("it is damaged: SQLite's integrity check says %q", result)}
 	}
 	var orphans []struct {
-		Table  string `db:"table"`
-		RowID  int64  `db:"rowid"`
-		Parent string `db:"parent"`
-		FKID   int64  `db:"fkid"`
+		Table  string        `db:"table"`
+		RowID  sql.NullInt64 `db:"rowid"` // NULL in a WITHOUT ROWID table
+		Parent string        `db:"parent"`
+		FKID   int64         `db:"fkid"`
 	}
 	if err := sdb.SelectContext(ctx, &orphans, `PRAGMA foreign_key_check`); err != nil {
 		return false, fmt.Errorf("check %s: %w", name, err)
 	}
 	if len(orphans) > 0 {
 		o := orphans[0]
-		return false, &ErrCheckFailed{Name: name, Problem: fmt.Sprintf("row %d of %s points to a row of %s that does not exist (a row was deleted)", o.RowID, o.Table, o.Parent)}
+		row := "a row of " + o.Table
+		if o.RowID.Valid {
+			row = fmt.Sprintf("row %d of %s", o.RowID.Int64, o.Table)
+		}
+		return false, &ErrCheckFailed{Name: name, Problem: row + " points to a row of " + o.Parent + " that does not exist (a row was deleted)"}
 	}
 	applied, err := appliedVersions(ctx, sdb, name)
 	if err != nil {

@@ -127,6 +127,14 @@ func TestRestoreRefusesTamperedBackup(t *testing.T) {
 			problem: "receipts verify: receipt 26TAA-00000001: signed by",
 		},
 		{
+			name: "an entry deleted, its trigger put back",
+			tamper: func(t *testing.T, backup string) {
+				trigger := schemaSQL(t, backup, "ledger_entries_no_delete")
+				editFile(t, backup, `DROP TRIGGER ledger_entries_no_delete`, `DELETE FROM ledger_entries WHERE id = 2`, trigger)
+			},
+			problem: "a row of ledger_lines points to a row of ledger_entries that does not exist",
+		},
+		{
 			name: "a table added",
 			tamper: func(t *testing.T, backup string) {
 				editFile(t, backup, `CREATE TABLE notes (x TEXT)`)
