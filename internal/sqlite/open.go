@@ -196,11 +196,11 @@ func requireFile(path string) error {
 	case err != nil:
 		return fmt.Errorf("database %s: %w", path, err)
 	case fi.IsDir():
-		return fmt.Errorf("database %s is a folder, not a database file: check --db", path)
+		return coded{"invalid", fmt.Errorf("database %s is a folder, not a database file: check --db", path)}
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("cannot read database %s: %w", path, err)
+		return coded{"forbidden", fmt.Errorf("cannot read database %s: %w", path, err)}
 	}
 	return f.Close()
 }
@@ -240,7 +240,7 @@ func openError(path string, err error) error {
 		case sqlite3.ErrReadonly:
 			return &ErrReadOnly{Path: path}
 		case sqlite3.ErrNotADB:
-			return fmt.Errorf("%s is not a SQLite database (or it is damaged): check --db", path)
+			return coded{"invalid", fmt.Errorf("%s is not a SQLite database (or it is damaged): check --db", path)}
 		case sqlite3.ErrCantOpen, sqlite3.ErrPerm:
 			f, oerr := os.Open(path)
 			if oerr == nil {
@@ -248,9 +248,18 @@ func openError(path string, err error) error {
 				return fmt.Errorf("open database %s: %w (the file is readable: SQLite could not open or create its -wal, -shm or journal file in the folder; check the folder)", path, err)
 			}
 			if !errors.Is(oerr, os.ErrNotExist) {
-				return fmt.Errorf("cannot read database %s: %w", path, oerr)
+				return coded{"forbidden", fmt.Errorf("cannot read database %s: %w", path, oerr)}
 			}
 		}
 	}
 	return fmt.Errorf("open database %s: %w", path, err)
 }
+
+// coded gives an error its code for the CLI and API (apperr).
+type coded struct {
+	code string
+	error
+}
+
+func (c coded) ErrorCode() string { return c.code }
+func (c coded) Unwrap() error     { return c.error }

@@ -178,8 +178,10 @@ func TestOpenReadOnlyRefusesNotADatabase(t *testing.T) {
 		_, err := open(context.Background(), path)
 		require.Error(t, err, name)
 		assert.Contains(t, err.Error(), "is not a SQLite database", name)
+		assert.Equal(t, apperr.Invalid, apperr.Code(err), name)
 	}
 	_, err := sqlite.OpenReadOnly(context.Background(), t.TempDir())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is a folder")
+	assert.Equal(t, apperr.Invalid, apperr.Code(err))
 }
