@@ -182,9 +182,9 @@ func requireNoPendingWAL(path string) error {
 	if errors.Is(err, os.ErrNotExist) || (err == nil && fi.Size() == 0) {
 		return nil
 	}
-	return fmt.Errorf("database %s has writes in %s-wal that are not in its main file yet, and SQLite cannot read them here: "+
+	return coded{"forbidden", fmt.Errorf("database %s has writes in %s-wal that are not in its main file yet, and SQLite cannot read them here: "+
 		"it needs %s-shm, which this folder does not let it create; copy the database with its -wal file into a folder you can write, "+
-		"or read a backup made with feepos backup", path, path, path)
+		"or read a backup made with feepos backup", path, path, path)}
 }
 
 // requireFile checks that path is a file this user can read.
