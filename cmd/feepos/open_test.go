@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/ledger"
 )
 
 // newDatabase creates an empty database (as feepos serve would, the only
@@ -392,4 +393,35 @@ func TestRestoreRefusesTamperedBackup(t *testing.T) {
 	writeConfig(t, cfg, "[receipts]\ncert_file = \""+cert+"\"\n")
 	r = feepos(t, "", "--db", dbPath, "--config", cfg, "restore", "--from", good)
 	require.Equal(t, 0, r.code, r.stderr)
+}
+
+// In a folder the auditor may not write, a -wal holding writes cannot be
+// read without its -shm: refused with what to do, never read without it
+// (an immutable open would miss those writes and call the ledger whole).
+func TestReadOnlyFolderWithPendingWAL(t *testing.T) {
+	src, _ := auditorFixture(t)
+	db, err := sqlite.OpenExisting(context.Background(), src)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Post(context.Background(), ledger.NewEntry{Date: "2026-11-25", Description: "Thu lệ phí", IdempotencyKey: "wal-1",
+		Lines: []ledger.Line{{Account: "111", Side: ledger.Debit, Amount: 1000}, {Account: "3373", Side: ledger.Credit, Amount: 1000}}})
+	require.NoError(t, err)
+	wal, err := os.ReadFile(src + "-wal")
+	require.NoError(t, err)
+	require.NotEmpty(t, wal, "the entry is in the -wal")
+	main, err := os.ReadFile(src)
+	require.NoError(t, err)
+
+	aud := newAuditor(t)
+	dir := aud.folder(t, "copy")
+	path := filepath.Join(dir, "feepos.db")
+	require.NoError(t, os.WriteFile(path, main, 0o444))
+	require.NoError(t, os.WriteFile(path+"-wal", wal, 0o444))
+	require.NoError(t, os.Chmod(dir, 0o555))
+
+	r := aud.run(t, "--db", path, "--json", "ledger", "verify")
+	assert.Equal(t, 1, r.code, r.stdout)
+	assert.Contains(t, r.stderr, path+"-wal that are not in its main file yet")
+	assert.Contains(t, r.stderr, `"code":"forbidden"`)
+	assert.Empty(t, r.stdout)
 }
