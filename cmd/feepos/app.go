@@ -50,6 +50,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.serveCommand(), a.backupCommand(), a.restoreCommand(), a.ledgerCommand(), a.posCommand(), a.simCommand(),
 		a.receiptsCommand())
+	root.AddCommand(a.migrateCommand())
 	return root
 }
 
@@ -147,16 +148,38 @@ func (a *app) databasePath(cfg config.Config) string {
 	return sqlite.DefaultPath
 }
 
-// open opens the database and makes its chart of accounts follow the
-// configuration.
-func (a *app) open(ctx context.Context) (*sqlite.DB, config.Config, error) {
+// A command opens the database by what it does to it (README, "CLI"):
+//
+//   - openCreating: feepos serve, the only command that creates a database
+//     (and its folder) when --db names none.
+//   - openWriting: commands that write (ledger post, ledger reverse,
+//     receipts close). The file must exist; it is migrated.
+//   - openReading: reports and checks. The file must exist; it is opened
+//     read-only and never migrated or otherwise written, so an auditor's
+//     read-only copy works.
+//
+// The first two make the chart of accounts follow the configuration; a
+// report shows the chart as stored.
+func (a *app) openCreating(ctx context.Context) (*sqlite.DB, config.Config, error) {
+	return a.openWith(ctx, sqlite.Open, true)
+}
+
+func (a *app) openWriting(ctx context.Context) (*sqlite.DB, config.Config, error) {
+	return a.openWith(ctx, sqlite.OpenExisting, true)
+}
+
+func (a *app) openReading(ctx context.Context) (*sqlite.DB, config.Config, error) {
+	return a.openWith(ctx, sqlite.OpenReadOnly, false)
+}
+
+func (a *app) openWith(ctx context.Context, open func(context.Context, string) (*sqlite.DB, error), syncChart bool) (*sqlite.DB, config.Config, error) {
 	cfg, err := a.config()
 	if err != nil {
 		return nil, cfg, err
 	}
-	db, err := sqlite.Open(ctx, a.databasePath(cfg))
-	if err != nil {
-		return nil, cfg, err
+	db, err := open(ctx, a.databasePath(cfg))
+	if err != nil || !syncChart {
+		return db, cfg, err
 	}
 	chart, err := cfg.Chart()
 	if err == nil {

@@ -219,7 +219,7 @@ func TestNoCommandPrintsHelpAndExitsTwo(t *testing.T) {
 // usage naming the ones that do; an account that does not exist is not
 // found rather than an empty table; the headers are Vietnamese.
 func TestLedgerBalancesUsageUnknownAccountAndHeaders(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 	require.Equal(t, 0, feepos(t, cashEntry(today()), "--db", db, "ledger", "post").code)
 
 	r := feepos(t, "", "--db", db, "ledger", "balances", "--date", today(), "--by", "nope")
@@ -249,7 +249,7 @@ func TestLedgerBalancesUsageUnknownAccountAndHeaders(t *testing.T) {
 // Issue 8, item 7: posting again with the same idempotency key says the
 // entry existed, in text and in JSON.
 func TestLedgerPostAgainSaysTheEntryExisted(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 	r := feepos(t, cashEntry(today()), "--db", db, "ledger", "post")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Đã ghi bút toán #1 ngày "+vnDate(today()))

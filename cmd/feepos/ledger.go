@@ -49,7 +49,7 @@ func (a *app) ledgerVerifyCommand() *cobra.Command {
 		Short: "Walk the hash chain and name the first entry that does not hold",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -84,7 +84,7 @@ func (a *app) trialBalanceCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -139,7 +139,7 @@ func (a *app) journalCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -220,7 +220,7 @@ func (a *app) accountsCommand() *cobra.Command {
 		Short: "List the chart of accounts and the role of each account",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -267,7 +267,7 @@ func (a *app) balancesCommand() *cobra.Command {
 					q.GroupBy = append(q.GroupBy, ledger.Dimension(d))
 				}
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -345,7 +345,7 @@ account's (docs/LEDGER.md).`,
 			if e.Date == "" {
 				e.Date = today()
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openWriting(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -387,7 +387,7 @@ func (a *app) reverseCommand() *cobra.Command {
 			if err != nil || id <= 0 {
 				return usagef("entry id %q is not a positive number", args[0])
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openWriting(cmd.Context())
 			if err != nil {
 				return err
 			}

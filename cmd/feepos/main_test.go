@@ -43,7 +43,7 @@ const cashEntryJSON = `{"date":"DAY","description":"Thu lệ phí cấp bản sa
           {"account":"3373","side":"C","amount":50000,"agency":"CA","fee_code":"P02","dossier":"000.00.01.H01-261125-0001"}]}`
 
 func TestLedgerCommandsPostReadAndVerify(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 	day := today()
 	d, err := ledger.ParseDate(day)
 	require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestLedgerCommandsPostReadAndVerify(t *testing.T) {
 }
 
 func TestLedgerVerifyNamesTamperedEntry(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 	require.Equal(t, 0, feepos(t, cashEntry(today()), "--db", db, "ledger", "post").code)
 	second := strings.Replace(cashEntry(today()), "cash-1", "cash-2", 1)
 	require.Equal(t, 0, feepos(t, second, "--db", db, "ledger", "post").code)
@@ -125,7 +125,7 @@ func TestLedgerVerifyNamesTamperedEntry(t *testing.T) {
 
 // An impossible date is refused with the dates that are allowed (exit 1).
 func TestLedgerDatesOutsideTheWindowSayWhatIsAllowed(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 	day := today()
 	d, err := ledger.ParseDate(day)
 	require.NoError(t, err)
@@ -145,7 +145,7 @@ func TestLedgerDatesOutsideTheWindowSayWhatIsAllowed(t *testing.T) {
 }
 
 func TestBadInputIsRefusedWithNothingWritten(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 	cases := map[string]string{
 		"unbalanced":     `{"date":"DAY","description":"x","lines":[{"account":"111","side":"D","amount":2},{"account":"3373","side":"C","amount":1}]}`,
 		"unknown field":  `{"date":"DAY","descr":"x","lines":[]}`,
@@ -186,6 +186,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 func TestConfigOverridesChartAndRejectsTypos(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "feepos.toml")
+	createDatabase(t, filepath.Join(dir, "f.db"))
 	require.NoError(t, os.WriteFile(cfg, []byte(`
 [service]
 db = "`+filepath.Join(dir, "f.db")+`"
@@ -205,7 +206,11 @@ name = "Tạm thu khác (USD)"
 type = "liability"
 currency = "USD"
 `), 0o600))
-	r := feepos(t, "", "--config", cfg, "ledger", "accounts", "--json")
+	// A command that writes makes the stored chart follow the config; a
+	// report shows the chart as stored.
+	r := feepos(t, cashEntry(today()), "--config", cfg, "ledger", "post")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = feepos(t, "", "--config", cfg, "ledger", "accounts", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	var accounts []ledger.Account
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &accounts))
@@ -308,7 +313,7 @@ func tamper(t *testing.T, path string, statements ...string) {
 
 // A malformed --date is bad usage (exit 2) for every ledger report.
 func TestLedgerReportsRefuseBadDateAsUsage(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "f.db")
+	db := newDatabase(t)
 	for _, report := range []string{"trial-balance", "journal", "balances"} {
 		r := feepos(t, "", "--db", db, "ledger", report, "--date", "2026-13-01")
 		assert.Equal(t, 2, r.code, report)

@@ -42,7 +42,7 @@ certificate each signature carries (which proves the XML unchanged since
 signing, not who signed it). Exit code 1 names the first receipt that fails.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, cfg, err := a.open(cmd.Context())
+			db, cfg, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -88,7 +88,7 @@ func (a *app) receiptXMLCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, _, err := a.open(cmd.Context())
+			db, _, err := a.openReading(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -32,7 +32,7 @@ created, is refused; a date already closed is a conflict.`,
 			if _, _, err := receipts.DayBounds(date); err != nil {
 				return usageError{err}
 			}
-			db, cfg, err := a.open(cmd.Context())
+			db, cfg, err := a.openWriting(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -50,7 +50,7 @@ The daily summary 01/TH-BLĐT is exported by receipts summary --drop.`,
 				return receipts.Invalidf("drop folder %s does not exist or is not a folder: create it (the provider's agent reads from it) and let feepos write there", drop)
 			}
 			ctx := cmd.Context()
-			db, _, err := a.open(ctx)
+			db, _, err := a.openReading(ctx)
 			if err != nil {
 				return err
 			}

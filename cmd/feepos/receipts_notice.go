@@ -83,7 +83,7 @@ destination, what was written.`,
 			}
 
 			ctx := cmd.Context()
-			db, cfg, err := a.open(ctx)
+			db, cfg, err := a.openReading(ctx)
 			if err != nil {
 				return err
 			}

@@ -64,7 +64,7 @@ signed: it is the copy for people; the XML is the document that is sent.`,
 			}
 
 			ctx := cmd.Context()
-			db, cfg, err := a.open(ctx)
+			db, cfg, err := a.openReading(ctx)
 			if err != nil {
 				return err
 			}

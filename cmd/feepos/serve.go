@@ -82,7 +82,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	}
 	defer lock.Release()
 
-	db, _, err := a.open(ctx)
+	db, _, err := a.openCreating(ctx)
 	if err != nil {
 		return err
 	}

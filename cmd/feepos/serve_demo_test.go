@@ -212,7 +212,7 @@ func TestReceiptsClose(t *testing.T) {
 
 func TestReceiptsCloseUsesDemoKey(t *testing.T) {
 	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "f.db")
+	dbPath := createDatabase(t, filepath.Join(dir, "f.db"))
 	signer, err := receipts.GenerateDemoSigner("Ủy ban nhân dân huyện Demo", "0100000001")
 	require.NoError(t, err)
 	require.NoError(t, signer.WritePEM(filepath.Join(dir, "demo-signing.key"), filepath.Join(dir, "demo-signing.crt")))

@@ -46,7 +46,7 @@ func (a *app) verifyBase(given string, cfg config.Config) string {
 // a signature that does not verify). The database is closed again before
 // the slow part (rendering, printing) starts.
 func (a *app) storedReceipt(ctx context.Context, template, series string, number int64, givenBase string) (r receipts.Receipt, verifyBase, signedBy string, err error) {
-	db, cfg, err := a.open(ctx)
+	db, cfg, err := a.openReading(ctx)
 	if err != nil {
 		return receipts.Receipt{}, "", "", err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/receipts"
 )
 
 func TestBackupWhilePosting(t *testing.T) {
@@ -125,7 +126,7 @@ func TestBackupAndRestoreWithURICharactersInName(t *testing.T) {
 			requireVerified(t, openTestDB(t, dest), 1)
 
 			target := filepath.Join(t.TempDir(), "restored.db")
-			_, err = sqlite.Restore(ctx, dest, target)
+			_, err = sqlite.Restore(ctx, dest, target, receipts.Trust{})
 			require.NoError(t, err)
 			requireVerified(t, openTestDB(t, target), 1)
 		})
@@ -181,7 +182,7 @@ func TestRestore(t *testing.T) {
 	// Refused while the service holds the database.
 	lock, err := sqlite.LockDatabase(path)
 	require.NoError(t, err)
-	kept, err := sqlite.Restore(ctx, backup, path)
+	kept, err := sqlite.Restore(ctx, backup, path, receipts.Trust{})
 	require.Error(t, err)
 	var inUse *sqlite.ErrInUse
 	require.True(t, errors.As(err, &inUse), "error %v (%T)", err, err)
@@ -192,14 +193,14 @@ func TestRestore(t *testing.T) {
 	// Refused from something that is not a feepos database.
 	junk := filepath.Join(dir, "junk.db")
 	require.NoError(t, os.WriteFile(junk, []byte("not a database"), 0o600))
-	_, err = sqlite.Restore(ctx, junk, path)
+	_, err = sqlite.Restore(ctx, junk, path, receipts.Trust{})
 	require.Error(t, err)
-	_, err = sqlite.Restore(ctx, filepath.Join(dir, "missing.db"), path)
+	_, err = sqlite.Restore(ctx, filepath.Join(dir, "missing.db"), path, receipts.Trust{})
 	require.Error(t, err)
 	assert.Equal(t, int64(8), entryCount(t, path))
 
 	// Allowed once released.
-	kept, err = sqlite.Restore(ctx, backup, path)
+	kept, err = sqlite.Restore(ctx, backup, path, receipts.Trust{})
 	require.NoError(t, err)
 	require.NotEmpty(t, kept)
 	_, err = os.Stat(kept)
@@ -234,9 +235,9 @@ func TestRestoreTwiceKeepsBoth(t *testing.T) {
 	post(t, db, cardPayment("2026-03-05", 1002, "k2"))
 	require.NoError(t, db.Close())
 
-	kept1, err := sqlite.Restore(ctx, backup, path)
+	kept1, err := sqlite.Restore(ctx, backup, path, receipts.Trust{})
 	require.NoError(t, err)
-	kept2, err := sqlite.Restore(ctx, backup, path)
+	kept2, err := sqlite.Restore(ctx, backup, path, receipts.Trust{})
 	require.NoError(t, err)
 	require.NotEqual(t, kept1, kept2, "each restore keeps its own copy")
 	assert.Equal(t, int64(3), entryCount(t, kept1))
@@ -261,7 +262,7 @@ func TestRestoreCheckpointsTheReplacedDatabase(t *testing.T) {
 	require.NoError(t, err)
 	require.NotZero(t, wal.Size(), "the writes are in the -wal before the restore")
 
-	kept, err := sqlite.Restore(ctx, backup, path)
+	kept, err := sqlite.Restore(ctx, backup, path, receipts.Trust{})
 	require.NoError(t, err)
 	// The kept main file alone, copied without any -wal, has all 6.
 	alone := filepath.Join(t.TempDir(), "alone.db")

@@ -86,8 +86,9 @@ func init() {
 	})
 }
 
-// Open opens (creating if needed) the database at path, with its folder,
-// and applies the migrations this binary knows.
+// Open opens the database at path for feepos serve, creating the file and
+// its folder when missing, and applies the migrations this binary knows.
+// It is the only way a database is created (open.go has the others).
 func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		path = DefaultPath
@@ -95,23 +96,32 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create the data folder for %s: %w", path, err)
 	}
+	return openWritable(ctx, path)
+}
+
+// openWritable opens the database at path read-write (creating the file if
+// it is missing), checks that it can be written, and migrates it.
+func openWritable(ctx context.Context, path string) (*DB, error) {
 	sdb, err := sqlx.Open(driverName, dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
-	db := &DB{db: sdb, path: path, Now: time.Now, stmts: map[string]*sqlx.Stmt{},
-		signers: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	if err := sdb.PingContext(ctx); err != nil {
+	if err := probeWrite(ctx, sdb); err != nil {
 		sdb.Close()
-		return nil, fmt.Errorf("open database %s: %w (is it a SQLite file, and readable?)", path, err)
+		return nil, openError(path, err)
 	}
 	if err := migrate(ctx, sdb, migrationFiles); err != nil {
 		sdb.Close()
 		return nil, err
 	}
-	return db, nil
+	return newDB(sdb, path), nil
+}
+
+func newDB(sdb *sqlx.DB, path string) *DB {
+	return &DB{db: sdb, path: path, Now: time.Now, stmts: map[string]*sqlx.Stmt{},
+		signers: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 
 // Close closes the database.

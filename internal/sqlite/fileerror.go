@@ -21,17 +21,18 @@ func (e *FileError) Unwrap() error { return e.Err }
 func (e *FileError) ErrorCode() string { return e.Code }
 
 // badBackup classifies why the file to restore from does not check out
-// (checkDatabaseFile): missing is not_found, a schema newer than this
-// binary keeps its conflict, anything else (not SQLite, damaged, not a
-// feepos database) is invalid. Nil stays nil.
+// (checkRestoreCopy): an error that carries its own code keeps it (a
+// schema newer than this binary, a check that failed), missing is
+// not_found, anything else (not SQLite, damaged, not a feepos database, a
+// folder) is invalid. Nil stays nil.
 func badBackup(path string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var newer *ErrSchemaNewer
+	var coded interface{ ErrorCode() string }
 	switch {
-	case errors.As(err, &newer):
-		return err
+	case errors.As(err, &coded):
+		return err // already says whose mistake it is (ErrSchemaNewer, ErrCheckFailed…)
 	case errors.Is(err, os.ErrNotExist):
 		return &FileError{Path: path, Code: "not_found", Err: err}
 	}

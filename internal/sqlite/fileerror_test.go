@@ -11,6 +11,7 @@ import (
 
 	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/receipts"
 )
 
 // A file the user named wrongly is the user's mistake, with a code that
@@ -40,7 +41,7 @@ func TestBackupAndRestoreFileMistakesCarryCodes(t *testing.T) {
 		"missing":            {filepath.Join(dir, "missing.db"), apperr.NotFound},
 		"a folder, not file": {dir, apperr.Invalid},
 	} {
-		_, err := sqlite.Restore(ctx, c.from, path)
+		_, err := sqlite.Restore(ctx, c.from, path, receipts.Trust{})
 		assert.Equal(t, c.code, apperr.Code(err), "%s: %v", name, err)
 		assert.ErrorContains(t, err, "restore from "+c.from, name)
 	}

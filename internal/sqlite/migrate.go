@@ -64,6 +64,11 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 	return out, nil
 }
 
+// schemaMigrationsTable records the migrations applied. Restore compares
+// a backup's schema with one built from this text and the migrations.
+const schemaMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`
+
 // migrate applies, in order, every migration not yet recorded in
 // schema_migrations, each in its own transaction with its record, so a
 // crash leaves the schema at a whole version. Two processes starting at once
@@ -77,9 +82,8 @@ func migrate(ctx context.Context, db *sqlx.DB, fsys fs.FS) error {
 	if len(ms) > 0 {
 		latest = ms[len(ms)-1].version
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w (is the file a SQLite database you can write?)", err)
+	if _, err := db.ExecContext(ctx, schemaMigrationsTable); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var current int
 	if err := db.GetContext(ctx, &current, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`); err != nil {
@@ -141,4 +145,70 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	err := db.db.GetContext(ctx, &v, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`)
 	return v, err
+}
+
+// appliedVersions lists the migrations recorded in the database q reads.
+// A file without schema_migrations is not a feepos database.
+func appliedVersions(ctx context.Context, q querier, path string) (map[int]bool, error) {
+	var vs []int
+	if err := q.SelectContext(ctx, &vs, `SELECT version FROM schema_migrations`); err != nil {
+		return nil, fmt.Errorf("%s is not a feepos database (it has no readable schema_migrations table: %v)", path, err)
+	}
+	applied := make(map[int]bool, len(vs))
+	for _, v := range vs {
+		applied[v] = true
+	}
+	return applied, nil
+}
+
+// schemaStatus compares the migrations applied with this binary's: a
+// version it does not know (a newer feepos wrote the database) gives
+// ErrSchemaNewer; missing lists the migrations not applied yet.
+func schemaStatus(applied map[int]bool) (missing []migration, err error) {
+	ms, err := loadMigrations(migrationFiles)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	latest, known := 0, map[int]bool{}
+	for _, m := range ms {
+		latest = max(latest, m.version)
+		known[m.version] = true
+		if !applied[m.version] {
+			missing = append(missing, m)
+		}
+	}
+	for v := range applied {
+		if !known[v] {
+			newest := 0
+			for w := range applied {
+				newest = max(newest, w)
+			}
+			return nil, &ErrSchemaNewer{DB: newest, Binary: latest}
+		}
+	}
+	return missing, nil
+}
+
+// requireCurrentSchema refuses a database that lacks a migration of this
+// binary (ErrSchemaOlder) or has one it does not know (ErrSchemaNewer):
+// for a database opened read-only, which is never migrated.
+func (db *DB) requireCurrentSchema(ctx context.Context) error {
+	applied, err := appliedVersions(ctx, db.db, db.path)
+	if err != nil {
+		return err
+	}
+	missing, err := schemaStatus(applied)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	e := &ErrSchemaOlder{Path: db.path}
+	for v := range applied {
+		e.DB = max(e.DB, v)
+	}
+	ms, _ := loadMigrations(migrationFiles) // schemaStatus loaded them
+	e.Binary = ms[len(ms)-1].version
+	for _, m := range missing {
+		e.Missing = append(e.Missing, m.name)
+	}
+	return e
 }
