@@ -97,7 +97,7 @@ func TestTCPDrain(t *testing.T) {
 	peer := accept(t, peers)
 	_, err := peer.Write([]byte("stale garbage"))
 	require.NoError(t, err)
-	time.Sleep(50 * time.Millisecond)
+	waitBuffered(t, c, len("stale garbage"))
 	n, err := c.Drain()
 	require.NoError(t, err)
 	require.Equal(t, len("stale garbage"), n)
@@ -121,7 +121,7 @@ func TestTCPPeerCloseIsVanished(t *testing.T) {
 		require.ErrorIs(t, err, ErrVanished)
 		require.Contains(t, err.Error(), "terminal is switched on")
 		t.Log(err)
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("read still blocked after the peer closed")
 	}
 	_, err := c.Write([]byte{1})
