@@ -19,13 +19,13 @@ func allBytes() []byte {
 	return b
 }
 
-// readConnN reads exactly n bytes from c, each read waiting at most 2 s.
+// readConnN reads exactly n bytes from c, each read waiting at most 10 s.
 func readConnN(t *testing.T, c Conn, n int) []byte {
 	t.Helper()
 	got := make([]byte, 0, n)
 	buf := make([]byte, n)
 	for len(got) < n {
-		m, err := c.ReadTimeout(buf[:n-len(got)], 2*time.Second)
+		m, err := c.ReadTimeout(buf[:n-len(got)], 10*time.Second)
 		require.NoError(t, err, "after %d of %d bytes", len(got), n)
 		got = append(got, buf[:m]...)
 	}
@@ -35,7 +35,7 @@ func readConnN(t *testing.T, c Conn, n int) []byte {
 // readFileN reads exactly n bytes from a pollable file (a pty master).
 func readFileN(t *testing.T, f *os.File, n int) []byte {
 	t.Helper()
-	require.NoError(t, f.SetReadDeadline(time.Now().Add(2*time.Second)))
+	require.NoError(t, f.SetReadDeadline(time.Now().Add(10*time.Second)))
 	got := make([]byte, n)
 	_, err := io.ReadFull(f, got)
 	require.NoError(t, err)

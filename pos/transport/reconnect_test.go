@@ -169,7 +169,7 @@ func TestReconnectingTCP(t *testing.T) {
 	peer2 := accept(t, accepted)
 	defer peer2.Close()
 	got := make([]byte, 3)
-	require.NoError(t, peer2.SetReadDeadline(time.Now().Add(2*time.Second)))
+	require.NoError(t, peer2.SetReadDeadline(time.Now().Add(10*time.Second)))
 	_, err = readFull(peer2, got)
 	require.NoError(t, err)
 	require.Equal(t, []byte{0x06, 0x00, 0x00}, got)

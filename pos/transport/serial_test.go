@@ -48,7 +48,7 @@ func TestSerialOverPTYPassesAllByteValuesBothWays(t *testing.T) {
 			for _, b := range []byte{0x03, 0x04, 0x11, 0x13, 0x0D, 0x0A, 0x7F, 0xFF, 0x10, 0x00} {
 				_, err = p.Master.Write([]byte{b})
 				require.NoError(t, err)
-				got, err := c.ReadByteTimeout(time.Second)
+				got, err := c.ReadByteTimeout(10 * time.Second)
 				require.NoError(t, err)
 				require.Equal(t, b, got)
 			}
