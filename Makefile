@@ -9,10 +9,14 @@ run:
 # included) a second time; no file here depends on the race build tag, so
 # vet checks the same code. `go test -vet=off`: vet has just run, with all
 # its checks (go test's own vet pass is a subset of them).
+# GORACE atexit_sleep_ms=0: by default the race detector sleeps a second
+# at the exit of every test binary, in case goroutines still running race
+# then; a race during the tests is reported when it happens. (A GORACE of
+# your own comes after, and wins.)
 test: tools
 	gofmt -l . | (! grep .) || (echo "gofmt would change the files above: run gofmt -w ." && exit 1)
 	go vet -race ./...
-	go test -race -vet=off -count=1 ./...
+	GORACE="atexit_sleep_ms=0 $$GORACE" go test -race -vet=off -count=1 ./...
 
 # What `make test` needs besides Go: cgo with a C compiler and the C
 # library headers (SQLite, the race detector) and pdftotext (the PDF
@@ -30,7 +34,7 @@ tools:
 
 # The long runs of the randomized and crash tests (README.md, "Soak tests").
 soak: tools
-	FEEPOS_SOAK=1 go test -race -count=1 -timeout 2h ./...
+	FEEPOS_SOAK=1 GORACE="atexit_sleep_ms=0 $$GORACE" go test -race -count=1 -timeout 2h ./...
 
 build:
 	go build -o feepos ./cmd/feepos
