@@ -13,7 +13,9 @@
 // cancellation or the driver's abort still ends the wait at once. A lost
 // port is seen by the reader as soon as the kernel reports it. The
 // simulator's side of a line uses the same Conn (FromFile, FromNetConn).
-// A lost port or peer is reported as a
-// *VanishedError (errors.Is(err, ErrVanished)); a read that ran out of time
-// with nothing received as ErrTimeout; use after Close as ErrClosed.
+// Pipe is an in-memory line for tests: made of channels only, its waits
+// run on a testing/synctest bubble's fake clock. A lost port or peer is
+// reported as a *VanishedError (errors.Is(err, ErrVanished)); a read that
+// ran out of time with nothing received as ErrTimeout; use after Close as
+// ErrClosed.
 package transport

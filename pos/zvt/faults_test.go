@@ -113,10 +113,11 @@ func TestTCPCommands(t *testing.T) {
 // TestRandomizedConversations runs many payments with random faults from
 // a seeded RNG, on four simulated terminals at once, and checks that no
 // outcome is ever wrong: every payment feepos believes charged is charged
-// on the terminal, and no other. Each terminal runs in its own synctest
-// bubble, so the faults' timing is exact however busy the machine. The
-// seed is logged; FEEPOS_ZVT_SEED replays it. 1000 payments (200 with
-// -short, 20000 with FEEPOS_SOAK=1).
+// on the terminal, and no other, and every end of day (one per 100
+// payments) totals what feepos believes charged since the last. Each
+// terminal runs in its own synctest bubble, so the faults' timing is exact
+// however busy the machine. The seed is logged; FEEPOS_ZVT_SEED replays
+// it. 1000 payments (200 with -short, 20000 with FEEPOS_SOAK=1).
 func TestRandomizedConversations(t *testing.T) {
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("FEEPOS_ZVT_SEED"); s != "" {
@@ -142,7 +143,20 @@ func TestRandomizedConversations(t *testing.T) {
 					r := newRig(t, withRandom(wseed, 0.15))
 					var known int64
 					var beliefs []belief
-					for i := 0; i < total/workers; i++ {
+					// The day is closed every eodEvery payments, as a
+					// terminal must be: a ZVT batch counts at most 99
+					// payments per card brand (BMP 60).
+					const eodEvery = 100
+					var want int64 // believed charged since the last end of day
+					closeDay := func(i int) {
+						r.settle()
+						eod, err := r.term.EndOfDay(r.ctx)
+						require.NoError(t, err, "end of day after conversation %d", i)
+						assert.Equal(t, want, eod.Total, "end of day after conversation %d: total vs payments feepos believes charged", i)
+						want = 0
+					}
+					n := total / workers
+					for i := 0; i < n; i++ {
 						amount := int64(1+rng.Intn(5000)) * 1000
 						reject := rng.Float64() < 0.08
 						before := len(r.sim.Journal())
@@ -150,24 +164,22 @@ func TestRandomizedConversations(t *testing.T) {
 						beliefs = append(beliefs, b)
 						after := len(r.sim.Journal())
 						require.LessOrEqual(t, after-before, 1, "conversation %d made more than one transaction", i)
+						if b.charged {
+							want += b.amount
+						}
 						mu.Lock()
 						stats[string(b.first)]++
 						if b.charged {
 							stats["charged"]++
 						}
 						mu.Unlock()
+						if (i+1)%eodEvery == 0 && i+1 < n {
+							closeDay(i)
+						}
 					}
 					r.settle()
 					checkTruth(t, r.sim, beliefs)
-					var want int64
-					for _, b := range beliefs {
-						if b.charged {
-							want += b.amount
-						}
-					}
-					eod, err := r.term.EndOfDay(r.ctx)
-					require.NoError(t, err)
-					assert.Equal(t, want, eod.Total, "end of day total vs payments feepos believes charged")
+					closeDay(n - 1)
 				})
 			})
 		}

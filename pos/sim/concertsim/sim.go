@@ -1,7 +1,8 @@
 // Package concertsim is a simulated Ingenico Telium terminal speaking
 // Concert E+ on the master side of a pseudo-terminal (transport.NewPTY):
 // the driver opens the slave path as a serial port, exactly as it opens a
-// real terminal. It answers payment requests with plausible data, echoes
+// real terminal. (ServeConn serves any line, such as one end of a
+// transport.Pipe in the driver's tests.) It answers payment requests with plausible data, echoes
 // PRIV, keeps a journal of what it charged (the ground truth of the
 // tests) and its counters in a state file, and misbehaves on demand.
 package concertsim
