@@ -100,7 +100,12 @@ func New(conn transport.Conn, cfg Config) *Terminal {
 
 func (t *Terminal) ID() string             { return t.cfg.ID }
 func (t *Terminal) Protocol() pos.Protocol { return pos.ZVT }
-func (t *Terminal) Close() error           { return t.link.Conn().Close() }
+
+// Capabilities: ZVT does everything feepos asks of a terminal.
+func (t *Terminal) Capabilities() pos.Capabilities {
+	return pos.Capabilities{Reverse: true, Refund: true, Abort: true, LastResult: true, EndOfDay: true, Status: true, HoldResult: true}
+}
+func (t *Terminal) Close() error { return t.link.Conn().Close() }
 
 // TerminalID is the terminal's own id (TID) from its last Registration.
 func (t *Terminal) TerminalID() string {
