@@ -132,7 +132,7 @@ func TestPosPayZVTApprovedThenStatusAndEndOfDay(t *testing.T) {
 	assert.Contains(t, r.stderr, "10 02 06 01 ", "frames in hex")
 
 	// The result was confirmed: the terminal booked it.
-	require.Eventually(t, func() bool { return len(s.Batch()) == 1 }, 2*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(s.Batch()) == 1 }, 10*time.Second, 10*time.Millisecond)
 
 	r = feepos(t, "", "pos", "status", "--protocol", "zvt", "--port", path, "--json")
 	require.Equal(t, 0, r.code, r.stderr)
@@ -164,7 +164,7 @@ func TestPosPayZVTTextAndReverse(t *testing.T) {
 	var res pos.Result
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
 	assert.Equal(t, pos.Approved, res.Outcome)
-	require.Eventually(t, func() bool { return len(s.Batch()) == 0 }, 2*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(s.Batch()) == 0 }, 10*time.Second, 10*time.Millisecond)
 
 	// Nothing left to reverse: the terminal refuses, exit 1.
 	r = feepos(t, "", "pos", "reverse", "--protocol", "zvt", "--port", path, "--receipt", "1")
@@ -349,12 +349,12 @@ func TestSimCommand(t *testing.T) {
 			require.Eventually(t, func() bool {
 				return strings.Contains(simErr.String(), "status=approved") || strings.Contains(simErr.String(), "charged=true")
 			},
-				2*time.Second, 20*time.Millisecond, simErr.String())
+				10*time.Second, 20*time.Millisecond, simErr.String())
 			cancel()
 			select {
 			case code := <-exit:
 				assert.Equal(t, 0, code, simErr.String())
-			case <-time.After(5 * time.Second):
+			case <-time.After(15 * time.Second):
 				t.Fatal("feepos sim did not stop when cancelled")
 			}
 			assert.Contains(t, simErr.String(), "simulator stopped")

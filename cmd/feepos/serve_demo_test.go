@@ -39,7 +39,7 @@ func serveUntil(t *testing.T, during func(base string), args ...string) string {
 		}
 		resp.Body.Close()
 		return true
-	}, 20*time.Second, 20*time.Millisecond, "serve did not answer")
+	}, time.Minute, 20*time.Millisecond, "serve did not answer")
 	if during != nil {
 		during(base)
 	}
@@ -47,7 +47,7 @@ func serveUntil(t *testing.T, during func(base string), args ...string) string {
 	select {
 	case code := <-done:
 		require.Equal(t, 0, code, serveErr.String())
-	case <-time.After(15 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("serve did not stop when its context ended")
 	}
 	return serveErr.String()

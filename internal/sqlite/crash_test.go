@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/feepos/feepos/internal/soak"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/ledger"
 )
@@ -55,7 +56,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	// The parent kills the child long before this; the deadline only
 	// keeps an orphan from running forever.
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 		switch r.Intn(4) {
 		case 0: // several entries in one transaction: all or none survive
 			var keys []string
@@ -117,7 +118,8 @@ func TestCrash(t *testing.T) {
 
 	var totalReported int
 	var entriesBefore int64
-	for round := 0; round < crashRounds; round++ {
+	rounds := soak.Pick(crashRounds, 4*crashRounds)
+	for round := 0; round < rounds; round++ {
 		delay := time.Duration(20+r.Intn(131)) * time.Millisecond
 		reported := runCrashChild(t, path, round, delay)
 		require.NotEmpty(t, reported)
@@ -125,10 +127,18 @@ func TestCrash(t *testing.T) {
 
 		db, err := sqlite.Open(ctx, path)
 		require.NoError(t, err, "round %d: open after the kill", round)
-		rep, err := db.Verify(ctx)
-		require.NoError(t, err)
-		require.True(t, rep.OK, "round %d: %+v", round, rep)
-		require.GreaterOrEqual(t, rep.Entries, entriesBefore+int64(len(reported)), "round %d: earlier entries are all still there", round)
+		var entries int64
+		require.NoError(t, db.SQL().Get(&entries, `SELECT COUNT(*) FROM ledger_entries`))
+		require.GreaterOrEqual(t, entries, entriesBefore+int64(len(reported)), "round %d: earlier entries are all still there", round)
+		// The hash chain: entries are append-only, so a break stays and the
+		// last round's walk finds it; walking it every round made the test
+		// quadratic (FEEPOS_SOAK=1 still does).
+		if round == rounds-1 || soak.Enabled() {
+			rep, err := db.Verify(ctx)
+			require.NoError(t, err)
+			require.True(t, rep.OK, "round %d: %+v", round, rep)
+			require.Equal(t, entries, rep.Entries, "round %d", round)
+		}
 
 		var present []string
 		require.NoError(t, db.SQL().Select(&present, `SELECT idempotency_key FROM ledger_entries WHERE idempotency_key LIKE ?`,
@@ -147,10 +157,10 @@ func TestCrash(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, tb.Balanced(), "round %d: %+v", round, tb.Totals)
 
-		entriesBefore = rep.Entries
+		entriesBefore = entries
 		require.NoError(t, db.Close())
 	}
-	t.Logf("%d rounds, %d commits reported, %d entries", crashRounds, totalReported, entriesBefore)
+	t.Logf("%d rounds, %d commits reported, %d entries", rounds, totalReported, entriesBefore)
 }
 
 // checkCrashKeys checks one round's keys: every reported key is stored;

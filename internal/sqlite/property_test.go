@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/feepos/feepos/internal/soak"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/ledger"
 )
@@ -141,10 +142,11 @@ func (g *entryGen) entry(day int, key string) ledger.NewEntry {
 
 func TestPropertyRandomLedger(t *testing.T) {
 	const (
-		total     = 3000
 		batchSize = 100
 		days      = 30
 	)
+	// About 80 reversals and 25 idempotent repeats in the quick run.
+	total := soak.Pick(1000, 20000)
 	ctx := context.Background()
 	seed := propSeed(t)
 	r := rand.New(rand.NewSource(seed))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/feepos/feepos/internal/soak"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/ledger"
 	"github.com/feepos/feepos/receipts"
@@ -73,7 +74,7 @@ func TestReceiptCrashChild(t *testing.T) {
 			}
 		}
 	}
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 		if r.Intn(2) == 0 {
 			x, _, err := db.IssueSignedReceipt(ctx, cashReceipt(nextDossier(), int64(1000+r.Intn(100_000))), keys)
 			if err != nil {
@@ -143,7 +144,8 @@ func TestReceiptCrash(t *testing.T) {
 	}
 
 	var before int64
-	for round := 0; round < receiptCrashRounds; round++ {
+	rounds := soak.Pick(receiptCrashRounds, 4*receiptCrashRounds)
+	for round := 0; round < rounds; round++ {
 		delay := time.Duration(20+r.Intn(131)) * time.Millisecond
 		reported := runReceiptCrashChild(t, path, keys, round, delay)
 		require.NotEmpty(t, reported)
@@ -155,11 +157,20 @@ func TestReceiptCrash(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, rep.OK, "round %d: %+v", round, rep)
 		require.GreaterOrEqual(t, rep.Receipts, before+int64(len(reported)), "round %d: earlier receipts are all still there", round)
-		// Every receipt is signed by its own organisation, the signature
-		// committed with it.
-		srep := verifySignatures(t, db)
-		require.True(t, srep.OK, "round %d: %+v", round, srep)
-		require.Equal(t, rep.Receipts, srep.Signed, "round %d: every receipt is signed", round)
+		// Every receipt has its signature, committed with it.
+		var unsigned int64
+		require.NoError(t, db.SQL().Get(&unsigned, `SELECT COUNT(*) FROM receipts r
+			LEFT JOIN receipt_signatures s ON s.receipt_id = r.id WHERE s.receipt_id IS NULL`))
+		require.Zero(t, unsigned, "round %d: receipts without a signature", round)
+		// Each signature verifies, by its own organisation's key. Rows are
+		// append-only, so a bad one stays and the last round's check of all
+		// of them finds it; checking all of them every round made the test
+		// quadratic (FEEPOS_SOAK=1 still does).
+		if round == rounds-1 || soak.Enabled() {
+			srep := verifySignatures(t, db)
+			require.True(t, srep.OK, "round %d: %+v", round, srep)
+			require.Equal(t, rep.Receipts, srep.Signed, "round %d: every receipt is signed", round)
+		}
 		lrep, err := db.Verify(ctx)
 		require.NoError(t, err)
 		require.True(t, lrep.OK, "round %d: ledger %+v", round, lrep)
@@ -213,7 +224,7 @@ func TestReceiptCrash(t *testing.T) {
 		before = rep.Receipts
 		require.NoError(t, db.Close())
 	}
-	t.Logf("%d rounds, %d receipts", receiptCrashRounds, before)
+	t.Logf("%d rounds, %d receipts", rounds, before)
 }
 
 func dossierSeq(t *testing.T, d string) int {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -18,6 +20,8 @@ import (
 
 // Test timers: the driver waits 100 ms for an ACK and 400 ms for the
 // answer; the simulated terminal waits a little longer for the driver's.
+// They run on a synctest bubble's fake clock (see rig), so they cost no
+// real time and no machine is too slow for them.
 var (
 	driverTimers = concert.Timers{ACK: 100 * time.Millisecond, ENQRetryPause: 10 * time.Millisecond,
 		ByteGap: 60 * time.Millisecond, EOT: 150 * time.Millisecond, Answer: 400 * time.Millisecond}
@@ -25,16 +29,23 @@ var (
 		ByteGap: 60 * time.Millisecond}
 )
 
-// rig is a simulated terminal on the master side of a pseudo-terminal and
-// the driver on its slave path, opened as a Concert serial port.
+// rig is a simulated terminal and the driver on the two ends of a line.
+// The line is a transport.Pipe, and the test runs inside a synctest
+// bubble (synctest.Test): every timer of the driver and the simulator
+// then runs on the bubble's fake clock, which moves only when both wait,
+// so a timeout fires exactly when nothing else can come first and no
+// outcome depends on how busy the machine is. TestPayOverPseudoTerminal
+// runs the same rig on a pseudo-terminal opened as a Concert serial port,
+// in real time with the protocol's timers.
 type rig struct {
-	t      *testing.T
-	sim    *concertsim.Sim
-	pty    *transport.PTY
-	term   *concert.Terminal
-	served chan error
-	cancel context.CancelFunc
-	timers concert.Timers
+	t       *testing.T
+	sim     *concertsim.Sim
+	overPTY bool
+	pty     *transport.PTY // nil on a Pipe
+	term    *concert.Terminal
+	served  chan error
+	cancel  context.CancelFunc
+	timers  concert.Timers
 
 	mu    sync.Mutex
 	trace [][]byte // frames and bytes received by the driver
@@ -47,6 +58,7 @@ func newSim(t *testing.T) *concertsim.Sim {
 	return s
 }
 
+// newRig must be called inside synctest.Test.
 func newRig(t *testing.T, sim *concertsim.Sim) *rig {
 	return newRigTimers(t, sim, driverTimers)
 }
@@ -59,18 +71,24 @@ func newRigTimers(t *testing.T, sim *concertsim.Sim, timers concert.Timers) *rig
 	return r
 }
 
-// connect opens a new line: a new pseudo-terminal, the sim serving it,
-// a new driver on it (after a hang-up, the old line is dead).
+// connect opens a new line, the sim serving one end and a new driver on
+// the other (after a hang-up, the old line is dead).
 func (r *rig) connect() {
 	t := r.t
-	p, err := transport.NewPTY()
-	require.NoError(t, err)
-	conn, err := transport.OpenSerial(transport.ConcertSerial(p.SlavePath))
-	require.NoError(t, err)
+	var drv, line transport.Conn
+	if r.overPTY {
+		p, err := transport.NewPTY()
+		require.NoError(t, err)
+		drv, err = transport.OpenSerial(transport.ConcertSerial(p.SlavePath))
+		require.NoError(t, err)
+		r.pty, line = p, transport.FromFile(p.Master, p.SlavePath)
+	} else {
+		drv, line = transport.Pipe("ecr", "terminal")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r.pty, r.cancel, r.served = p, cancel, make(chan error, 1)
-	go func() { r.served <- r.sim.Serve(ctx, p.Master) }()
-	r.term = concert.New(conn, concert.Config{ID: "T1", Timers: r.timers, Trace: func(dir string, b []byte) {
+	r.cancel, r.served = cancel, make(chan error, 1)
+	go func() { r.served <- r.sim.ServeConn(ctx, line) }()
+	r.term = concert.New(drv, concert.Config{ID: "T1", Timers: r.timers, Trace: func(dir string, b []byte) {
 		if dir == concert.DirPTToECR {
 			r.mu.Lock()
 			r.trace = append(r.trace, b)
@@ -82,7 +100,9 @@ func (r *rig) connect() {
 func (r *rig) close() {
 	r.cancel()
 	_ = r.term.Close()
-	_ = r.pty.Close()
+	if r.pty != nil {
+		_ = r.pty.Close()
+	}
 	<-r.served
 }
 
@@ -129,34 +149,36 @@ func checkPayError(t *testing.T, res pos.Result, err error) {
 }
 
 func TestPayApprovedEchoesPRIVAndMasksPAN(t *testing.T) {
-	r := newRig(t, newSim(t))
-	events := make(chan pos.Event, 16)
-	p, err := r.term.Pay(context.Background(), pos.Request{Amount: 150_000, Reference: "HS00012345"}, events)
-	require.NoError(t, err)
-	res := p.Result()
-	assert.Equal(t, pos.Approved, res.Outcome)
-	assert.Equal(t, int64(150_000), res.Amount)
-	assert.Equal(t, "704", res.Currency)
-	assert.Equal(t, "HS00012345", res.Reference)
-	assert.Equal(t, "411111******1111", res.PANMasked)
-	assert.Equal(t, "0", res.ResultCode)
-	require.NoError(t, p.Confirm(context.Background()))
-	require.NoError(t, p.Confirm(context.Background()), "a second Confirm is harmless")
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, newSim(t))
+		events := make(chan pos.Event, 16)
+		p, err := r.term.Pay(context.Background(), pos.Request{Amount: 150_000, Reference: "HS00012345"}, events)
+		require.NoError(t, err)
+		res := p.Result()
+		assert.Equal(t, pos.Approved, res.Outcome)
+		assert.Equal(t, int64(150_000), res.Amount)
+		assert.Equal(t, "704", res.Currency)
+		assert.Equal(t, "HS00012345", res.Reference)
+		assert.Equal(t, "411111******1111", res.PANMasked)
+		assert.Equal(t, "0", res.ResultCode)
+		require.NoError(t, p.Confirm(context.Background()))
+		require.NoError(t, p.Confirm(context.Background()), "a second Confirm is harmless")
 
-	charged := r.sim.Charged("HS00012345")
-	require.Len(t, charged, 1)
-	assert.Equal(t, int64(150_000), charged[0].Amount)
-	assert.Equal(t, "704", charged[0].Currency)
-	st := r.sim.State()
-	assert.Equal(t, concertsim.State{Seq: 1, ChargedCount: 1, ChargedTotal: 150_000}, st)
+		charged := r.sim.Charged("HS00012345")
+		require.Len(t, charged, 1)
+		assert.Equal(t, int64(150_000), charged[0].Amount)
+		assert.Equal(t, "704", charged[0].Currency)
+		st := r.sim.State()
+		assert.Equal(t, concertsim.State{Seq: 1, ChargedCount: 1, ChargedTotal: 150_000}, st)
 
-	close(events)
-	var texts []string
-	for e := range events {
-		texts = append(texts, e.Text)
-	}
-	assert.Contains(t, texts, "Mời khách đưa thẻ vào máy")
-	assert.Contains(t, texts, "Giao dịch thành công")
+		close(events)
+		var texts []string
+		for e := range events {
+			texts = append(texts, e.Text)
+		}
+		assert.Contains(t, texts, "Mời khách đưa thẻ vào máy")
+		assert.Contains(t, texts, "Giao dịch thành công")
+	})
 }
 
 func TestPayOutcomes(t *testing.T) {
@@ -194,173 +216,233 @@ func TestPayOutcomes(t *testing.T) {
 		{"hang-up in the answer frame", concertsim.Fault{Kind: concertsim.FaultHangUp}, pos.Unknown, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, newSim(t))
-			r.sim.Inject(tc.fault)
-			res := r.pay(250_000, "REF0000001")
-			assert.Equal(t, tc.want, res.Outcome, "text: %s", res.Text)
-			if tc.want == pos.Unknown {
-				assert.NotEmpty(t, res.TextVI)
-			}
-			charged := r.sim.Charged("REF0000001")
-			if tc.charged {
-				require.Len(t, charged, 1)
-				assert.Equal(t, int64(250_000), charged[0].Amount)
-			} else {
-				assert.Empty(t, charged)
-			}
-			if tc.want == pos.TransportError {
-				assert.Empty(t, r.sim.Journal(), "a transport error means the terminal never ran the payment")
-			}
-			if tc.fault.Kind == concertsim.FaultHangUp {
-				r.reconnectAfterHangUp()
-			}
-			// The line is usable afterwards: a clean payment goes through.
-			after := r.pay(1_000, "REF0000002")
-			assert.Equal(t, pos.Approved, after.Outcome, "after %s: %s", tc.name, after.Text)
-			assert.Len(t, r.sim.Charged("REF0000002"), 1)
+			synctest.Test(t, func(t *testing.T) {
+				r := newRig(t, newSim(t))
+				r.sim.Inject(tc.fault)
+				res := r.pay(250_000, "REF0000001")
+				assert.Equal(t, tc.want, res.Outcome, "text: %s", res.Text)
+				if tc.want == pos.Unknown {
+					assert.NotEmpty(t, res.TextVI)
+				}
+				charged := r.sim.Charged("REF0000001")
+				if tc.charged {
+					require.Len(t, charged, 1)
+					assert.Equal(t, int64(250_000), charged[0].Amount)
+				} else {
+					assert.Empty(t, charged)
+				}
+				if tc.want == pos.TransportError {
+					assert.Empty(t, r.sim.Journal(), "a transport error means the terminal never ran the payment")
+				}
+				if tc.fault.Kind == concertsim.FaultHangUp {
+					r.reconnectAfterHangUp()
+				}
+				// The line is usable afterwards: a clean payment goes through.
+				after := r.pay(1_000, "REF0000002")
+				assert.Equal(t, pos.Approved, after.Outcome, "after %s: %s", tc.name, after.Text)
+				assert.Len(t, r.sim.Charged("REF0000002"), 1)
+			})
 		})
 	}
 }
 
 func TestPayAnswerWithLRCEqualToSTX(t *testing.T) {
-	r := newRig(t, newSim(t))
-	r.sim.Inject(concertsim.Fault{Kind: concertsim.FaultLRCIsSTX})
-	res := r.pay(99_999_999, "LRC2")
-	require.Equal(t, pos.Approved, res.Outcome, res.Text)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var answer []byte
-	for _, b := range r.trace {
-		if len(b) > 3 && b[0] == concert.STX {
-			answer = b
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, newSim(t))
+		r.sim.Inject(concertsim.Fault{Kind: concertsim.FaultLRCIsSTX})
+		res := r.pay(99_999_999, "LRC2")
+		require.Equal(t, pos.Approved, res.Outcome, res.Text)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		var answer []byte
+		for _, b := range r.trace {
+			if len(b) > 3 && b[0] == concert.STX {
+				answer = b
+			}
 		}
-	}
-	require.NotNil(t, answer)
-	assert.Len(t, answer, concert.LongAnswerLen+3)
-	assert.Equal(t, concert.STX, answer[len(answer)-1], "the answer's LRC byte is 0x02")
+		require.NotNil(t, answer)
+		assert.Len(t, answer, concert.LongAnswerLen+3)
+		assert.Equal(t, concert.STX, answer[len(answer)-1], "the answer's LRC byte is 0x02")
+	})
 }
 
 func TestPayBusyOnConcurrentSecondPay(t *testing.T) {
-	r := newRig(t, newSim(t))
-	r.sim.Inject(concertsim.Fault{Kind: concertsim.FaultSlowCard, Delay: 250 * time.Millisecond})
-	first := make(chan pos.Pending, 1)
-	go func() {
-		p, err := r.term.Pay(context.Background(), pos.Request{Amount: 5_000, Reference: "FIRST"}, nil)
-		assert.NoError(t, err)
-		first <- p
-	}()
-	time.Sleep(80 * time.Millisecond)
-	p, err := r.term.Pay(context.Background(), pos.Request{Amount: 7_000, Reference: "SECOND"}, nil)
-	assert.ErrorIs(t, err, concert.ErrBusy)
-	assert.Equal(t, pos.Busy, p.Result().Outcome)
-	require.NoError(t, p.Confirm(context.Background()))
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, newSim(t))
+		r.sim.Inject(concertsim.Fault{Kind: concertsim.FaultSlowCard, Delay: 250 * time.Millisecond})
+		first := make(chan pos.Pending, 1)
+		go func() {
+			p, err := r.term.Pay(context.Background(), pos.Request{Amount: 5_000, Reference: "FIRST"}, nil)
+			assert.NoError(t, err)
+			first <- p
+		}()
+		time.Sleep(80 * time.Millisecond)
+		p, err := r.term.Pay(context.Background(), pos.Request{Amount: 7_000, Reference: "SECOND"}, nil)
+		assert.ErrorIs(t, err, concert.ErrBusy)
+		assert.Equal(t, pos.Busy, p.Result().Outcome)
+		require.NoError(t, p.Confirm(context.Background()))
 
-	p1 := <-first
-	assert.Equal(t, pos.Approved, p1.Result().Outcome)
-	// Still busy until the first result is confirmed.
-	p2, err := r.term.Pay(context.Background(), pos.Request{Amount: 7_000, Reference: "SECOND"}, nil)
-	assert.ErrorIs(t, err, concert.ErrBusy)
-	assert.Equal(t, pos.Busy, p2.Result().Outcome)
-	require.NoError(t, p1.Confirm(context.Background()))
-	assert.Empty(t, r.sim.Charged("SECOND"))
-	assert.Equal(t, pos.Approved, r.pay(7_000, "SECOND").Outcome)
+		p1 := <-first
+		assert.Equal(t, pos.Approved, p1.Result().Outcome)
+		// Still busy until the first result is confirmed.
+		p2, err := r.term.Pay(context.Background(), pos.Request{Amount: 7_000, Reference: "SECOND"}, nil)
+		assert.ErrorIs(t, err, concert.ErrBusy)
+		assert.Equal(t, pos.Busy, p2.Result().Outcome)
+		require.NoError(t, p1.Confirm(context.Background()))
+		assert.Empty(t, r.sim.Charged("SECOND"))
+		assert.Equal(t, pos.Approved, r.pay(7_000, "SECOND").Outcome)
+	})
 }
 
 func TestRejectWithholdsACKButTheChargeStands(t *testing.T) {
-	r := newRig(t, newSim(t))
-	p, err := r.term.Pay(context.Background(), pos.Request{Amount: 30_000, Reference: "REJ1"}, nil)
-	require.NoError(t, err)
-	require.Equal(t, pos.Approved, p.Result().Outcome)
-	require.NoError(t, p.Reject(context.Background()))
-	// Unlike ZVT: nothing is reversed.
-	assert.Len(t, r.sim.Charged("REJ1"), 1)
-	assert.Equal(t, pos.Approved, r.pay(1_000, "REJ2").Outcome)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, newSim(t))
+		p, err := r.term.Pay(context.Background(), pos.Request{Amount: 30_000, Reference: "REJ1"}, nil)
+		require.NoError(t, err)
+		require.Equal(t, pos.Approved, p.Result().Outcome)
+		require.NoError(t, p.Reject(context.Background()))
+		// Unlike ZVT: nothing is reversed.
+		assert.Len(t, r.sim.Charged("REJ1"), 1)
+		assert.Equal(t, pos.Approved, r.pay(1_000, "REJ2").Outcome)
+	})
 }
 
 func TestPayCancelledWhileWaitingIsUnknown(t *testing.T) {
-	r := newRig(t, newSim(t))
-	r.sim.Inject(concertsim.Fault{Kind: concertsim.FaultSlowCard, Delay: 300 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	p, err := r.term.Pay(ctx, pos.Request{Amount: 12_000, Reference: "CANCEL"}, nil)
-	assert.ErrorIs(t, err, concert.ErrUnknownOutcome)
-	assert.Equal(t, pos.Unknown, p.Result().Outcome)
-	require.NoError(t, p.Confirm(context.Background()))
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, newSim(t))
+		r.sim.Inject(concertsim.Fault{Kind: concertsim.FaultSlowCard, Delay: 300 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		p, err := r.term.Pay(ctx, pos.Request{Amount: 12_000, Reference: "CANCEL"}, nil)
+		assert.ErrorIs(t, err, concert.ErrUnknownOutcome)
+		assert.Equal(t, pos.Unknown, p.Result().Outcome)
+		require.NoError(t, p.Confirm(context.Background()))
+	})
 }
 
 func TestPayRefusesInvalidRequestsBeforeSending(t *testing.T) {
-	r := newRig(t, newSim(t))
-	for name, req := range map[string]pos.Request{
-		"reference too long": {Amount: 1_000, Reference: "HS-2024-000123"},
-		"no reference":       {Amount: 1_000},
-		"not ASCII":          {Amount: 1_000, Reference: "hồ sơ"},
-		"zero amount":        {Amount: 0, Reference: "A"},
-		"over 8 digits":      {Amount: 100_000_000, Reference: "A"},
-		"euro":               {Amount: 1_000, Currency: 978, Reference: "A"},
-	} {
-		p, err := r.term.Pay(context.Background(), req, nil)
-		assert.ErrorIs(t, err, concert.ErrInvalidRequest, name)
-		assert.ErrorIs(t, err, pos.ErrInvalidRequest, name)
-		assert.Equal(t, pos.TransportError, p.Result().Outcome, name)
-		assert.NoError(t, p.Confirm(context.Background()))
-	}
-	assert.Empty(t, r.sim.Journal())
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, newSim(t))
+		for name, req := range map[string]pos.Request{
+			"reference too long": {Amount: 1_000, Reference: "HS-2024-000123"},
+			"no reference":       {Amount: 1_000},
+			"not ASCII":          {Amount: 1_000, Reference: "hồ sơ"},
+			"zero amount":        {Amount: 0, Reference: "A"},
+			"over 8 digits":      {Amount: 100_000_000, Reference: "A"},
+			"euro":               {Amount: 1_000, Currency: 978, Reference: "A"},
+		} {
+			p, err := r.term.Pay(context.Background(), req, nil)
+			assert.ErrorIs(t, err, concert.ErrInvalidRequest, name)
+			assert.ErrorIs(t, err, pos.ErrInvalidRequest, name)
+			assert.Equal(t, pos.TransportError, p.Result().Outcome, name)
+			assert.NoError(t, p.Confirm(context.Background()))
+		}
+		assert.Empty(t, r.sim.Journal())
+	})
 }
 
 func TestLimitsAreExplicit(t *testing.T) {
-	r := newRig(t, newSim(t))
-	ctx := context.Background()
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, newSim(t))
+		ctx := context.Background()
 
-	st, err := r.term.Status(ctx)
-	assert.ErrorIs(t, err, concert.ErrNotSupported)
-	assert.False(t, st.Ready)
-	var ns *concert.NotSupportedError
-	require.True(t, errors.As(err, &ns))
-	assert.NotEmpty(t, ns.MessageVI)
+		st, err := r.term.Status(ctx)
+		assert.ErrorIs(t, err, concert.ErrNotSupported)
+		assert.False(t, st.Ready)
+		var ns *concert.NotSupportedError
+		require.True(t, errors.As(err, &ns))
+		assert.NotEmpty(t, ns.MessageVI)
 
-	eod, err := r.term.EndOfDay(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, pos.Unknown, eod.Outcome)
-	assert.Contains(t, eod.Text, "terminal's own report")
+		eod, err := r.term.EndOfDay(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, pos.Unknown, eod.Outcome)
+		assert.Contains(t, eod.Text, "terminal's own report")
 
-	last, err := r.term.LastResult(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, pos.Unknown, last.Outcome)
-	assert.NotEmpty(t, last.TextVI)
+		last, err := r.term.LastResult(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, pos.Unknown, last.Outcome)
+		assert.NotEmpty(t, last.TextVI)
 
-	_, err = r.term.Refund(ctx, pos.Request{Amount: 1_000, Reference: "R"}, nil)
-	assert.ErrorIs(t, err, concert.ErrNotSupported)
-	_, err = r.term.Reverse(ctx, 1, pos.Request{Amount: 1_000, Reference: "R"}, nil)
-	assert.ErrorIs(t, err, concert.ErrNotSupported)
-	assert.ErrorIs(t, r.term.Abort(ctx), concert.ErrNotSupported)
+		_, err = r.term.Refund(ctx, pos.Request{Amount: 1_000, Reference: "R"}, nil)
+		assert.ErrorIs(t, err, concert.ErrNotSupported)
+		_, err = r.term.Reverse(ctx, 1, pos.Request{Amount: 1_000, Reference: "R"}, nil)
+		assert.ErrorIs(t, err, concert.ErrNotSupported)
+		assert.ErrorIs(t, r.term.Abort(ctx), concert.ErrNotSupported)
 
-	assert.Equal(t, pos.Concert, r.term.Protocol())
-	assert.Equal(t, "T1", r.term.ID())
-	assert.Empty(t, r.sim.Journal(), "none of these may touch the terminal")
+		assert.Equal(t, pos.Concert, r.term.Protocol())
+		assert.Equal(t, "T1", r.term.ID())
+		assert.Empty(t, r.sim.Journal(), "none of these may touch the terminal")
+	})
 }
 
 // The answer names its payment by reference only: a reference sent once is
 // refused for another attempt before anything is sent, so a late answer to
 // the first can never be taken for the second.
 func TestPayRefusesAReferenceAlreadySent(t *testing.T) {
-	r := newRig(t, newSim(t))
-	r.sim.Inject(concertsim.Fault{Kind: concertsim.FaultSlowCard, Delay: 300 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	p, err := r.term.Pay(ctx, pos.Request{Amount: 12_000, Reference: "HS-1"}, nil)
-	assert.ErrorIs(t, err, concert.ErrUnknownOutcome)
-	require.NoError(t, p.Confirm(context.Background()))
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, newSim(t))
+		r.sim.Inject(concertsim.Fault{Kind: concertsim.FaultSlowCard, Delay: 300 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		p, err := r.term.Pay(ctx, pos.Request{Amount: 12_000, Reference: "HS-1"}, nil)
+		assert.ErrorIs(t, err, concert.ErrUnknownOutcome)
+		require.NoError(t, p.Confirm(context.Background()))
 
-	p, err = r.term.Pay(context.Background(), pos.Request{Amount: 12_000, Reference: "HS-1"}, nil)
-	assert.ErrorIs(t, err, concert.ErrInvalidRequest)
-	assert.ErrorContains(t, err, `reference "HS-1" was already sent`)
-	assert.Equal(t, pos.TransportError, p.Result().Outcome)
-	require.NoError(t, p.Confirm(context.Background()))
-	// A new reference is taken; the late answer to HS-1 arrives meanwhile
-	// and is not taken for it.
-	res := r.pay(12_000, "HS-1B")
-	assert.Equal(t, pos.Approved, res.Outcome)
-	assert.Equal(t, "HS-1B", res.Reference)
-	assert.Len(t, r.sim.Charged("HS-1"), 1, "only the first attempt reached the terminal")
-	assert.Len(t, r.sim.Charged("HS-1B"), 1)
+		p, err = r.term.Pay(context.Background(), pos.Request{Amount: 12_000, Reference: "HS-1"}, nil)
+		assert.ErrorIs(t, err, concert.ErrInvalidRequest)
+		assert.ErrorContains(t, err, `reference "HS-1" was already sent`)
+		assert.Equal(t, pos.TransportError, p.Result().Outcome)
+		require.NoError(t, p.Confirm(context.Background()))
+		// A new reference is taken; the late answer to HS-1 arrives meanwhile
+		// and is not taken for it.
+		res := r.pay(12_000, "HS-1B")
+		assert.Equal(t, pos.Approved, res.Outcome)
+		assert.Equal(t, "HS-1B", res.Reference)
+		assert.Len(t, r.sim.Charged("HS-1"), 1, "only the first attempt reached the terminal")
+		assert.Len(t, r.sim.Charged("HS-1B"), 1)
+	})
+}
+
+// TestPayOverPseudoTerminal runs a payment on a pseudo-terminal opened as a
+// Concert serial port (7E1), in real time with the protocol's timers: the
+// serial path the counter uses. No timer runs out on this path, and the
+// protocol's are seconds long, so a busy machine cannot break it.
+func TestPayOverPseudoTerminal(t *testing.T) {
+	sim, err := concertsim.New(concertsim.Config{StatePath: t.TempDir() + "/sim-state.json"})
+	require.NoError(t, err)
+	r := &rig{t: t, sim: sim, overPTY: true}
+	r.connect()
+	t.Cleanup(r.close)
+	res := r.pay(150_000, "HS00012345")
+	assert.Equal(t, pos.Approved, res.Outcome, res.Text)
+	assert.Equal(t, "411111******1111", res.PANMasked)
+	require.Len(t, r.sim.Charged("HS00012345"), 1)
+}
+
+// TestOutcomeDoesNotDependOnMachineSpeed: the simulated terminal stalls
+// 150 ms of real time at every byte it sends or takes, as on a machine so
+// busy that a goroutine waits that long for a CPU: longer than the
+// driver's 100 ms ACK wait. In the bubble the fake clock stands still
+// while any goroutine runs or waits for a CPU, so the conversation is the
+// one of an idle machine. (On the real clock the tests used before, the
+// same stalls end the payment with no ACK to the driver's ENQ.)
+func TestOutcomeDoesNotDependOnMachineSpeed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim, err := concertsim.New(concertsim.Config{Timers: simTimers,
+			Trace: func(string, []byte) { stallRealTime(150 * time.Millisecond) }})
+		require.NoError(t, err)
+		r := newRig(t, sim)
+		res := r.pay(42_000, "SLOWBOX")
+		assert.Equal(t, pos.Approved, res.Outcome, res.Text)
+		assert.Len(t, sim.Charged("SLOWBOX"), 1)
+	})
+}
+
+// stallRealTime blocks the calling goroutine for d of real time without
+// letting a synctest bubble's clock move: a system call is not a durable
+// block.
+func stallRealTime(d time.Duration) {
+	ts := syscall.NsecToTimespec(d.Nanoseconds())
+	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
+	}
 }

@@ -2,8 +2,8 @@ package concert
 
 import (
 	"context"
-	"io"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -12,129 +12,157 @@ import (
 	"github.com/feepos/feepos/pos/transport"
 )
 
-// fastTimers keep the session tests short.
+// fastTimers are the session tests' timers. The tests run in a synctest
+// bubble on a transport.Pipe, so the timers run on the bubble's fake
+// clock: a peer's answer is always in time and a silence always runs a
+// timer out, however busy the machine.
 var fastTimers = Timers{ACK: 100 * time.Millisecond, ENQRetryPause: 10 * time.Millisecond, ByteGap: 60 * time.Millisecond,
 	EOT: 150 * time.Millisecond, Answer: 400 * time.Millisecond}
 
-// ptyLink is a session on the slave side of a fresh pseudo-terminal, opened
-// as a Concert serial port, and the master for a scripted peer.
-func ptyLink(t *testing.T) (*Session, *transport.PTY) {
+// pipeLink is a session on one end of a transport.Pipe and the other end
+// for a scripted peer. Call it inside synctest.Test.
+func pipeLink(t *testing.T) (*Session, transport.Conn) {
 	t.Helper()
-	p, err := transport.NewPTY()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Close() })
-	c, err := transport.OpenSerial(transport.ConcertSerial(p.SlavePath))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	return NewSession(c, RoleECR, fastTimers, nil), p
+	c, peer := transport.Pipe("ecr", "peer")
+	t.Cleanup(func() {
+		_ = c.Close()
+		_ = peer.Close()
+	})
+	return NewSession(c, RoleECR, fastTimers, nil), peer
 }
 
-func readMaster(t *testing.T, p *transport.PTY, n int) []byte {
+func readPeer(t *testing.T, peer transport.Conn, n int) []byte {
 	t.Helper()
-	require.NoError(t, p.Master.SetReadDeadline(time.Now().Add(2*time.Second)))
-	b := make([]byte, n)
-	_, err := io.ReadFull(p.Master, b)
-	require.NoError(t, err)
-	return b
+	got := make([]byte, 0, n)
+	buf := make([]byte, n)
+	for len(got) < n {
+		m, err := peer.ReadTimeout(buf[:n-len(got)], 2*time.Second)
+		require.NoError(t, err, "after %d of %d bytes", len(got), n)
+		got = append(got, buf[:m]...)
+	}
+	return got
 }
 
-func writeMaster(t *testing.T, p *transport.PTY, b ...byte) {
+func writePeer(t *testing.T, peer transport.Conn, b ...byte) {
 	t.Helper()
-	_, err := p.Master.Write(b)
+	_, err := peer.Write(b)
 	require.NoError(t, err)
+}
+
+// discard reads and drops everything the session sends, until the line
+// is closed.
+func discard(peer transport.Conn) {
+	buf := make([]byte, 256)
+	for {
+		if _, err := peer.ReadTimeout(buf, -1); err != nil {
+			return
+		}
+	}
 }
 
 // TestSessionReceiveFrameLRCIsSTX: vector D2's LRC is 0x02; the receiver
 // takes exactly one byte after ETX and does not wait for more.
 func TestSessionReceiveFrameLRCIsSTX(t *testing.T) {
-	s, p := ptyLink(t)
-	d2 := loadVectors(t)["D2"]
-	require.Equal(t, STX, d2[len(d2)-1])
-	go func() {
-		writeMaster(t, p, ENQ)
-		assert.Equal(t, []byte{ACK}, readMaster(t, p, 1))
-		writeMaster(t, p, d2...)
-	}()
-	text, err := s.ReceiveFrame(context.Background(), time.Second)
-	require.NoError(t, err)
-	assert.Equal(t, d2[1:len(d2)-2], text)
-	go func() {
-		assert.Equal(t, []byte{ACK}, readMaster(t, p, 1))
-		writeMaster(t, p, EOT)
-	}()
-	require.NoError(t, s.Acknowledge(context.Background()))
+	synctest.Test(t, func(t *testing.T) {
+		s, p := pipeLink(t)
+		d2 := loadVectors(t)["D2"]
+		require.Equal(t, STX, d2[len(d2)-1])
+		go func() {
+			writePeer(t, p, ENQ)
+			assert.Equal(t, []byte{ACK}, readPeer(t, p, 1))
+			writePeer(t, p, d2...)
+		}()
+		text, err := s.ReceiveFrame(context.Background(), time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, d2[1:len(d2)-2], text)
+		go func() {
+			assert.Equal(t, []byte{ACK}, readPeer(t, p, 1))
+			writePeer(t, p, EOT)
+		}()
+		require.NoError(t, s.Acknowledge(context.Background()))
+	})
 }
 
 func TestSessionReceiveFrameNAKsBadLRCThenTakesResend(t *testing.T) {
-	s, p := ptyLink(t)
-	good := loadVectors(t)["D3"]
-	bad := append([]byte(nil), good...)
-	bad[len(bad)-1] ^= 0xff
-	go func() {
-		writeMaster(t, p, ENQ)
-		assert.Equal(t, []byte{ACK}, readMaster(t, p, 1))
-		writeMaster(t, p, bad...)
-		assert.Equal(t, []byte{NAK}, readMaster(t, p, 1))
-		writeMaster(t, p, good...)
-	}()
-	text, err := s.ReceiveFrame(context.Background(), time.Second)
-	require.NoError(t, err)
-	assert.Equal(t, good[1:len(good)-2], text)
-	assert.Equal(t, good, s.Held())
+	synctest.Test(t, func(t *testing.T) {
+		s, p := pipeLink(t)
+		good := loadVectors(t)["D3"]
+		bad := append([]byte(nil), good...)
+		bad[len(bad)-1] ^= 0xff
+		go func() {
+			writePeer(t, p, ENQ)
+			assert.Equal(t, []byte{ACK}, readPeer(t, p, 1))
+			writePeer(t, p, bad...)
+			assert.Equal(t, []byte{NAK}, readPeer(t, p, 1))
+			writePeer(t, p, good...)
+		}()
+		text, err := s.ReceiveFrame(context.Background(), time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, good[1:len(good)-2], text)
+		assert.Equal(t, good, s.Held())
+	})
 }
 
 func TestSessionSendResendsOnNAKAndEndsWithEOT(t *testing.T) {
-	s, p := ptyLink(t)
-	d5 := loadVectors(t)["D5"]
-	done := make(chan error, 1)
-	go func() { done <- s.Send(context.Background(), d5[1:len(d5)-2]) }()
-	assert.Equal(t, []byte{ENQ}, readMaster(t, p, 1))
-	writeMaster(t, p, ACK)
-	assert.Equal(t, d5, readMaster(t, p, len(d5)))
-	writeMaster(t, p, NAK)
-	assert.Equal(t, d5, readMaster(t, p, len(d5)))
-	writeMaster(t, p, ACK)
-	assert.Equal(t, []byte{EOT}, readMaster(t, p, 1))
-	require.NoError(t, <-done)
+	synctest.Test(t, func(t *testing.T) {
+		s, p := pipeLink(t)
+		d5 := loadVectors(t)["D5"]
+		done := make(chan error, 1)
+		go func() { done <- s.Send(context.Background(), d5[1:len(d5)-2]) }()
+		assert.Equal(t, []byte{ENQ}, readPeer(t, p, 1))
+		writePeer(t, p, ACK)
+		assert.Equal(t, d5, readPeer(t, p, len(d5)))
+		writePeer(t, p, NAK)
+		assert.Equal(t, d5, readPeer(t, p, len(d5)))
+		writePeer(t, p, ACK)
+		assert.Equal(t, []byte{EOT}, readPeer(t, p, 1))
+		require.NoError(t, <-done)
+	})
 }
 
 func TestSessionSendDeliveryKinds(t *testing.T) {
 	d5 := loadVectors(t)["D5"]
 	t.Run("no ACK to ENQ: not delivered", func(t *testing.T) {
-		s, p := ptyLink(t)
-		go func() { _, _ = io.Copy(io.Discard, p.Master) }()
-		err := s.Send(context.Background(), d5[1:len(d5)-2])
-		var se *SendError
-		require.ErrorAs(t, err, &se)
-		assert.Equal(t, NotDelivered, se.Delivery)
-		assert.ErrorIs(t, err, ErrENQRefused)
+		synctest.Test(t, func(t *testing.T) {
+			s, p := pipeLink(t)
+			go discard(p)
+			err := s.Send(context.Background(), d5[1:len(d5)-2])
+			var se *SendError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, NotDelivered, se.Delivery)
+			assert.ErrorIs(t, err, ErrENQRefused)
+		})
 	})
 	t.Run("NAK to every frame: not delivered", func(t *testing.T) {
-		s, p := ptyLink(t)
-		go func() {
-			readMaster(t, p, 1)
-			writeMaster(t, p, ACK)
-			for range FrameAttempts {
-				readMaster(t, p, len(d5))
-				writeMaster(t, p, NAK)
-			}
-		}()
-		err := s.Send(context.Background(), d5[1:len(d5)-2])
-		var se *SendError
-		require.ErrorAs(t, err, &se)
-		assert.Equal(t, NotDelivered, se.Delivery)
+		synctest.Test(t, func(t *testing.T) {
+			s, p := pipeLink(t)
+			go func() {
+				readPeer(t, p, 1)
+				writePeer(t, p, ACK)
+				for range FrameAttempts {
+					readPeer(t, p, len(d5))
+					writePeer(t, p, NAK)
+				}
+			}()
+			err := s.Send(context.Background(), d5[1:len(d5)-2])
+			var se *SendError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, NotDelivered, se.Delivery)
+		})
 	})
 	t.Run("silence after the frame: maybe delivered", func(t *testing.T) {
-		s, p := ptyLink(t)
-		go func() {
-			readMaster(t, p, 1)
-			writeMaster(t, p, ACK)
-			_, _ = io.Copy(io.Discard, p.Master)
-		}()
-		err := s.Send(context.Background(), d5[1:len(d5)-2])
-		var se *SendError
-		require.ErrorAs(t, err, &se)
-		assert.Equal(t, MaybeDelivered, se.Delivery)
-		assert.ErrorIs(t, err, ErrFrameRefused)
+		synctest.Test(t, func(t *testing.T) {
+			s, p := pipeLink(t)
+			go func() {
+				readPeer(t, p, 1)
+				writePeer(t, p, ACK)
+				discard(p)
+			}()
+			err := s.Send(context.Background(), d5[1:len(d5)-2])
+			var se *SendError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, MaybeDelivered, se.Delivery)
+			assert.ErrorIs(t, err, ErrFrameRefused)
+		})
 	})
 }

@@ -32,7 +32,7 @@ func listen(t *testing.T) (net.Listener, <-chan net.Conn) {
 
 func dial(t *testing.T, addr string) Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := DialTCP(ctx, addr)
 	require.NoError(t, err)
@@ -45,7 +45,7 @@ func accept(t *testing.T, peers <-chan net.Conn) net.Conn {
 	select {
 	case p := <-peers:
 		return p
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("no connection accepted")
 		return nil
 	}
@@ -60,7 +60,7 @@ func TestTCPExchangeAllByteValues(t *testing.T) {
 	_, err := c.Write(allBytes())
 	require.NoError(t, err)
 	got := make([]byte, 256)
-	require.NoError(t, peer.SetReadDeadline(time.Now().Add(2*time.Second)))
+	require.NoError(t, peer.SetReadDeadline(time.Now().Add(10*time.Second)))
 	_, err = readFull(peer, got)
 	require.NoError(t, err)
 	require.Equal(t, allBytes(), got)
@@ -97,7 +97,7 @@ func TestTCPDrain(t *testing.T) {
 	peer := accept(t, peers)
 	_, err := peer.Write([]byte("stale garbage"))
 	require.NoError(t, err)
-	time.Sleep(50 * time.Millisecond)
+	waitBuffered(t, c, len("stale garbage"))
 	n, err := c.Drain()
 	require.NoError(t, err)
 	require.Equal(t, len("stale garbage"), n)
@@ -121,7 +121,7 @@ func TestTCPPeerCloseIsVanished(t *testing.T) {
 		require.ErrorIs(t, err, ErrVanished)
 		require.Contains(t, err.Error(), "terminal is switched on")
 		t.Log(err)
-	case <-time.After(3 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("read still blocked after the peer closed")
 	}
 	_, err := c.Write([]byte{1})

@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/feepos/feepos/internal/soak"
 	"github.com/feepos/feepos/pos"
 	"github.com/feepos/feepos/pos/sim/zvtsim"
 )
@@ -52,27 +54,29 @@ func TestFaults(t *testing.T) {
 				name := fmt.Sprintf("%s/%s/tcp=%v", tc.kind, tgt, tcp)
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					var opts []rigOpt
-					if tcp {
-						opts = append(opts, withTCP())
-					}
-					r := newRig(t, opts...)
-					var known int64
-					var beliefs []belief
-					beliefs = append(beliefs, r.pay(11_000, false, &known)) // a payment before
-					r.sim.Inject(zvtsim.Fault{Kind: tc.kind, Target: tgt, Steps: 3, Delay: 50 * time.Millisecond})
-					b := r.pay(22_000, false, &known)
-					beliefs = append(beliefs, b)
-					want := tc.want
-					if tcp && want.charged == false && tc.kind == zvtsim.FaultNoAckReverse {
-						want.first = []pos.Outcome{pos.Approved}
-					}
-					assert.Contains(t, want.first, b.first, "first answer (%s)", b.how)
-					assert.Equal(t, want.charged, b.charged, "final belief (%s)", b.how)
-					beliefs = append(beliefs, r.pay(33_000, false, &known)) // and one after: the terminal is usable
-					assert.True(t, beliefs[2].charged, "payment after the fault: %s %s", beliefs[2].first, beliefs[2].how)
-					r.settle()
-					checkTruth(t, r.sim, beliefs)
+					synctest.Test(t, func(t *testing.T) {
+						var opts []rigOpt
+						if tcp {
+							opts = append(opts, withTCP())
+						}
+						r := newRig(t, opts...)
+						var known int64
+						var beliefs []belief
+						beliefs = append(beliefs, r.pay(11_000, false, &known)) // a payment before
+						r.sim.Inject(zvtsim.Fault{Kind: tc.kind, Target: tgt, Steps: 3, Delay: 50 * time.Millisecond})
+						b := r.pay(22_000, false, &known)
+						beliefs = append(beliefs, b)
+						want := tc.want
+						if tcp && want.charged == false && tc.kind == zvtsim.FaultNoAckReverse {
+							want.first = []pos.Outcome{pos.Approved}
+						}
+						assert.Contains(t, want.first, b.first, "first answer (%s)", b.how)
+						assert.Equal(t, want.charged, b.charged, "final belief (%s)", b.how)
+						beliefs = append(beliefs, r.pay(33_000, false, &known)) // and one after: the terminal is usable
+						assert.True(t, beliefs[2].charged, "payment after the fault: %s %s", beliefs[2].first, beliefs[2].how)
+						r.settle()
+						checkTruth(t, r.sim, beliefs)
+					})
 				})
 			}
 		}
@@ -82,32 +86,37 @@ func TestFaults(t *testing.T) {
 var allTargets = []zvtsim.Target{zvtsim.TargetAck, zvtsim.TargetIntermediate, zvtsim.TargetResult, zvtsim.TargetCompletion}
 
 func TestTCPCommands(t *testing.T) {
-	r := newRig(t, withTCP())
-	require.NoError(t, r.term.Register(r.ctx))
-	st, err := r.term.Status(r.ctx)
-	require.NoError(t, err)
-	assert.True(t, st.Ready)
-	var known int64
-	var beliefs []belief
-	beliefs = append(beliefs, r.pay(500_000, false, &known))
-	r.sim.Inject(zvtsim.Fault{Kind: zvtsim.FaultDecline, Code: 0x05})
-	beliefs = append(beliefs, r.pay(600_000, false, &known))
-	assert.Equal(t, pos.Declined, beliefs[1].first)
-	beliefs = append(beliefs, r.pay(700_000, true, &known)) // rejected
-	r.settle()
-	lr, err := r.term.LastResult(r.ctx)
-	require.NoError(t, err)
-	assert.Equal(t, pos.Aborted, lr.Outcome)
-	checkTruth(t, r.sim, beliefs)
-	eod, err := r.term.EndOfDay(r.ctx)
-	require.NoError(t, err)
-	assert.Equal(t, int64(500_000), eod.Total)
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, withTCP())
+		require.NoError(t, r.term.Register(r.ctx))
+		st, err := r.term.Status(r.ctx)
+		require.NoError(t, err)
+		assert.True(t, st.Ready)
+		var known int64
+		var beliefs []belief
+		beliefs = append(beliefs, r.pay(500_000, false, &known))
+		r.sim.Inject(zvtsim.Fault{Kind: zvtsim.FaultDecline, Code: 0x05})
+		beliefs = append(beliefs, r.pay(600_000, false, &known))
+		assert.Equal(t, pos.Declined, beliefs[1].first)
+		beliefs = append(beliefs, r.pay(700_000, true, &known)) // rejected
+		r.settle()
+		lr, err := r.term.LastResult(r.ctx)
+		require.NoError(t, err)
+		assert.Equal(t, pos.Aborted, lr.Outcome)
+		checkTruth(t, r.sim, beliefs)
+		eod, err := r.term.EndOfDay(r.ctx)
+		require.NoError(t, err)
+		assert.Equal(t, int64(500_000), eod.Total)
+	})
 }
 
-// TestRandomizedConversations runs many payments over pseudo-terminals
-// with random faults from a seeded RNG and checks that no outcome is ever
-// wrong: every payment feepos believes charged is charged on the
-// terminal, and no other. The seed is logged; FEEPOS_ZVT_SEED replays it.
+// TestRandomizedConversations runs many payments with random faults from
+// a seeded RNG, on four simulated terminals at once, and checks that no
+// outcome is ever wrong: every payment feepos believes charged is charged
+// on the terminal, and no other. Each terminal runs in its own synctest
+// bubble, so the faults' timing is exact however busy the machine. The
+// seed is logged; FEEPOS_ZVT_SEED replays it. 1000 payments (200 with
+// -short, 20000 with FEEPOS_SOAK=1).
 func TestRandomizedConversations(t *testing.T) {
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("FEEPOS_ZVT_SEED"); s != "" {
@@ -116,53 +125,52 @@ func TestRandomizedConversations(t *testing.T) {
 		seed = v
 	}
 	t.Logf("seed %d (replay with FEEPOS_ZVT_SEED=%d)", seed, seed)
-	total := 1000
+	total := soak.Pick(1000, 20000)
 	if testing.Short() {
 		total = 200
 	}
 	const workers = 4
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	stats := map[string]int{}
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+	t.Run("workers", func(t *testing.T) {
+		for w := 0; w < workers; w++ {
 			t.Run(fmt.Sprintf("worker%d", w), func(t *testing.T) {
+				t.Parallel()
 				wseed := seed + int64(w)*7919
-				rng := rand.New(rand.NewSource(wseed))
-				r := newRig(t, withRandom(wseed, 0.15))
-				var known int64
-				var beliefs []belief
-				for i := 0; i < total/workers; i++ {
-					amount := int64(1+rng.Intn(5000)) * 1000
-					reject := rng.Float64() < 0.08
-					before := len(r.sim.Journal())
-					b := r.pay(amount, reject, &known)
-					beliefs = append(beliefs, b)
-					after := len(r.sim.Journal())
-					require.LessOrEqual(t, after-before, 1, "conversation %d made more than one transaction", i)
-					mu.Lock()
-					stats[string(b.first)]++
-					if b.charged {
-						stats["charged"]++
+				synctest.Test(t, func(t *testing.T) {
+					rng := rand.New(rand.NewSource(wseed))
+					r := newRig(t, withRandom(wseed, 0.15))
+					var known int64
+					var beliefs []belief
+					for i := 0; i < total/workers; i++ {
+						amount := int64(1+rng.Intn(5000)) * 1000
+						reject := rng.Float64() < 0.08
+						before := len(r.sim.Journal())
+						b := r.pay(amount, reject, &known)
+						beliefs = append(beliefs, b)
+						after := len(r.sim.Journal())
+						require.LessOrEqual(t, after-before, 1, "conversation %d made more than one transaction", i)
+						mu.Lock()
+						stats[string(b.first)]++
+						if b.charged {
+							stats["charged"]++
+						}
+						mu.Unlock()
 					}
-					mu.Unlock()
-				}
-				r.settle()
-				checkTruth(t, r.sim, beliefs)
-				var want int64
-				for _, b := range beliefs {
-					if b.charged {
-						want += b.amount
+					r.settle()
+					checkTruth(t, r.sim, beliefs)
+					var want int64
+					for _, b := range beliefs {
+						if b.charged {
+							want += b.amount
+						}
 					}
-				}
-				eod, err := r.term.EndOfDay(r.ctx)
-				require.NoError(t, err)
-				assert.Equal(t, want, eod.Total, "end of day total vs payments feepos believes charged")
+					eod, err := r.term.EndOfDay(r.ctx)
+					require.NoError(t, err)
+					assert.Equal(t, want, eod.Total, "end of day total vs payments feepos believes charged")
+				})
 			})
-		}(w)
-	}
-	wg.Wait()
+		}
+	})
 	t.Logf("first answers and charges: %v", stats)
 }

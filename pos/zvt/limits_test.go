@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,8 +45,12 @@ func TestValidateRequest(t *testing.T) {
 // it with ErrInvalidRequest before sending a byte (not even the
 // registration), never with ErrTransport.
 func TestDriverRefusesInvalidRequestsBeforeSending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) { driverRefusesInvalidRequests(t) })
+}
+
+func driverRefusesInvalidRequests(t *testing.T) {
 	var sent atomic.Int32
-	r := newRig(t, func(_ *zvtsim.Config, d *zvt.Config) {
+	r := newRig(t, func(_ *rig, _ *zvtsim.Config, d *zvt.Config) {
 		d.Trace = func(dir string, _ []byte) {
 			if dir == "send" {
 				sent.Add(1)

@@ -2,10 +2,8 @@ package zvt_test
 
 import (
 	"context"
-	"io"
-	"net"
-	"os"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -15,146 +13,153 @@ import (
 	"github.com/feepos/feepos/pos/zvt"
 )
 
-// linkOnPTY is a Link on the slave side of a pseudo-terminal; the test
-// plays the peer byte by byte on the master.
-func linkOnPTY(t *testing.T) (*zvt.Link, *os.File) {
+// linkOnPipe is a Link on one end of a transport.Pipe; the test plays
+// the peer byte by byte on the other. Call it inside synctest.Test: the
+// link's timers (fastTimers) then run on the bubble's fake clock, so the
+// peer's answer always comes in time and a silence always runs T2 out.
+func linkOnPipe(t *testing.T, tcp bool) (*zvt.Link, transport.Conn) {
 	t.Helper()
-	p, err := transport.NewPTY()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Close() })
-	c, err := transport.OpenSerial(transport.ZVTSerial(p.SlavePath))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	return zvt.NewLink(c, false, fastTimers(), nil), p.Master
+	c, peer := transport.Pipe("ecr", "peer")
+	t.Cleanup(func() {
+		_ = c.Close()
+		_ = peer.Close()
+	})
+	return zvt.NewLink(c, tcp, fastTimers(), nil), peer
 }
 
-func readN(t *testing.T, f *os.File, n int) []byte {
+func readN(t *testing.T, peer transport.Conn, n int) []byte {
 	t.Helper()
-	require.NoError(t, f.SetReadDeadline(time.Now().Add(2*time.Second)))
-	b := make([]byte, n)
-	_, err := io.ReadFull(f, b)
-	require.NoError(t, err)
-	return b
+	got := make([]byte, 0, n)
+	buf := make([]byte, n)
+	for len(got) < n {
+		m, err := peer.ReadTimeout(buf[:n-len(got)], 2*time.Second)
+		require.NoError(t, err, "after %d of %d bytes", len(got), n)
+		got = append(got, buf[:m]...)
+	}
+	return got
 }
 
-func assertSilent(t *testing.T, f *os.File, d time.Duration) {
+// assertSilent checks that the link sends nothing for d.
+func assertSilent(t *testing.T, peer transport.Conn, d time.Duration) {
 	t.Helper()
-	require.NoError(t, f.SetReadDeadline(time.Now().Add(d)))
 	var b [64]byte
-	n, _ := f.Read(b[:])
+	n, err := peer.ReadTimeout(b[:], d)
+	assert.ErrorIs(t, err, transport.ErrTimeout)
 	assert.Zero(t, n, "unexpected bytes % X", b[:n])
 }
 
 func TestLinkSendResendsOnNAKAndTimeout(t *testing.T) {
-	l, m := linkOnPTY(t)
-	apdu := []byte{0x06, 0x01, 0x07, 0x04, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00}
-	frame := zvt.EncodeFrame(apdu)
-	done := make(chan error, 1)
-	go func() { done <- l.Send(apdu) }()
-	assert.Equal(t, frame, readN(t, m, len(frame)))
-	_, _ = m.Write([]byte{zvt.NAK})
-	assert.Equal(t, frame, readN(t, m, len(frame)), "resent after NAK")
-	// no answer: resent after T2
-	assert.Equal(t, frame, readN(t, m, len(frame)), "resent after T2")
-	_, _ = m.Write([]byte{zvt.ACK})
-	require.NoError(t, <-done)
+	synctest.Test(t, func(t *testing.T) {
+		l, m := linkOnPipe(t, false)
+		apdu := []byte{0x06, 0x01, 0x07, 0x04, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00}
+		frame := zvt.EncodeFrame(apdu)
+		done := make(chan error, 1)
+		go func() { done <- l.Send(apdu) }()
+		assert.Equal(t, frame, readN(t, m, len(frame)))
+		_, _ = m.Write([]byte{zvt.NAK})
+		assert.Equal(t, frame, readN(t, m, len(frame)), "resent after NAK")
+		// no answer: resent after T2
+		assert.Equal(t, frame, readN(t, m, len(frame)), "resent after T2")
+		_, _ = m.Write([]byte{zvt.ACK})
+		require.NoError(t, <-done)
+	})
 }
 
 func TestLinkSendGivesUpAfterMaxResends(t *testing.T) {
-	l, m := linkOnPTY(t)
-	apdu := zvt.Ack()
-	frame := zvt.EncodeFrame(apdu)
-	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- l.Send(apdu) }()
-	for i := 0; i < 3; i++ {
-		assert.Equal(t, frame, readN(t, m, len(frame)))
-	}
-	err := <-done
-	assert.ErrorIs(t, err, zvt.ErrNoAck)
-	assert.GreaterOrEqual(t, time.Since(start), 3*fastTimers().T2)
-	assertSilent(t, m, 100*time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		l, m := linkOnPipe(t, false)
+		apdu := zvt.Ack()
+		frame := zvt.EncodeFrame(apdu)
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- l.Send(apdu) }()
+		for i := 0; i < 3; i++ {
+			assert.Equal(t, frame, readN(t, m, len(frame)))
+		}
+		err := <-done
+		assert.ErrorIs(t, err, zvt.ErrNoAck)
+		assert.GreaterOrEqual(t, time.Since(start), 3*fastTimers().T2)
+		assertSilent(t, m, 100*time.Millisecond)
+	})
 }
 
 func TestLinkReceiveAcksGoodNaksBadIgnoresNoise(t *testing.T) {
-	l, m := linkOnPTY(t)
-	apdu := []byte{0x04, 0xFF, 0x01, 0x0A}
-	good := zvt.EncodeFrame(apdu)
-	bad := append([]byte(nil), good...)
-	bad[len(bad)-1] ^= 0x55
-	_, _ = m.Write(append([]byte{0xAA, 0x00, 0x42}, bad...))
-	got := make(chan []byte, 1)
-	go func() {
-		a, err := l.Receive(context.Background(), 2*time.Second, nil)
-		assert.NoError(t, err)
-		got <- a
-	}()
-	assert.Equal(t, []byte{zvt.NAK}, readN(t, m, 1), "bad CRC is refused")
-	_, _ = m.Write(good)
-	assert.Equal(t, []byte{zvt.ACK}, readN(t, m, 1))
-	assert.Equal(t, apdu, <-got)
+	synctest.Test(t, func(t *testing.T) {
+		l, m := linkOnPipe(t, false)
+		apdu := []byte{0x04, 0xFF, 0x01, 0x0A}
+		good := zvt.EncodeFrame(apdu)
+		bad := append([]byte(nil), good...)
+		bad[len(bad)-1] ^= 0x55
+		_, _ = m.Write(append([]byte{0xAA, 0x00, 0x42}, bad...))
+		got := make(chan []byte, 1)
+		go func() {
+			a, err := l.Receive(context.Background(), 2*time.Second, nil)
+			assert.NoError(t, err)
+			got <- a
+		}()
+		assert.Equal(t, []byte{zvt.NAK}, readN(t, m, 1), "bad CRC is refused")
+		_, _ = m.Write(good)
+		assert.Equal(t, []byte{zvt.ACK}, readN(t, m, 1))
+		assert.Equal(t, apdu, <-got)
+	})
 }
 
 func TestLinkReceiveDropsFrameAfterT1Gap(t *testing.T) {
-	l, m := linkOnPTY(t)
-	apdu := []byte{0x06, 0x0F, 0x00}
-	frame := zvt.EncodeFrame(apdu)
-	got := make(chan []byte, 1)
-	go func() {
-		a, err := l.Receive(context.Background(), 3*time.Second, nil)
-		assert.NoError(t, err)
-		got <- a
-	}()
-	_, _ = m.Write(frame[:4])
-	time.Sleep(3 * fastTimers().T1)
-	_, _ = m.Write(frame[4:]) // the tail alone is noise: no ACK, no NAK
-	assertSilent(t, m, fastTimers().T1*2)
-	_, _ = m.Write(frame) // the sender's resend
-	assert.Equal(t, []byte{zvt.ACK}, readN(t, m, 1))
-	assert.Equal(t, apdu, <-got)
+	synctest.Test(t, func(t *testing.T) {
+		l, m := linkOnPipe(t, false)
+		apdu := []byte{0x06, 0x0F, 0x00}
+		frame := zvt.EncodeFrame(apdu)
+		got := make(chan []byte, 1)
+		go func() {
+			a, err := l.Receive(context.Background(), 3*time.Second, nil)
+			assert.NoError(t, err)
+			got <- a
+		}()
+		_, _ = m.Write(frame[:4])
+		time.Sleep(3 * fastTimers().T1)
+		_, _ = m.Write(frame[4:]) // the tail alone is noise: no ACK, no NAK
+		assertSilent(t, m, fastTimers().T1*2)
+		_, _ = m.Write(frame) // the sender's resend
+		assert.Equal(t, []byte{zvt.ACK}, readN(t, m, 1))
+		assert.Equal(t, apdu, <-got)
+	})
 }
 
 func TestLinkReceiveTimeoutAndInterrupt(t *testing.T) {
-	l, _ := linkOnPTY(t)
-	_, err := l.Receive(context.Background(), 50*time.Millisecond, nil)
-	assert.ErrorIs(t, err, transport.ErrTimeout)
-	stop := make(chan struct{}, 1)
-	stop <- struct{}{}
-	_, err = l.Receive(context.Background(), time.Second, stop)
-	assert.ErrorIs(t, err, zvt.ErrInterrupted)
+	synctest.Test(t, func(t *testing.T) {
+		l, _ := linkOnPipe(t, false)
+		_, err := l.Receive(context.Background(), 50*time.Millisecond, nil)
+		assert.ErrorIs(t, err, transport.ErrTimeout)
+		stop := make(chan struct{}, 1)
+		stop <- struct{}{}
+		_, err = l.Receive(context.Background(), time.Second, stop)
+		assert.ErrorIs(t, err, zvt.ErrInterrupted)
+	})
 }
 
 func TestLinkTCPExtendedLength(t *testing.T) {
-	// A bare TCP pair: the link reads class, instruction, FF lo hi, data.
-	ln, err := listenLocal()
-	require.NoError(t, err)
-	defer ln.Close()
-	c, err := transport.DialTCP(context.Background(), ln.Addr().String())
-	require.NoError(t, err)
-	defer c.Close()
-	peer, err := ln.Accept()
-	require.NoError(t, err)
-	defer peer.Close()
-	l := zvt.NewLink(c, true, fastTimers(), nil)
-	data := make([]byte, 300)
-	for i := range data {
-		data[i] = byte(i)
-	}
-	apdu, err := zvt.APDU{Class: 0x06, Instr: 0xD3, Data: data}.Encode()
-	require.NoError(t, err)
-	require.Equal(t, byte(0xFF), apdu[2])
-	_, _ = peer.Write(apdu[:100])
-	go func() {
-		time.Sleep(30 * time.Millisecond)
-		_, _ = peer.Write(apdu[100:])
-		_, _ = peer.Write([]byte{0x80, 0x00, 0x00})
-	}()
-	a, err := l.Receive(context.Background(), 2*time.Second, nil)
-	require.NoError(t, err)
-	assert.Equal(t, apdu, a)
-	a, err = l.Receive(context.Background(), 2*time.Second, nil)
-	require.NoError(t, err)
-	assert.Equal(t, zvt.Ack(), a)
+	synctest.Test(t, func(t *testing.T) {
+		// ZVT over TCP: the link reads class, instruction, FF lo hi, data,
+		// whatever pieces the bytes come in.
+		l, peer := linkOnPipe(t, true)
+		data := make([]byte, 300)
+		for i := range data {
+			data[i] = byte(i)
+		}
+		apdu, err := zvt.APDU{Class: 0x06, Instr: 0xD3, Data: data}.Encode()
+		require.NoError(t, err)
+		require.Equal(t, byte(0xFF), apdu[2])
+		_, _ = peer.Write(apdu[:100])
+		go func() {
+			time.Sleep(30 * time.Millisecond) // under T2: the APDU is still whole
+			_, _ = peer.Write(apdu[100:])
+			_, _ = peer.Write([]byte{0x80, 0x00, 0x00})
+		}()
+		a, err := l.Receive(context.Background(), 2*time.Second, nil)
+		require.NoError(t, err)
+		assert.Equal(t, apdu, a)
+		a, err = l.Receive(context.Background(), 2*time.Second, nil)
+		require.NoError(t, err)
+		assert.Equal(t, zvt.Ack(), a)
+	})
 }
-
-func listenLocal() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }

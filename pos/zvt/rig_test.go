@@ -15,10 +15,11 @@ import (
 	"github.com/feepos/feepos/pos/zvt"
 )
 
-// fastTimers shrink the spec's timers so fault tests run in milliseconds.
-// The ratios the protocol relies on are kept: T1 < T2 < T3 < T4, and the
-// simulator's wait for an acknowledgement is longer than T2 (a resend
-// fits in it).
+// fastTimers shrink the spec's timers. The ratios the protocol relies on
+// are kept: T1 < T2 < T3 < T4, and the simulator's wait for an
+// acknowledgement is longer than T2 (a resend fits in it). The rig runs
+// them on a synctest bubble's fake clock (see rig), so their size costs
+// no real time and no machine is too busy for them.
 func fastTimers() zvt.Timers {
 	return zvt.Timers{T1: 20 * time.Millisecond, T2: 60 * time.Millisecond, T3: 250 * time.Millisecond, T4: 500 * time.Millisecond, MaxResends: 2}
 }
@@ -28,49 +29,77 @@ const (
 	simHangFor    = 600 * time.Millisecond
 )
 
-// rig is a simulator on a pseudo-terminal (or TCP on 127.0.0.1) and a
-// driver on its slave side, opened with transport.OpenSerial like a real
-// port: no pipes, no mocks.
+// rig is a simulator and a driver on the two ends of a line: no mocks,
+// the driver talks to the simulator byte by byte.
+//
+// The line is a transport.Pipe and the test runs inside a synctest bubble
+// (synctest.Test): every timer of the driver and the simulator then runs
+// on the bubble's fake clock, which moves only when every goroutine
+// waits, so a timeout fires exactly when nothing else can come first and
+// no outcome depends on how busy the machine is. withTCP speaks ZVT over
+// TCP (bare APDUs, no ACK/NAK) on that line. withRealLine instead puts the
+// simulator on a pseudo-terminal that the driver opens with
+// transport.OpenSerial like a real port (or on a TCP socket, with
+// withTCP), in real time: only for tests that use the protocol's own
+// timers, which no conversation there runs out.
 type rig struct {
-	t    testing.TB
-	sim  *zvtsim.Sim
-	srv  *zvtsim.PTYServer // serial
-	addr string            // tcp
-	conn transport.Conn
-	term *zvt.Terminal
-	tcp  bool
-	dcfg zvt.Config
-	ctx  context.Context
+	t      testing.TB
+	sim    *zvtsim.Sim
+	real   bool
+	srv    *zvtsim.PTYServer // real serial line
+	addr   string            // real TCP line
+	served chan struct{}     // Pipe: closed when the simulator's Serve returned
+	conn   transport.Conn
+	term   *zvt.Terminal
+	tcp    bool
+	dcfg   zvt.Config
+	ctx    context.Context
 }
 
-type rigOpt func(*zvtsim.Config, *zvt.Config)
+type rigOpt func(*rig, *zvtsim.Config, *zvt.Config)
 
-func withTCP() rigOpt { return func(s *zvtsim.Config, d *zvt.Config) { s.TCP, d.TCP = true, true } }
+func withTCP() rigOpt {
+	return func(_ *rig, s *zvtsim.Config, d *zvt.Config) { s.TCP, d.TCP = true, true }
+}
 func withStateFile(p string) rigOpt {
-	return func(s *zvtsim.Config, _ *zvt.Config) { s.StateFile = p }
+	return func(_ *rig, s *zvtsim.Config, _ *zvt.Config) { s.StateFile = p }
 }
 func withRandom(seed int64, p float64) rigOpt {
-	return func(s *zvtsim.Config, _ *zvt.Config) {
+	return func(_ *rig, s *zvtsim.Config, _ *zvt.Config) {
 		s.Random = &zvtsim.RandomFaults{Seed: seed, Probability: p}
 	}
 }
-func withConfigByte(b byte) rigOpt { return func(_ *zvtsim.Config, d *zvt.Config) { d.ConfigByte = b } }
+func withConfigByte(b byte) rigOpt {
+	return func(_ *rig, _ *zvtsim.Config, d *zvt.Config) { d.ConfigByte = b }
+}
+
+// withRealLine: a pseudo-terminal (or a TCP socket) in real time, with the
+// spec's timers.
+func withRealLine() rigOpt {
+	return func(r *rig, s *zvtsim.Config, d *zvt.Config) {
+		r.real = true
+		s.Timers, s.AckTimeout, s.HangFor = zvt.Timers{}, 0, 0
+		d.Timers = zvt.Timers{}
+	}
+}
 
 func fixedClock() time.Time { return time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC) }
 
+// newRig must be called inside synctest.Test, unless withRealLine.
 func newRig(t testing.TB, opts ...rigOpt) *rig {
 	t.Helper()
 	scfg := zvtsim.Config{Timers: fastTimers(), AckTimeout: simAckTimeout, HangFor: simHangFor, Clock: fixedClock}
 	dcfg := zvt.Config{ID: "T1", Timers: fastTimers()}
+	r := &rig{t: t}
 	for _, o := range opts {
-		o(&scfg, &dcfg)
+		o(r, &scfg, &dcfg)
 	}
 	sim, err := zvtsim.New(scfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	r := &rig{t: t, sim: sim, tcp: scfg.TCP, dcfg: dcfg, ctx: ctx}
-	if r.tcp {
+	r.sim, r.tcp, r.dcfg, r.ctx = sim, scfg.TCP, dcfg, ctx
+	if r.real && r.tcp {
 		ln, err := sim.ListenTCP(ctx, "127.0.0.1:0")
 		require.NoError(t, err)
 		r.addr = ln.Addr().(*net.TCPAddr).String()
@@ -81,19 +110,32 @@ func newRig(t testing.TB, opts ...rigOpt) *rig {
 		if r.srv != nil {
 			_ = r.srv.Close()
 		}
+		if r.served != nil {
+			cancel()
+			<-r.served
+		}
 	})
 	return r
 }
 
-// connect (re)opens the link: a new pseudo-terminal served by the same
-// simulator (its state survives), or a new TCP connection.
+// connect (re)opens the link: a new line served by the same simulator
+// (its state survives).
 func (r *rig) connect() {
 	r.t.Helper()
-	if r.tcp {
+	switch {
+	case !r.real:
+		drv, line := transport.Pipe("ecr", "terminal")
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			_ = r.sim.Serve(r.ctx, line)
+		}()
+		r.conn, r.served = drv, served
+	case r.tcp:
 		c, err := transport.DialTCP(r.ctx, r.addr)
 		require.NoError(r.t, err)
 		r.conn = c
-	} else {
+	default:
 		srv, err := r.sim.ServePTY(r.ctx)
 		require.NoError(r.t, err)
 		r.srv = srv
@@ -104,24 +146,35 @@ func (r *rig) connect() {
 	r.term = zvt.New(r.conn, r.dcfg)
 }
 
+// done is closed when the simulator stopped serving the current line (it
+// hung up, or the driver's end was closed); nil on a real TCP line.
+func (r *rig) done() <-chan struct{} {
+	if r.srv != nil {
+		return r.srv.Done()
+	}
+	return r.served
+}
+
 // reconnect replaces a link the simulator hung up.
 func (r *rig) reconnect() {
 	r.t.Helper()
 	_ = r.term.Close()
-	if r.srv != nil {
+	if d := r.done(); d != nil {
 		select {
-		case <-r.srv.Done():
+		case <-d:
 		case <-time.After(2 * time.Second):
 		}
+	}
+	if r.srv != nil {
 		_ = r.srv.Close()
 	}
 	r.connect()
 }
 
 func (r *rig) linkDown() bool {
-	if r.srv != nil {
+	if d := r.done(); d != nil {
 		select {
-		case <-r.srv.Done():
+		case <-d:
 			return true
 		default:
 		}

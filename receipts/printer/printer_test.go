@@ -18,8 +18,15 @@ import (
 	"github.com/feepos/feepos/receipts/printer/printersim"
 )
 
-// fast keeps the tests short: a silent printer costs one status timeout.
-var fast = printer.Options{StatusTimeout: 150 * time.Millisecond, StallTimeout: 400 * time.Millisecond}
+// patient is for a printer that answers and reads: its timeouts never run
+// out, however busy the machine (they cost nothing when the printer
+// answers). hasty is for a printer that does not (Silent, Hang): a
+// timeout that must run out is short, so the test is too; a busy machine
+// can only make it run out later.
+var (
+	patient = printer.Options{StatusTimeout: 10 * time.Second, StallTimeout: 30 * time.Second}
+	hasty   = printer.Options{StatusTimeout: 150 * time.Millisecond, StallTimeout: 400 * time.Millisecond}
+)
 
 // simulated is a simulator behind one kind of link.
 type simulated interface {
@@ -77,13 +84,13 @@ func TestPrintOverEachLink(t *testing.T) {
 			for _, dots := range []int{receipts.DotsPerLine80mm, receipts.DotsPerLine58mm} {
 				sim := l.start(t)
 				job := renderJob(t, dots)
-				res, err := printer.PrintTo(context.Background(), sim.URL()+l.query, job, fast)
+				res, err := printer.PrintTo(context.Background(), sim.URL()+l.query, job, patient)
 				require.NoError(t, err)
 				assert.Equal(t, len(job), res.Bytes)
 				require.NotNil(t, res.Status, "a two-way link reports the status")
 				assert.Empty(t, res.Warnings)
 				assert.Equal(t, []byte{1, 2, 4}, sim.StatusRequests())
-				jobs, err := sim.WaitJobs(1, 5*time.Second)
+				jobs, err := sim.WaitJobs(1, 30*time.Second)
 				require.NoError(t, err)
 				require.Len(t, jobs, 1)
 				requireReceiptJob(t, jobs[0], job)
@@ -99,7 +106,7 @@ func TestPrintToDeviceFile(t *testing.T) {
 		t.Run(scheme, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "lp0")
 			require.NoError(t, os.WriteFile(path, nil, 0o600)) // the device node exists
-			res, err := printer.PrintTo(context.Background(), scheme+"://"+path, job, fast)
+			res, err := printer.PrintTo(context.Background(), scheme+"://"+path, job, patient)
 			require.NoError(t, err)
 			assert.Nil(t, res.Status, "no status on a one-way device file")
 			assert.Empty(t, res.Warnings)
@@ -110,7 +117,7 @@ func TestPrintToDeviceFile(t *testing.T) {
 	}
 	t.Run("missing device", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "lp0")
-		_, err := printer.PrintTo(context.Background(), "file://"+path, job, fast)
+		_, err := printer.PrintTo(context.Background(), "file://"+path, job, patient)
 		require.ErrorIs(t, err, printer.ErrUnreachable)
 		assert.Contains(t, err.Error(), "USB cable")
 		assert.NoFileExists(t, path, "an unplugged printer's device path must not become a plain file")
@@ -134,7 +141,7 @@ func TestPrinterRefusesWhenItCannotPrint(t *testing.T) {
 			t.Run(l.name+"/"+string(c.state), func(t *testing.T) {
 				sim := l.start(t)
 				sim.SetState(c.state)
-				res, err := printer.PrintTo(context.Background(), sim.URL()+l.query, job, fast)
+				res, err := printer.PrintTo(context.Background(), sim.URL()+l.query, job, patient)
 				require.ErrorIs(t, err, c.kind)
 				for _, s := range c.inText {
 					assert.Contains(t, err.Error(), s)
@@ -156,20 +163,24 @@ func TestPrinterRefusesWhenItCannotPrint(t *testing.T) {
 func TestPrinterWarnsButPrints(t *testing.T) {
 	t.Parallel()
 	job := renderJob(t, receipts.DotsPerLine58mm)
+	// A silent printer's status wait must run out (short); its job must
+	// not stall (patient).
+	silent := printer.Options{StatusTimeout: hasty.StatusTimeout, StallTimeout: patient.StallTimeout}
 	cases := []struct {
 		state   printersim.State
 		warning string
 		status  bool
+		opts    printer.Options
 	}{
-		{printersim.PaperNearEnd, "paper_near_end", true},
-		{printersim.Silent, "status_unknown", false},
+		{printersim.PaperNearEnd, "paper_near_end", true, patient},
+		{printersim.Silent, "status_unknown", false, silent},
 	}
 	for _, l := range links {
 		for _, c := range cases {
 			t.Run(l.name+"/"+string(c.state), func(t *testing.T) {
 				sim := l.start(t)
 				sim.SetState(c.state)
-				res, err := printer.PrintTo(context.Background(), sim.URL()+l.query, job, fast)
+				res, err := printer.PrintTo(context.Background(), sim.URL()+l.query, job, c.opts)
 				require.NoError(t, err)
 				require.Len(t, res.Warnings, 1)
 				assert.Equal(t, c.warning, res.Warnings[0].Code)
@@ -178,7 +189,7 @@ func TestPrinterWarnsButPrints(t *testing.T) {
 				if c.status {
 					assert.True(t, res.Status.PaperNearEnd)
 				}
-				jobs, err := sim.WaitJobs(1, 5*time.Second)
+				jobs, err := sim.WaitJobs(1, 30*time.Second)
 				require.NoError(t, err)
 				requireReceiptJob(t, jobs[0], job)
 			})
@@ -194,14 +205,14 @@ func TestHungPrinterTimesOut(t *testing.T) {
 			sim := l.start(t)
 			sim.SetState(printersim.Hang)
 			start := time.Now()
-			_, err := printer.PrintTo(context.Background(), sim.URL()+l.query, job, fast)
+			_, err := printer.PrintTo(context.Background(), sim.URL()+l.query, job, hasty)
 			elapsed := time.Since(start)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, printer.ErrStalled)
 			assert.ErrorIs(t, err, printer.ErrPartlyPrinted)
 			assert.Contains(t, err.Error(), "may be partly printed")
 			assert.Contains(t, err.Error(), "in lại biên lai")
-			assert.Less(t, elapsed, 5*time.Second)
+			assert.Less(t, elapsed, 15*time.Second, "ended by the stall timeout, not by the test's")
 			assert.Empty(t, sim.Jobs())
 		})
 	}
@@ -212,14 +223,18 @@ func TestCancelStopsAJob(t *testing.T) {
 	sim := tcpSim(t)
 	sim.SetState(printersim.Hang)
 	job := renderJob(t, receipts.DotsPerLine80mm)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// The hung printer answers no status: the status wait (10 ms) runs
+	// out, the job is written until the socket is full, and the ctx ends
+	// the stalled write a second later (only the ctx can: the stall
+	// timeout is a minute).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
 	_, err := printer.PrintTo(ctx, sim.URL(), job,
-		printer.Options{StatusTimeout: 100 * time.Millisecond, StallTimeout: time.Minute})
+		printer.Options{StatusTimeout: 10 * time.Millisecond, StallTimeout: time.Minute})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.ErrorIs(t, err, printer.ErrPartlyPrinted)
-	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Less(t, time.Since(start), 15*time.Second)
 }
 
 func TestConnectionRefused(t *testing.T) {
@@ -228,7 +243,7 @@ func TestConnectionRefused(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	_, err = printer.PrintTo(context.Background(), "tcp://"+addr, []byte{0x1b, '@'}, fast)
+	_, err = printer.PrintTo(context.Background(), "tcp://"+addr, []byte{0x1b, '@'}, patient)
 	require.ErrorIs(t, err, printer.ErrUnreachable)
 	assert.Contains(t, err.Error(), "cannot connect")
 	assert.Contains(t, err.Error(), "Không kết nối được máy in")
@@ -237,7 +252,7 @@ func TestConnectionRefused(t *testing.T) {
 
 func TestMissingSerialPort(t *testing.T) {
 	t.Parallel()
-	_, err := printer.PrintTo(context.Background(), "serial:///dev/ttyUSB-feepos-missing", []byte{0x1b, '@'}, fast)
+	_, err := printer.PrintTo(context.Background(), "serial:///dev/ttyUSB-feepos-missing", []byte{0x1b, '@'}, patient)
 	require.ErrorIs(t, err, printer.ErrUnreachable)
 	assert.Contains(t, err.Error(), "no such port")
 }

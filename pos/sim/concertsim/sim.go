@@ -18,6 +18,7 @@ import (
 
 	"github.com/feepos/feepos/pos"
 	"github.com/feepos/feepos/pos/concert"
+	"github.com/feepos/feepos/pos/transport"
 )
 
 // Config configures a Sim. Zero fields take defaults.
@@ -171,9 +172,17 @@ func newTx(f Fault) *tx {
 }
 
 // Serve runs the terminal on line (a pseudo-terminal master) until ctx
-// ends, the line fails, or a FaultHangUp closes it (ErrHungUp).
+// ends, the line fails, or a FaultHangUp closes it (ErrHungUp). line is
+// closed on return.
 func (s *Sim) Serve(ctx context.Context, line *os.File) error {
-	l := &simLine{f: line, trace: s.cfg.Trace}
+	return s.ServeConn(ctx, transport.FromFile(line, line.Name()))
+}
+
+// ServeConn is Serve on any line, such as one end of a transport.Pipe
+// (the driver's tests). conn is closed on return.
+func (s *Sim) ServeConn(ctx context.Context, conn transport.Conn) error {
+	defer conn.Close()
+	l := &simLine{conn: conn, trace: s.cfg.Trace}
 	var cur *tx
 	for {
 		b, err := l.readByte(ctx, -1)
@@ -431,7 +440,7 @@ func (s *Sim) sendAnswer(ctx context.Context, l *simLine, t *tx, frame []byte) e
 			if err := l.write(out[:half]...); err != nil {
 				return err
 			}
-			_ = l.f.Close()
+			_ = l.conn.Close()
 			return ErrHungUp
 		case t.gapPending:
 			t.gapPending = false

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -16,17 +17,22 @@ import (
 	"github.com/feepos/feepos/pos/zvt"
 )
 
+// timers are the tests' timers. The tests run in synctest bubbles on a
+// transport.Pipe, so the timers run on the bubble's fake clock: exact,
+// free, and the same on a busy machine.
 func timers() zvt.Timers {
 	return zvt.Timers{T1: 20 * time.Millisecond, T2: 60 * time.Millisecond, T3: 250 * time.Millisecond, T4: 500 * time.Millisecond}
 }
 
-// ecr is a bare ECR-side link on the simulator's pseudo-terminal: the
-// test speaks ZVT message by message.
+// ecr is a bare ECR-side link on the simulator's line: the test speaks
+// ZVT message by message.
 type ecr struct {
 	t    *testing.T
 	link *zvt.Link
 }
 
+// startSim serves a simulator on one end of a transport.Pipe and returns
+// a link on the other. Call it inside synctest.Test.
 func startSim(t *testing.T, cfg zvtsim.Config) (*zvtsim.Sim, *ecr) {
 	t.Helper()
 	cfg.Timers = timers()
@@ -35,12 +41,18 @@ func startSim(t *testing.T, cfg zvtsim.Config) (*zvtsim.Sim, *ecr) {
 	}
 	s, err := zvtsim.New(cfg)
 	require.NoError(t, err)
-	srv, err := s.ServePTY(context.Background())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	c, err := transport.OpenSerial(transport.ZVTSerial(srv.Path))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
+	c, line := transport.Pipe("ecr", "terminal")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.Serve(ctx, line)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		_ = c.Close()
+		<-done
+	})
 	return s, &ecr{t: t, link: zvt.NewLink(c, false, timers(), nil)}
 }
 
@@ -65,75 +77,81 @@ func (e *ecr) expect(class, instr byte) []byte {
 }
 
 func TestSimPaymentSequenceAndAutoReversal(t *testing.T) {
-	s, e := startSim(t, zvtsim.Config{})
-	e.send(zvt.Authorization(zvt.AuthorizationRequest{Amount: 150_000, Currency: 704}))
-	e.expect(0x80, 0x00)
-	si := e.expect(0x04, 0x0F)
-	m, err := zvt.Decode(si)
-	require.NoError(t, err)
-	assert.Equal(t, "00", m.ResultCode)
-	assert.Equal(t, "704", m.Currency)
-	assert.Equal(t, "29001234", m.TerminalID)
-	assert.Contains(t, []string{"970436******1234", "422151******5678", "512345******9012"}, m.PANMasked)
-	// No acknowledgement: after AckTimeout the payment is reversed.
-	time.Sleep(350 * time.Millisecond)
-	j := s.Journal()
-	require.Len(t, j, 1)
-	assert.Equal(t, zvtsim.AutoReversed, j[0].Status)
-	assert.False(t, j[0].Charged())
-	assert.Empty(t, s.Batch())
+	synctest.Test(t, func(t *testing.T) {
+		s, e := startSim(t, zvtsim.Config{})
+		e.send(zvt.Authorization(zvt.AuthorizationRequest{Amount: 150_000, Currency: 704}))
+		e.expect(0x80, 0x00)
+		si := e.expect(0x04, 0x0F)
+		m, err := zvt.Decode(si)
+		require.NoError(t, err)
+		assert.Equal(t, "00", m.ResultCode)
+		assert.Equal(t, "704", m.Currency)
+		assert.Equal(t, "29001234", m.TerminalID)
+		assert.Contains(t, []string{"970436******1234", "422151******5678", "512345******9012"}, m.PANMasked)
+		// No acknowledgement: after AckTimeout the payment is reversed.
+		time.Sleep(350 * time.Millisecond)
+		j := s.Journal()
+		require.Len(t, j, 1)
+		assert.Equal(t, zvtsim.AutoReversed, j[0].Status)
+		assert.False(t, j[0].Charged())
+		assert.Empty(t, s.Batch())
 
-	// Repeat Receipt reports it with "already reversed".
-	e.send(zvt.RepeatReceipt(zvt.DefaultPassword, 0x01))
-	e.expect(0x80, 0x00)
-	rep := e.expect(0x04, 0x0F)
-	m, _ = zvt.Decode(rep)
-	assert.Equal(t, "B4", m.ResultCode)
-	require.NoError(t, e.link.Send(zvt.Ack()))
-	e.expect(0x06, 0x0F)
-	require.NoError(t, e.link.Send(zvt.Ack()))
+		// Repeat Receipt reports it with "already reversed".
+		e.send(zvt.RepeatReceipt(zvt.DefaultPassword, 0x01))
+		e.expect(0x80, 0x00)
+		rep := e.expect(0x04, 0x0F)
+		m, _ = zvt.Decode(rep)
+		assert.Equal(t, "B4", m.ResultCode)
+		require.NoError(t, e.link.Send(zvt.Ack()))
+		e.expect(0x06, 0x0F)
+		require.NoError(t, e.link.Send(zvt.Ack()))
+	})
 }
 
 func TestSimRepeatReceiptWithoutTransaction(t *testing.T) {
-	_, e := startSim(t, zvtsim.Config{})
-	e.send(zvt.RepeatReceipt(zvt.DefaultPassword, 0x01))
-	e.expect(0x80, 0x00)
-	e.expect(0x06, 0x1E)
+	synctest.Test(t, func(t *testing.T) {
+		_, e := startSim(t, zvtsim.Config{})
+		e.send(zvt.RepeatReceipt(zvt.DefaultPassword, 0x01))
+		e.expect(0x80, 0x00)
+		e.expect(0x06, 0x1E)
+	})
 }
 
 func TestSimStateFileAtomicAndReloaded(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.json")
-	s, e := startSim(t, zvtsim.Config{StateFile: path})
-	e.send(zvt.Authorization(zvt.AuthorizationRequest{Amount: 42_000, Currency: 704}))
-	e.expect(0x80, 0x00)
-	e.expect(0x04, 0x0F)
-	require.NoError(t, e.link.Send(zvt.Ack()))
-	e.expect(0x06, 0x0F)
-	require.NoError(t, e.link.Send(zvt.Ack()))
-	require.Eventually(t, func() bool { return len(s.Batch()) == 1 }, time.Second, 5*time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "state.json")
+		s, e := startSim(t, zvtsim.Config{StateFile: path})
+		e.send(zvt.Authorization(zvt.AuthorizationRequest{Amount: 42_000, Currency: 704}))
+		e.expect(0x80, 0x00)
+		e.expect(0x04, 0x0F)
+		require.NoError(t, e.link.Send(zvt.Ack()))
+		e.expect(0x06, 0x0F)
+		require.NoError(t, e.link.Send(zvt.Ack()))
+		require.Eventually(t, func() bool { return len(s.Batch()) == 1 }, time.Second, 5*time.Millisecond)
 
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var st map[string]any
-	require.NoError(t, json.Unmarshal(b, &st), "the state file is whole JSON")
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	assert.Len(t, entries, 1, "no temporary file left behind")
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var st map[string]any
+		require.NoError(t, json.Unmarshal(b, &st), "the state file is whole JSON")
+		entries, _ := os.ReadDir(filepath.Dir(path))
+		assert.Len(t, entries, 1, "no temporary file left behind")
 
-	s2, err := zvtsim.New(zvtsim.Config{StateFile: path})
-	require.NoError(t, err)
-	last, ok := s2.Last()
-	require.True(t, ok)
-	assert.Equal(t, int64(42_000), last.Amount)
-	assert.Equal(t, zvtsim.Approved, last.Status)
-	assert.Len(t, s2.Batch(), 1)
+		s2, err := zvtsim.New(zvtsim.Config{StateFile: path})
+		require.NoError(t, err)
+		last, ok := s2.Last()
+		require.True(t, ok)
+		assert.Equal(t, int64(42_000), last.Amount)
+		assert.Equal(t, zvtsim.Approved, last.Status)
+		assert.Len(t, s2.Batch(), 1)
 
-	require.NoError(t, os.WriteFile(path, []byte("{broken"), 0o600))
-	_, err = zvtsim.New(zvtsim.Config{StateFile: path})
-	assert.ErrorContains(t, err, "damaged")
+		require.NoError(t, os.WriteFile(path, []byte("{broken"), 0o600))
+		_, err = zvtsim.New(zvtsim.Config{StateFile: path})
+		assert.ErrorContains(t, err, "damaged")
+	})
 }
 
 func TestSimRandomFaultsAreSeeded(t *testing.T) {
-	draw := func(seed int64) []zvtsim.FaultKind {
+	draw := func(t *testing.T, seed int64) []zvtsim.FaultKind {
 		s, e := startSim(t, zvtsim.Config{Random: &zvtsim.RandomFaults{Seed: seed, Probability: 1, Kinds: []zvtsim.FaultKind{zvtsim.FaultDecline, zvtsim.FaultCustomerAbort, zvtsim.FaultCardError}}})
 		for i := 0; i < 8; i++ {
 			e.send(zvt.Authorization(zvt.AuthorizationRequest{Amount: int64(1000 + i), Currency: 704}))
@@ -153,29 +171,33 @@ func TestSimRandomFaultsAreSeeded(t *testing.T) {
 		}
 		return kinds
 	}
-	a, b := draw(7), draw(7)
+	var a, b []zvtsim.FaultKind
+	synctest.Test(t, func(t *testing.T) { a = draw(t, 7) })
+	synctest.Test(t, func(t *testing.T) { b = draw(t, 7) })
 	assert.Equal(t, a, b)
 	assert.Len(t, a, 8)
 }
 
 func TestSimEndOfDayResetsBatch(t *testing.T) {
-	s, e := startSim(t, zvtsim.Config{})
-	for _, amt := range []int64{10_000, 20_000} {
-		e.send(zvt.Authorization(zvt.AuthorizationRequest{Amount: amt, Currency: 704}))
+	synctest.Test(t, func(t *testing.T) {
+		s, e := startSim(t, zvtsim.Config{})
+		for _, amt := range []int64{10_000, 20_000} {
+			e.send(zvt.Authorization(zvt.AuthorizationRequest{Amount: amt, Currency: 704}))
+			e.expect(0x80, 0x00)
+			e.expect(0x04, 0x0F)
+			require.NoError(t, e.link.Send(zvt.Ack()))
+			e.expect(0x06, 0x0F)
+			require.NoError(t, e.link.Send(zvt.Ack()))
+		}
+		e.send(zvt.EndOfDay(zvt.DefaultPassword))
 		e.expect(0x80, 0x00)
-		e.expect(0x04, 0x0F)
+		si := e.expect(0x04, 0x0F)
+		m, _ := zvt.Decode(si)
+		require.NotNil(t, m.AmountMinor)
+		assert.Equal(t, int64(30_000), *m.AmountMinor)
 		require.NoError(t, e.link.Send(zvt.Ack()))
 		e.expect(0x06, 0x0F)
 		require.NoError(t, e.link.Send(zvt.Ack()))
-	}
-	e.send(zvt.EndOfDay(zvt.DefaultPassword))
-	e.expect(0x80, 0x00)
-	si := e.expect(0x04, 0x0F)
-	m, _ := zvt.Decode(si)
-	require.NotNil(t, m.AmountMinor)
-	assert.Equal(t, int64(30_000), *m.AmountMinor)
-	require.NoError(t, e.link.Send(zvt.Ack()))
-	e.expect(0x06, 0x0F)
-	require.NoError(t, e.link.Send(zvt.Ack()))
-	assert.Empty(t, s.Batch())
+		assert.Empty(t, s.Batch())
+	})
 }
