@@ -96,6 +96,9 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 				return Finding{NotCharged, fmt.Sprintf("the terminal's last transaction (trace %d) is dated %s, before this attempt was sent (%s, allowing %s of clock difference): none was recorded after it",
 					r.TraceNo, at.Format(time.DateTime), a.StartedAt.In(zone).Format(time.DateTime), skew)}
 			}
+			if f, ok := kindMismatch(a, r); ok {
+				return f
+			}
 			if f, ok := amountMismatch(a, r); ok {
 				return f
 			}
@@ -122,10 +125,23 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 		// transaction just before. Only a trace number could tell.
 		return Finding{StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, too close to this attempt's start (%s) to tell which it is", at.Format(time.DateTime), a.StartedAt.In(zone).Format(time.DateTime))}
 	}
+	if f, ok := kindMismatch(a, r); ok {
+		return f
+	}
 	if f, ok := amountMismatch(a, r); ok {
 		return f
 	}
 	return byOutcome(a, r, fmt.Sprintf("the terminal's last transaction, dated %s, falls inside this attempt and has its amount", at.Format(time.DateTime)))
+}
+
+// kindMismatch: a record of another kind of transaction (a reversal, when
+// this attempt is a payment) is not this attempt's, whatever its amount:
+// the approval of a reversal is no charge.
+func kindMismatch(a AttemptFacts, r Result) (Finding, bool) {
+	if r.Kind == "" || a.Kind == "" || r.Kind == a.Kind {
+		return Finding{}, false
+	}
+	return Finding{StillUnknown, fmt.Sprintf("the terminal's record is of a %s, not of this attempt's %s", r.Kind, a.Kind)}, true
 }
 
 func amountMismatch(a AttemptFacts, r Result) (Finding, bool) {

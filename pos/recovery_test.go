@@ -35,6 +35,10 @@ func TestJudge(t *testing.T) {
 		{"others ran since", pay, rec(Approved, 44, 150000, "12-06", "10:02:00"), StillUnknown},
 		{"older than known", pay, rec(Approved, 40, 150000, "12-06", "09:00:00"), StillUnknown},
 		{"no record", pay, Evidence{Source: EvidenceLastResult, At: read, Result: Result{Outcome: Unknown}}, StillUnknown},
+		{"own trace, but the record is a reversal of the same amount", pay, Evidence{Source: EvidenceLastResult, At: read,
+			Result: Result{Outcome: Approved, Kind: KindReverse, TraceNo: 42, Amount: 150000, Date: "12-06", Time: "10:00:30", ResultCode: "00"}}, StillUnknown},
+		{"own trace, record of a reversal attempt", AttemptFacts{Kind: KindReverse, Amount: 150000, StartedAt: start, TraceBefore: 41},
+			Evidence{Source: EvidenceLastResult, At: read, Result: Result{Outcome: Approved, Kind: KindReverse, TraceNo: 42, Amount: 150000, Date: "12-06", Time: "10:00:30", ResultCode: "00"}}, Charged},
 		{"trace wraps", AttemptFacts{Kind: KindPay, Amount: 1000, StartedAt: start, TraceBefore: 999999}, rec(Approved, 1, 1000, "12-06", "10:00:30"), Charged},
 
 		{"no trace: record before the attempt", noTrace, rec(Approved, 41, 150000, "12-06", "09:50:00"), NotCharged},
