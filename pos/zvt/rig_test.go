@@ -1,9 +1,12 @@
 package zvt_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +61,7 @@ type rig struct {
 	t       testing.TB
 	sim     *zvtsim.Sim
 	orphans *orphans
+	wire    *wire // withWire
 	real    bool
 	srv     *zvtsim.PTYServer // real serial line
 	addr    string            // real TCP line
@@ -100,6 +104,83 @@ func withRandom(seed int64, p float64) rigOpt {
 		s.Random = &zvtsim.RandomFaults{Seed: seed, Probability: p}
 	}
 }
+func withSim(f func(*zvtsim.Config)) rigOpt {
+	return func(_ *rig, s *zvtsim.Config, _ *zvt.Config) { f(s) }
+}
+func withDriver(f func(*zvt.Config)) rigOpt {
+	return func(_ *rig, _ *zvtsim.Config, d *zvt.Config) { f(d) }
+}
+
+// withWire records the APDUs the driver sends (sentAPDUs).
+func withWire() rigOpt {
+	return func(r *rig, _ *zvtsim.Config, d *zvt.Config) {
+		r.wire = &wire{}
+		d.Trace = func(dir string, b []byte) {
+			if dir != "send" {
+				return
+			}
+			if len(b) >= 2 && b[0] == zvt.DLE && b[1] == zvt.STX {
+				a, err := zvt.UnwrapFrame(b)
+				if err != nil {
+					return
+				}
+				b = a
+			} else if len(b) < 3 {
+				return // a line ACK or NAK
+			}
+			r.wire.add(b)
+		}
+	}
+}
+
+// withLog gives the driver a logger whose lines the test can read.
+func withLog(buf *syncLog) rigOpt {
+	return func(_ *rig, _ *zvtsim.Config, d *zvt.Config) {
+		d.Log = slog.New(slog.NewTextHandler(buf, nil))
+	}
+}
+
+type wire struct {
+	mu   sync.Mutex
+	sent [][]byte
+}
+
+func (w *wire) add(b []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sent = append(w.sent, append([]byte(nil), b...))
+}
+
+// count is how often the driver sent apdu.
+func (r *rig) count(apdu []byte) int {
+	r.wire.mu.Lock()
+	defer r.wire.mu.Unlock()
+	n := 0
+	for _, b := range r.wire.sent {
+		if bytes.Equal(b, apdu) {
+			n++
+		}
+	}
+	return n
+}
+
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func withConfigByte(b byte) rigOpt {
 	return func(_ *rig, _ *zvtsim.Config, d *zvt.Config) { d.ConfigByte = b }
 }

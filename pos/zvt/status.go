@@ -39,12 +39,10 @@ type statusRead struct {
 func (t *Terminal) readStatus(a []byte, req pos.Request) statusRead {
 	var sr statusRead
 	m, err := Decode(a)
+	lengthOff := false
 	if err != nil && !t.cfg.TCP {
-		if fixed, declared, have, ok := fixLength(a); ok {
-			if m2, err2 := Decode(fixed); err2 == nil {
-				m, err = m2, nil
-				sr.warning = fmt.Sprintf("the length byte announces %d data bytes, the frame (its CRC correct) carries %d: read what the frame carries", declared, have)
-			}
+		if m2, err2 := DecodeFramedAPDU(a); err2 == nil {
+			m, err, lengthOff = m2, nil, true
 		}
 	}
 	sr.m, sr.wire = m, m.Raw
@@ -58,6 +56,9 @@ func (t *Terminal) readStatus(a []byte, req pos.Request) statusRead {
 		sr.res.TerminalID = t.TerminalID()
 	}
 	warns, _ := m.Fields["warnings"].([]string)
+	if lengthOff {
+		sr.warning, warns = warns[0], warns[1:] // the length byte: the result survives it
+	}
 	switch {
 	case m.ResultCode == "":
 		sr.problem = errors.New("status information without a result code (BMP 27)")
@@ -65,6 +66,9 @@ func (t *Terminal) readStatus(a []byte, req pos.Request) statusRead {
 		sr.problem = fmt.Errorf("approval that could not be read completely (%s)", strings.Join(warns, "; "))
 	case len(warns) > 0:
 		sr.warning = strings.TrimPrefix(sr.warning+"; "+strings.Join(warns, "; "), "; ")
+	}
+	if sr.warning != "" {
+		sr.warning = "status information: " + sr.warning
 	}
 	if sr.problem != nil {
 		sr.res.Outcome = pos.Unknown
