@@ -699,8 +699,14 @@ func (t *Terminal) Status(ctx context.Context) (pos.Status, error) {
 			code := codeByte(m.ResultCode)
 			return pos.Status{ResultCode: m.ResultCode, Text: ResultText(code), TerminalID: t.TerminalID()},
 				fmt.Errorf("%w: status enquiry answered 84 %s", ErrRefused, m.ResultCode)
-		case k04FF, k06D1, k06D3, k040F:
+		case k04FF, k06D1, k06D3:
 			if err := t.ack(); err != nil {
+				return pos.Status{}, err
+			}
+		case k040F:
+			// No status enquiry has a result: this belongs to no exchange
+			// of ours (refused, reported).
+			if err := t.stray(ctx, a, "during a status enquiry"); err != nil {
 				return pos.Status{}, err
 			}
 		case k060F:

@@ -176,10 +176,9 @@ func (p *pending) takeDecision() int {
 
 // hold runs in its own goroutine from the moment Pay (Refund, Reverse)
 // returns an approved result until the exchange ends; it then ends the
-// conversation.
+// conversation (finishWith).
 func (p *pending) hold() {
 	t := p.t
-	defer t.end()
 	ctx := context.Background()
 	waiting := true // the terminal waits for our answer to its latest 04 0F
 	answerBy := p.heldAt.Add(t.cfg.HoldAnswer)
@@ -295,10 +294,13 @@ func (p *pending) answer(ctx context.Context, dec int, expired bool) holdEnd {
 	return e
 }
 
-// finishWith records the end and wakes Confirm or Reject. When the caller
-// stopped waiting for it, the end is reported as an orphan instead.
+// finishWith records the end, frees the terminal and wakes Confirm or
+// Reject, in that order: a caller woken can start its next conversation
+// at once. When the caller stopped waiting, the end is reported as an
+// orphan instead.
 func (p *pending) finishWith(e holdEnd) {
 	p.end = e
+	p.t.end()
 	close(p.over)
 	if p.claim.CompareAndSwap(claimOpen, claimTaken) {
 		return

@@ -1,8 +1,10 @@
 package zvt_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/feepos/feepos/pos"
 	"github.com/feepos/feepos/pos/sim/zvtsim"
+	"github.com/feepos/feepos/pos/transport"
 	"github.com/feepos/feepos/pos/zvt"
 )
 
@@ -661,4 +664,80 @@ func serialOnly(t *testing.T, line string) {
 		t.Skip("over TCP: see the in-memory test of the scenario")
 	}
 	t.Parallel()
+}
+
+// Orphans after a reconnect: a terminal that repeats its last
+// Status-Information when the line comes back (nobody waits for it any
+// more). The next conversation answers it before anything else, refusing
+// the approval, and reports it with what the terminal did then.
+func TestStatusInformationAfterAReconnectIsAnOrphan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		drv, line := transport.Pipe("ecr", "terminal")
+		var got orphans
+		term := zvt.New(drv, zvt.Config{ID: "T1", Timers: fastTimers(), OnOrphan: got.add})
+		defer term.Close()
+		pt := zvt.NewLink(line, false, fastTimers(), nil) // the terminal's end, scripted
+		amount, trace := int64(77_000), int64(41)
+		si, err := zvt.StatusInformation(zvt.StatusInfo{ResultCode: 0x00, Amount: &amount, Currency: pos.CurrencyVND, TraceNo: &trace, Date: "0314", Time: "163000"})
+		require.NoError(t, err)
+		script := make(chan error, 1)
+		expect := func(want []byte) error {
+			a, err := pt.Receive(ctx, time.Second, nil)
+			if err == nil && !bytes.Equal(a[:min(len(a), len(want))], want) {
+				err = fmt.Errorf("terminal got % X, wanted % X", a, want)
+			}
+			return err
+		}
+		go func() {
+			script <- func() error {
+				if err := pt.Send(si); err != nil { // the line is back: the last result again
+					return err
+				}
+				if err := expect(zvt.Nack(0x66)); err != nil { // refused
+					return err
+				}
+				if err := pt.Send(zvt.Abort(0x6C)); err != nil { // reversed
+					return err
+				}
+				if err := expect(zvt.Ack()); err != nil {
+					return err
+				}
+				if err := expect([]byte{0x06, 0x00}); err != nil { // then the conversation: registration
+					return err
+				}
+				c, _ := zvt.Completion(zvt.CompletionInfo{TerminalID: "29001234"})
+				for _, m := range [][]byte{zvt.Ack(), c} {
+					if err := pt.Send(m); err != nil {
+						return err
+					}
+				}
+				if err := expect(zvt.Ack()); err != nil {
+					return err
+				}
+				if err := expect([]byte{0x05, 0x01}); err != nil { // status enquiry
+					return err
+				}
+				sc, _ := zvt.StatusCompletion("scripted 1.0", 0x00)
+				for _, m := range [][]byte{zvt.Ack(), sc} {
+					if err := pt.Send(m); err != nil {
+						return err
+					}
+				}
+				return expect(zvt.Ack())
+			}()
+		}()
+		synctest.Wait() // the terminal's frame is on the line, nobody reads it yet
+		st, err := term.Status(ctx)
+		require.NoError(t, err)
+		assert.True(t, st.Ready)
+		require.NoError(t, <-script)
+		list := got.all()
+		require.Len(t, list, 1)
+		assert.True(t, list[0].Refused)
+		assert.Equal(t, trace, list[0].Result.TraceNo)
+		assert.Equal(t, pos.Aborted, list[0].Result.Outcome, "the terminal confirmed the reversal")
+		assert.Contains(t, list[0].Note, "06 1E")
+		assert.NotEmpty(t, list[0].Wire)
+	})
 }

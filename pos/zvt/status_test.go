@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/feepos/feepos/pos"
+	"github.com/feepos/feepos/pos/transport"
 )
 
 // The public capture (Portalum.Zvt pull request #18, vector C17): its
@@ -103,4 +104,26 @@ func TestReadStatusTrustsOnlyWhatItReadCleanly(t *testing.T) {
 	assert.True(t, sameStatus(approval(), approval()))
 	assert.True(t, sameStatus(approval(), long))
 	assert.False(t, sameStatus(approval(), decline))
+}
+
+// When Confirm (Reject) is woken, the terminal is free already: the
+// caller's next Pay must not find it busy. (The benchmark's loop of Pay,
+// Confirm, Pay found it busy when the holder freed it after waking.)
+func TestHoldFreesTheTerminalBeforeWakingTheCaller(t *testing.T) {
+	drv, _ := transport.Pipe("ecr", "terminal")
+	term := New(drv, Config{})
+	t.Cleanup(func() { _ = term.Close() })
+	require.True(t, term.conv.TryLock())
+	term.state.Store(termHeld)
+	p := newPending(term, pos.Result{Outcome: pos.Approved}, nil, nil)
+	p.finishWith(holdEnd{applied: decConfirm, booked: true})
+	select {
+	case <-p.over:
+	default:
+		t.Fatal("the caller was not woken")
+	}
+	assert.Equal(t, termIdle, term.state.Load())
+	require.True(t, term.conv.TryLock(), "the terminal is free when the caller wakes")
+	term.conv.Unlock()
+	assert.NoError(t, p.end.errorFor(decConfirm))
 }
