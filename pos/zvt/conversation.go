@@ -65,7 +65,7 @@ func (t *Terminal) transaction(ctx context.Context, kind string, apdu []byte, re
 			fmt.Errorf("%w: stopped waiting (%w) after the command was sent; the transaction goes on at the terminal and its end is reported as an orphan", ErrUnknownOutcome, ctx.Err()))
 	case p.t != nil:
 		handedOff = true // the holder ends the conversation
-		go p.hold()
+		p.holdInBackground()
 	}
 	return t.finish(events, p, err)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -494,7 +493,13 @@ func (t *Terminal) LastResult(ctx context.Context) (pos.Result, error) {
 			if err := t.ack(); err != nil {
 				return unknown, err
 			}
-			r := t.record(a)
+			r, err := t.record(a)
+			if err != nil {
+				// Unreadable: no record feepos can use (Outcome Unknown),
+				// and why. The completion that follows is the next
+				// conversation's to answer.
+				return r, err
+			}
 			res = &r
 		case k04FF:
 			if err := t.ack(); err != nil {
@@ -533,16 +538,16 @@ func (t *Terminal) LastResult(ctx context.Context) (pos.Result, error) {
 }
 
 // record reads a repeated Status-Information as the record of the
-// terminal's last transaction.
-func (t *Terminal) record(a []byte) pos.Result {
+// terminal's last transaction. An unreadable one is an error (and Outcome
+// Unknown: no record).
+func (t *Terminal) record(a []byte) (pos.Result, error) {
 	sr := t.readStatus(a, pos.Request{})
 	if sr.warning != "" {
 		t.log.Warn("repeated status information read leniently", "warning", sr.warning)
 	}
 	r := sr.res
 	if sr.problem != nil {
-		r.Text = strings.TrimSpace(r.Text + " (" + sr.problem.Error() + ")")
-		return r // Outcome Unknown: no record feepos can use
+		return r, fmt.Errorf("zvt: the terminal's last record cannot be used: %w", sr.problem)
 	}
 	switch {
 	case r.ResultCode == fmt.Sprintf("%02X", ResultReversed):
@@ -552,7 +557,7 @@ func (t *Terminal) record(a []byte) pos.Result {
 		r.Kind = pos.KindReverse
 		r.TextVI = fmt.Sprintf("Giao dịch cuối là lệnh hủy giao dịch số trace %d (%s)", *sr.m.OriginalTraceNo, r.TextVI)
 	}
-	return r
+	return r, nil
 }
 
 // EndOfDay sends End-of-Day (06 50): the terminal submits and closes its
@@ -615,6 +620,11 @@ func (t *Terminal) EndOfDay(ctx context.Context) (pos.EndOfDay, error) {
 				return out, err
 			}
 			deadline = time.Now().Add(t.cfg.Timers.T4)
+		case kAck, kNack:
+		default:
+			if err := t.stray(ctx, a, "during an end of day"); err != nil {
+				return out, err
+			}
 		case k060F:
 			_ = t.ack()
 			if !got {

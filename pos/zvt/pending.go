@@ -37,6 +37,13 @@ type pending struct {
 	evMu   sync.Mutex
 	evOn   bool // a Confirm or Reject waits: the holder may send events
 
+	// The holder goroutine starts when it has something to do: when the
+	// terminal's wait runs out (a timer) or at the caller's decision,
+	// whichever comes first. Pay returns without starting a goroutine:
+	// most results are confirmed well within HoldAnswer.
+	timer   *time.Timer
+	started atomic.Bool
+
 	wake     chan struct{} // a decision is waiting (interrupts the holder's read)
 	mu       sync.Mutex
 	decision int // decNone, decConfirm, decReject; under mu
@@ -76,6 +83,16 @@ func newPending(t *Terminal, res pos.Result, raw []byte, events chan<- pos.Event
 	now := time.Now()
 	return &pending{t: t, res: res, raw: raw, heldAt: now, deadline: now.Add(t.cfg.MaxHold), events: events,
 		wake: make(chan struct{}, 1), over: make(chan struct{})}
+}
+
+// holdInBackground arms the holder: it starts when the terminal's wait
+// for an answer is about to run out, unless a decision starts it first.
+func (p *pending) holdInBackground() {
+	p.timer = time.AfterFunc(min(p.t.cfg.HoldAnswer, p.t.cfg.MaxHold), func() {
+		if p.started.CompareAndSwap(false, true) {
+			p.hold()
+		}
+	})
 }
 
 func (p *pending) Result() pos.Result { return p.res }
@@ -118,9 +135,14 @@ func (p *pending) decide(ctx context.Context, dec int) error {
 	p.mu.Lock()
 	p.decision = dec
 	p.mu.Unlock()
-	select {
-	case p.wake <- struct{}{}:
-	default:
+	if p.started.CompareAndSwap(false, true) {
+		p.timer.Stop()
+		go p.hold()
+	} else {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
 	}
 	select {
 	case <-p.over:

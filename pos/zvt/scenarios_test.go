@@ -289,18 +289,22 @@ func TestCancelledWaitIsNotAnAbort(t *testing.T) {
 	})
 }
 
-// A Confirm whose caller stops waiting: the driver still books the result
-// (it was decided) and reports the end as an orphan.
+// A Confirm whose caller stops waiting (here while the terminal, which
+// missed the first answer, takes its time to ask again): the driver still
+// books the result (it was decided) and reports the end as an orphan.
 func TestConfirmCancelledReportsTheEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t)
+		r.sim.Inject(zvtsim.Fault{Kind: zvtsim.FaultLostAnswer})
 		p, err := r.term.Pay(r.ctx, pos.Request{Amount: 66_000}, nil)
 		require.NoError(t, err)
-		ctx, cancel := context.WithCancel(r.ctx)
-		cancel()
+		ctx, cancel := context.WithTimeout(r.ctx, simAckTimeout/3)
+		defer cancel()
 		err = p.Confirm(ctx)
 		assert.ErrorIs(t, err, pos.ErrConfirmUncertain)
-		assert.ErrorIs(t, err, context.Canceled)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Empty(t, r.orphans.all(), "not yet")
+		time.Sleep(simAckTimeout)
 		synctest.Wait()
 		assert.Equal(t, zvtsim.Approved, r.sim.Journal()[0].Status)
 		orphans := r.orphans.all()

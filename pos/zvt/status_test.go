@@ -127,3 +127,13 @@ func TestHoldFreesTheTerminalBeforeWakingTheCaller(t *testing.T) {
 	term.conv.Unlock()
 	assert.NoError(t, p.end.errorFor(decConfirm))
 }
+
+// A repeated record that cannot be read is no record, and LastResult says
+// why instead of returning an unknown outcome with no error.
+func TestUnreadableRecordIsAnError(t *testing.T) {
+	term := &Terminal{cfg: Config{}}
+	r, err := term.record([]byte{0x04, 0x0F, 0x04, 0x0B, 0x00, 0x00, 0x42})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "result code")
+	assert.Equal(t, pos.Unknown, r.Outcome)
+}
