@@ -130,6 +130,9 @@ func TestRandomizedConversations(t *testing.T) {
 		total = 200
 	}
 	const workers = 4
+	// A batch's individual totals (BMP 60) count at most 99 payments per
+	// card brand (one BCD byte): close it every batchSize payments.
+	const batchSize = 150
 	var mu sync.Mutex
 	stats := map[string]int{}
 	t.Run("workers", func(t *testing.T) {
@@ -142,7 +145,29 @@ func TestRandomizedConversations(t *testing.T) {
 					r := newRig(t, withRandom(wseed, 0.15))
 					var known int64
 					var beliefs []belief
+					closed := 0 // beliefs up to here are in a closed batch
+					endOfDay := func() {
+						// The batch, closed as the center does every day,
+						// against what feepos believes charged since the last.
+						r.settle()
+						var want int64
+						for _, b := range beliefs[closed:] {
+							if b.charged {
+								want += b.amount
+							}
+						}
+						eod, err := r.term.EndOfDay(r.ctx)
+						require.NoError(t, err)
+						assert.Equal(t, want, eod.Total, "end of day total vs payments feepos believes charged")
+						closed = len(beliefs)
+						if eod.TraceNo != 0 {
+							known = eod.TraceNo // the end of day took a trace number too
+						}
+					}
 					for i := 0; i < total/workers; i++ {
+						if i > 0 && i%batchSize == 0 {
+							endOfDay()
+						}
 						amount := int64(1+rng.Intn(5000)) * 1000
 						reject := rng.Float64() < 0.08
 						before := len(r.sim.Journal())
@@ -159,15 +184,7 @@ func TestRandomizedConversations(t *testing.T) {
 					}
 					r.settle()
 					checkTruth(t, r.sim, beliefs)
-					var want int64
-					for _, b := range beliefs {
-						if b.charged {
-							want += b.amount
-						}
-					}
-					eod, err := r.term.EndOfDay(r.ctx)
-					require.NoError(t, err)
-					assert.Equal(t, want, eod.Total, "end of day total vs payments feepos believes charged")
+					endOfDay()
 				})
 			})
 		}

@@ -425,9 +425,13 @@ func (r *rig) pay(amount int64, reject bool, knownTrace *int64) belief {
 }
 
 // settle waits until the simulator has no payment awaiting its
-// acknowledgement (a rejected payment is reversed after AckTimeout).
+// acknowledgement (a rejected payment is reversed after AckTimeout), and
+// brings back a line a fault left down (a hang-up after a final result).
 func (r *rig) settle() {
 	r.t.Helper()
+	if r.linkDown() {
+		r.reconnect()
+	}
 	require.Eventually(r.t, func() bool {
 		for _, tx := range r.sim.Journal() {
 			if tx.Status == zvtsim.Awaiting || tx.Status == zvtsim.Running {
