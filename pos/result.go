@@ -42,6 +42,10 @@ type Result struct {
 	Date         string  `json:"date,omitempty"` // MM-DD as the terminal sent it
 	Time         string  `json:"time,omitempty"` // HH:MM:SS
 	Reference    string  `json:"reference,omitempty"`
+	// Kind is what the record is of, when the terminal says: KindPay,
+	// KindRefund or KindReverse (a ZVT record carrying the original trace,
+	// BMP 37, is a reversal). Empty when the terminal does not tell.
+	Kind string `json:"kind,omitempty"`
 }
 
 // BrandTotal is one card brand's part of an end-of-day batch.

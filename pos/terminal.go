@@ -6,10 +6,15 @@
 //
 // The rule every driver keeps: a terminal never lies to feepos. If the card
 // may have been charged and the driver cannot tell, the outcome is Unknown,
-// and LastResult recovers the truth later. It never guesses.
+// and recovery (Judge, over LastResult and orphan answers) settles it later
+// or leaves it for a person. It never guesses. docs/TERMINALS.md explains
+// the rules.
 package pos
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Terminal is one card terminal. A driver runs one transaction at a time;
 // a second call while one runs gets Busy.
@@ -25,6 +30,12 @@ import "context"
 type Terminal interface {
 	ID() string
 	Protocol() Protocol
+	// TerminalID is the terminal's own id (ZVT TID) as last reported, ""
+	// if none; it never waits for a running transaction.
+	TerminalID() string
+	// Capabilities says what the protocol can do, known before anything is
+	// sent.
+	Capabilities() Capabilities
 
 	// Pay charges req.Amount đồng. Events, if not nil, receives the
 	// intermediate status for the cashier's screen; it is never closed by
@@ -35,10 +46,15 @@ type Terminal interface {
 	Reverse(ctx context.Context, receiptNo int64, req Request, events chan<- Event) (Pending, error)
 	// Refund pays money back to a card.
 	Refund(ctx context.Context, req Request, events chan<- Event) (Pending, error)
-	// Abort asks the terminal to abort the transaction in progress.
+	// Abort asks the terminal to abort the transaction in progress. It
+	// never waits for the transaction's lock. It returns ErrNoTransaction
+	// when nothing runs, and ErrResultHeld while a Pending holds a final
+	// result (then nothing is done: Reject refuses a held result).
 	Abort(ctx context.Context) error
-	// LastResult asks the terminal for the result of its last transaction
-	// (ZVT Repeat Receipt, 06 20): the recovery after an Unknown outcome.
+	// LastResult asks the terminal for the record of its last transaction
+	// (ZVT Repeat Receipt, 06 20), whatever it was: evidence for Judge, not
+	// the result of any particular attempt. With no record it returns
+	// ErrNoLastResult and Outcome Unknown.
 	LastResult(ctx context.Context) (Result, error)
 	// EndOfDay closes the terminal's batch and returns its totals.
 	EndOfDay(ctx context.Context) (EndOfDay, error)
@@ -48,14 +64,57 @@ type Terminal interface {
 }
 
 // Pending is a final result not yet acknowledged to the terminal.
+//
+// While a Pending is open the driver holds the terminal: on ZVT it asks the
+// terminal for more time (84 9C) as the terminal's wait runs out, until
+// Confirm, Reject, or the hold limit. At the deadline the driver refuses
+// the result itself (ZVT 84 66: the terminal reverses it), so a caller
+// that records "approved" after Deadline must not: Confirm then returns
+// ErrPendingExpired.
 type Pending interface {
 	Result() Result
+	// Deadline is when the driver will refuse the result if neither
+	// Confirm nor Reject came; zero for a Pending that holds nothing open
+	// (a decline, an abort, an Unknown). Record and Confirm before it.
+	Deadline() time.Time
 	// Confirm acknowledges the result once the caller has stored it, and
-	// finishes the terminal's sequence (receipt lines, completion).
+	// finishes the terminal's sequence (receipt lines, completion). Its
+	// error matches ErrReversedByTerminal when the terminal says it
+	// reversed the result (nothing charged), ErrPendingExpired when the
+	// deadline had passed (refused, nothing charged on ZVT), and
+	// ErrConfirmUncertain when the terminal's answer did not come (settle
+	// it by recovery). A Pending that holds nothing returns nil.
 	Confirm(ctx context.Context) error
-	// Reject withholds the acknowledgement: the caller could not store the
-	// result. A ZVT terminal then reverses the payment by itself.
+	// Reject refuses the result: the caller could not store it. A ZVT
+	// terminal is told not to book it (84 66) and reverses it; Reject
+	// returns nil when the terminal confirmed the reversal and an error
+	// matching ErrConfirmUncertain when it did not answer. A Concert
+	// terminal does not reverse (see pos/concert): the charge stands.
 	Reject(ctx context.Context) error
+}
+
+// Capabilities is what a terminal's protocol can do.
+type Capabilities struct {
+	Reverse    bool `json:"reverse"`
+	Refund     bool `json:"refund"`
+	Abort      bool `json:"abort"`       // an abort message exists (else the cashier uses the terminal's red key)
+	LastResult bool `json:"last_result"` // the terminal repeats its last transaction (recovery)
+	EndOfDay   bool `json:"end_of_day"`
+	Status     bool `json:"status"`      // a status enquiry exists (health polls)
+	HoldResult bool `json:"hold_result"` // the terminal reverses a result that is refused or not acknowledged
+}
+
+// Orphan is an answer that arrived when nothing waited for it: a late
+// answer to an earlier request (Concert), a status information repeated
+// after a reconnect (ZVT). It is evidence for recovery, never dropped.
+type Orphan struct {
+	Result Result    `json:"result"`
+	Wire   string    `json:"wire"` // the message as hex, card number masked, track data removed
+	At     time.Time `json:"at"`
+	// Refused says the driver answered it with a refusal (ZVT 84 66),
+	// since no one could record it: a ZVT terminal then reverses it.
+	Refused bool   `json:"refused"`
+	Note    string `json:"note,omitempty"`
 }
 
 // Protocol names an ECR protocol.
@@ -68,6 +127,19 @@ const (
 
 // CurrencyVND is the ISO 4217 numeric code of the đồng.
 const CurrencyVND = 704
+
+// ErrNoTransaction: Abort found nothing running. ErrResultHeld: Abort
+// found a final result held for Confirm or Reject, and did nothing.
+// ErrNoLastResult: the terminal has no last transaction to repeat.
+var (
+	ErrNoTransaction = errorString("no transaction in progress")
+	ErrResultHeld    = errorString("the transaction has a final result waiting to be recorded: abort does nothing now (reject the result instead)")
+	ErrNoLastResult  = errorString("the terminal has no last transaction to repeat")
+)
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
 
 // Request is what a payment, refund or reversal asks.
 type Request struct {

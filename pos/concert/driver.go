@@ -151,7 +151,13 @@ func New(conn transport.Conn, cfg Config) *Terminal {
 
 func (t *Terminal) ID() string             { return t.cfg.ID }
 func (t *Terminal) Protocol() pos.Protocol { return pos.Concert }
-func (t *Terminal) Close() error           { return t.conn.Close() }
+
+// TerminalID is "": E+ answers carry no terminal id.
+func (t *Terminal) TerminalID() string { return "" }
+
+// Capabilities: E+ pays and nothing else (see Terminal).
+func (t *Terminal) Capabilities() pos.Capabilities { return pos.Capabilities{} }
+func (t *Terminal) Close() error                   { return t.conn.Close() }
 
 // begin takes the terminal for one transaction; false when it is busy.
 func (t *Terminal) begin() bool {

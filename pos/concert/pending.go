@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/feepos/feepos/pos"
 )
@@ -26,6 +27,10 @@ type Pending struct {
 	mu   sync.Mutex
 	done bool
 }
+
+// Deadline is zero: a Concert terminal does not reverse an answer that is
+// not acknowledged, so there is no deadline after which it is undone.
+func (p *Pending) Deadline() time.Time { return time.Time{} }
 
 // Result is the terminal's result, as checked against the request.
 func (p *Pending) Result() pos.Result { return p.result }

@@ -48,7 +48,9 @@ type Config struct {
 	// TerminalID is the ZVT terminal id (up to 8 digits). Concert E+
 	// answers carry no terminal id: it must be empty for Concert.
 	TerminalID string
-	// Faults are one-shot faults for the next transactions, in order.
+	// Faults are one-shot faults for the next transactions, in order
+	// (ZVT registration_refused and repeat_* wait for the next
+	// Registration or Repeat Receipt instead).
 	Faults []Fault
 	// FaultRate is the probability that a transaction without an injected
 	// fault gets a random one (every kind of the protocol), drawn from a
@@ -102,7 +104,7 @@ const (
 var argHelp = map[argKind]string{
 	argHostCode: "the host's response code, 1–99 (e.g. decline:51 insufficient funds)",
 	argHexCode:  "a ZVT result code in hex (e.g. card_error:64 card not readable)",
-	argDuration: "a duration (e.g. slow_card:3s)",
+	argDuration: "a duration (e.g. slow_card:3s, short_timers:500ms)",
 	argTarget:   "the message hit: ack, intermediate, result or completion (e.g. bad_crc:result)",
 	argCount:    "how many times (e.g. nak_request:2)",
 }
@@ -121,6 +123,17 @@ var zvtArgs = map[zvtsim.FaultKind]argKind{
 	zvtsim.FaultGarbage:       argTarget,
 	zvtsim.FaultDuplicate:     argTarget,
 	zvtsim.FaultNoAckReverse:  argNone,
+	// issue 9: the hold, the Status-Information, the terminal's state
+	zvtsim.FaultLostAnswer:          argNone,
+	zvtsim.FaultAbortAfterAck:       argNone,
+	zvtsim.FaultShortTimers:         argDuration,
+	zvtsim.FaultStatusBadLength:     argNone,
+	zvtsim.FaultStatusUnknownField:  argNone,
+	zvtsim.FaultBusyMenu:            argNone,
+	zvtsim.FaultUnsolicited:         argNone,
+	zvtsim.FaultRegistrationRefused: argHexCode,
+	zvtsim.FaultRepeatPrintOnly:     argNone,
+	zvtsim.FaultRepeatOriginal:      argNone,
 }
 
 var concertArgs = map[concertsim.FaultKind]argKind{

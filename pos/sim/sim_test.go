@@ -36,6 +36,10 @@ func TestParseFault(t *testing.T) {
 		{pos.ZVT, "Slow-Card:2s", zvtsim.Fault{Kind: zvtsim.FaultSlowCard, Delay: 2 * time.Second}, concertsim.Fault{}},
 		{pos.ZVT, "bad_crc:completion", zvtsim.Fault{Kind: zvtsim.FaultBadCRC, Target: zvtsim.TargetCompletion}, concertsim.Fault{}},
 		{pos.ZVT, "abort", zvtsim.Fault{Kind: zvtsim.FaultCustomerAbort}, concertsim.Fault{}},
+		{pos.ZVT, "short_timers:500ms", zvtsim.Fault{Kind: zvtsim.FaultShortTimers, Delay: 500 * time.Millisecond}, concertsim.Fault{}},
+		{pos.ZVT, "registration_refused:6B", zvtsim.Fault{Kind: zvtsim.FaultRegistrationRefused, Code: 0x6B}, concertsim.Fault{}},
+		{pos.ZVT, "status_bad_length", zvtsim.Fault{Kind: zvtsim.FaultStatusBadLength}, concertsim.Fault{}},
+		{pos.ZVT, "repeat-original", zvtsim.Fault{Kind: zvtsim.FaultRepeatOriginal}, concertsim.Fault{}},
 		{pos.Concert, "decline", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultDecline}},
 		{pos.Concert, "customer_abort", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultAbort}},
 		{pos.Concert, "nak_request:3", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultNAKRequest, Count: 3}},
@@ -94,10 +98,11 @@ func TestFaultKindsCoverEverySimulatorKind(t *testing.T) {
 		return out
 	}
 	z := names(pos.ZVT)
-	for _, k := range zvtsim.AllFaults {
+	every := append(append([]zvtsim.FaultKind(nil), zvtsim.AllFaults...), zvtsim.OtherFaults...)
+	for _, k := range every {
 		assert.True(t, z[string(k)], k)
 	}
-	assert.Len(t, z, len(zvtsim.AllFaults))
+	assert.Len(t, z, len(every))
 	assert.True(t, names(pos.Concert)["lrc_stx"])
 }
 

@@ -38,6 +38,9 @@ func TestEncodersGiveVectorBytes(t *testing.T) {
 		{"C5", m(EndOfDay("123456")), v["C5"]},
 		{"C6", IntermediateStatus(0x17), v["C6"]},
 		{"C16", Abort(0x64), v["C16"]},
+		{"C18", m(StatusInformation(StatusInfo{ResultCode: 0x00})), v["C18"]},
+		{"C19", Nack(0x9C), v["C19"]}, // the ECR's "more time" to a held result
+		{"C20", Nack(0x66), v["C20"]}, // the ECR's "do not book it"
 		{"A1", m(StatusEnquiry("123456")), unframe("A1")},
 		{"A2", Ack(), unframe("A2")},
 		{"A3", m(StatusCompletion("061022a M IC_ Std", 0x00)), unframe("A3")},

@@ -217,18 +217,51 @@ func maskDigitRuns(b []byte) string {
 }
 
 // DecodeFrame decodes one whole serial frame (DLE STX … DLE ETX CRC),
-// checking the CRC.
+// checking the CRC. The frame delimits the APDU: a length byte that
+// disagrees with it is overruled (DecodeFramedAPDU).
 func DecodeFrame(frame []byte) (pos.Message, error) {
 	apdu, err := UnwrapFrame(frame)
 	if err != nil {
 		return pos.Message{Protocol: pos.ZVT, Kind: "invalid", Raw: maskDigitRuns(frame)}, err
 	}
-	m, err := Decode(apdu)
+	m, err := DecodeFramedAPDU(apdu)
 	if m.Fields == nil {
 		m.Fields = map[string]any{}
 	}
 	m.Fields["framed"] = true
 	return m, err
+}
+
+// DecodeFramedAPDU decodes an APDU that a serial frame with a correct CRC
+// delimited. Real terminals send APDUs whose length byte disagrees with
+// the frame (one public capture announces 0x44 data bytes and carries
+// 37); the frame is the better witness, so what it carries is decoded,
+// with a warning in Fields["warnings"] and Raw showing the bytes as they
+// came. Whether the result can be trusted is the caller's decision (the
+// driver requires a clean field walk; see readStatus).
+func DecodeFramedAPDU(apdu []byte) (pos.Message, error) {
+	m, err := Decode(apdu)
+	if err == nil {
+		return m, nil
+	}
+	fixed, declared, have, ok := fixLength(apdu)
+	if !ok {
+		return m, err
+	}
+	m2, err2 := Decode(fixed)
+	if err2 != nil {
+		return m, err
+	}
+	if len(fixed) == len(apdu) && len(m2.Raw) >= 6 {
+		m2.Raw = m2.Raw[:4] + hexUpper(apdu[2:3]) + m2.Raw[6:] // the length byte as it came
+	}
+	if m2.Fields == nil {
+		m2.Fields = map[string]any{}
+	}
+	w, _ := m2.Fields["warnings"].([]string)
+	m2.Fields["warnings"] = append([]string{fmt.Sprintf( // first: readStatus tells it from the field walk's
+		"length byte announces %d data bytes, the frame (CRC correct) carries %d: decoded what the frame carries", declared, have)}, w...)
+	return m2, nil
 }
 
 // DecodeAny decodes a serial frame if b starts with DLE STX, a lone ACK or

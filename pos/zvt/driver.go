@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,22 @@ const DefaultPassword = "000000"
 // the receipts sent to the ECR as print lines instead.
 const DefaultConfigByte byte = 0x38
 
+// Hold defaults (docs/TERMINALS.md, "ZVT").
+const (
+	// DefaultMaxHold is how long the driver holds an approved result for
+	// the caller's Confirm or Reject before it refuses the result itself.
+	DefaultMaxHold = 60 * time.Second
+	// DefaultHoldAnswer is how long a held Status-Information waits for
+	// our answer before the driver asks the terminal for more time
+	// (84 9C 00). Terminals wait T3 (5 s) for the ECR's answer; 2 s
+	// leaves room for a slow line.
+	DefaultHoldAnswer = 2 * time.Second
+	// DefaultHoldRepeat is how long, after 84 9C, the driver waits for the
+	// terminal to repeat its Status-Information before it takes the
+	// terminal as gone (the hold ends uncertain).
+	DefaultHoldRepeat = 10 * time.Second
+)
+
 // Config configures a Terminal.
 type Config struct {
 	ID       string // feepos's name for the terminal, e.g. "T1"
@@ -45,6 +62,27 @@ type Config struct {
 	// Trace, if set, sees every frame and control byte sent and received
 	// (for --trace). Print it through Decode/DecodeAny, which masks the PAN.
 	Trace func(direction string, frame []byte)
+
+	// MaxHold bounds Pending.Deadline: an approved result not confirmed
+	// or rejected by then is refused (84 66 00). 0: DefaultMaxHold.
+	MaxHold time.Duration
+	// HoldAnswer: a held Status-Information is answered "more time"
+	// (84 9C 00) when it has waited this long. It must be shorter than the
+	// terminal's own wait for the answer. 0: DefaultHoldAnswer.
+	HoldAnswer time.Duration
+	// HoldRepeat: after 84 9C the terminal repeats its Status-Information
+	// within this, else the hold ends uncertain. 0: DefaultHoldRepeat.
+	HoldRepeat time.Duration
+
+	// OnOrphan receives every answer that arrived when no caller waited
+	// for it (docs/TERMINALS.md, "Orphan answers"): a Status-Information
+	// after a cancelled wait or a reconnect, the end of an exchange whose
+	// Confirm stopped waiting. It is called from the driver's goroutines
+	// and must not block; nil: orphans are only logged.
+	OnOrphan func(pos.Orphan)
+	// Log receives warnings (a Status-Information read leniently, an
+	// orphan) and the driver's own notes. nil: discarded.
+	Log *slog.Logger
 }
 
 // Driver errors. Every transaction method returns a Pending (never nil)
@@ -52,18 +90,41 @@ type Config struct {
 // Busy, TransportError or Unknown, so a caller that only checks err cannot
 // miss them. A TransportError whose error is ErrInvalidRequest (limits.go)
 // is a request refused before sending: the request, not the link, is wrong.
+//
+// Each matches (errors.Is) the protocol-neutral kind of package pos it
+// wraps, so that callers need not import this package to tell them apart.
 var (
-	ErrBusy           = errors.New("zvt: terminal busy with another transaction")
-	ErrTransport      = errors.New("zvt: command not sent, nothing was charged")
-	ErrUnknownOutcome = errors.New("zvt: no final result from the terminal; the card may have been charged: run LastResult")
-	// ErrConfirmUncertain: Confirm could not deliver the acknowledgement,
-	// or the terminal did not complete; it may reverse the payment. Run
-	// LastResult to learn what stands.
-	ErrConfirmUncertain = errors.New("zvt: acknowledgement of the result not confirmed by the terminal: run LastResult")
-	ErrNoTransaction    = errors.New("zvt: no transaction in progress")
-	ErrNoLastResult     = errors.New("zvt: the terminal has no last transaction to repeat")
-	ErrRefused          = errors.New("zvt: the terminal refused the command")
-	ErrFinished         = errors.New("zvt: result already confirmed or rejected")
+	ErrBusy           = fmt.Errorf("zvt: %w", pos.ErrBusy)
+	ErrTransport      = fmt.Errorf("zvt: %w", pos.ErrTransport)
+	ErrUnknownOutcome = fmt.Errorf("zvt: %w", pos.ErrUnknownOutcome)
+	// ErrConfirmUncertain: Confirm (or Reject) could not learn whether the
+	// terminal took the answer: it may have booked or reversed the
+	// payment. Settle it by recovery (LastResult, pos.Judge).
+	ErrConfirmUncertain = fmt.Errorf("zvt: %w", pos.ErrConfirmUncertain)
+	// ErrReversedByTerminal: the terminal ended the held payment with an
+	// abort (06 1E) instead of booking it: nothing was charged.
+	ErrReversedByTerminal = fmt.Errorf("zvt: %w", pos.ErrReversedByTerminal)
+	// ErrPendingExpired: the decision came after Pending.Deadline; the
+	// driver had refused the result (84 66 00).
+	ErrPendingExpired = fmt.Errorf("zvt: %w", pos.ErrPendingExpired)
+	ErrNoTransaction  = fmt.Errorf("zvt: %w", pos.ErrNoTransaction)
+	ErrResultHeld     = fmt.Errorf("zvt: %w", pos.ErrResultHeld)
+	ErrNoLastResult   = fmt.Errorf("zvt: %w", pos.ErrNoLastResult)
+	// ErrLastResultPrinted: the terminal answered Repeat Receipt by
+	// printing its last receipt (print lines, no Status-Information): it
+	// has a last transaction but gave no record of it feepos can read. It
+	// is not ErrNoLastResult.
+	ErrLastResultPrinted = errors.New("zvt: the terminal printed its last receipt but sent no record of it: read the receipt on the terminal")
+	ErrRefused           = errors.New("zvt: the terminal refused the command")
+	ErrFinished          = errors.New("zvt: result already confirmed or rejected")
+)
+
+// What a Terminal is doing, for Abort and the manager, read without a lock.
+const (
+	termIdle int32 = iota
+	termBusy       // a conversation without a customer transaction (status, last result, end of day, registration)
+	termTx         // a payment, refund or reversal runs (also after its caller stopped waiting)
+	termHeld       // an approved result is held for Confirm or Reject
 )
 
 // Terminal is a ZVT payment terminal (PA00P015) seen from the ECR. It
@@ -71,13 +132,14 @@ var (
 type Terminal struct {
 	cfg  Config
 	link *Link
+	log  *slog.Logger
 
-	conv  sync.Mutex    // held for one conversation, including an open Pending
+	conv  sync.Mutex    // held for one conversation, including an open Pending (its holder goroutine unlocks it)
 	abort chan struct{} // Abort → the running transaction
-	inTx  atomic.Bool
+	state atomic.Int32
+	tid   atomic.Pointer[string] // from the Registration completion
 
-	registered bool   // under conv
-	tid        string // from the Registration completion, under conv
+	registered bool // under conv
 }
 
 var _ pos.Terminal = (*Terminal)(nil)
@@ -94,26 +156,56 @@ func New(conn transport.Conn, cfg Config) *Terminal {
 	if cfg.ConfigByte == 0 {
 		cfg.ConfigByte = DefaultConfigByte
 	}
+	if cfg.MaxHold <= 0 {
+		cfg.MaxHold = DefaultMaxHold
+	}
+	if cfg.HoldAnswer <= 0 {
+		cfg.HoldAnswer = DefaultHoldAnswer
+	}
+	if cfg.HoldRepeat <= 0 {
+		cfg.HoldRepeat = DefaultHoldRepeat
+	}
 	cfg.Timers = cfg.Timers.WithDefaults()
-	return &Terminal{cfg: cfg, link: NewLink(conn, cfg.TCP, cfg.Timers, cfg.Trace), abort: make(chan struct{}, 1)}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Terminal{cfg: cfg, link: NewLink(conn, cfg.TCP, cfg.Timers, cfg.Trace), log: log.With("terminal", cfg.ID), abort: make(chan struct{}, 1)}
 }
 
 func (t *Terminal) ID() string             { return t.cfg.ID }
 func (t *Terminal) Protocol() pos.Protocol { return pos.ZVT }
-func (t *Terminal) Close() error           { return t.link.Conn().Close() }
 
-// TerminalID is the terminal's own id (TID) from its last Registration.
+// Capabilities: ZVT does everything feepos asks of a terminal.
+func (t *Terminal) Capabilities() pos.Capabilities {
+	return pos.Capabilities{Reverse: true, Refund: true, Abort: true, LastResult: true, EndOfDay: true, Status: true, HoldResult: true}
+}
+
+// Close closes the line. A conversation running in the background (a
+// held result, a transaction whose caller stopped waiting) ends with it.
+func (t *Terminal) Close() error { return t.link.Conn().Close() }
+
+// TerminalID is the terminal's own id (TID) from its last Registration. It
+// never waits for a running conversation.
 func (t *Terminal) TerminalID() string {
-	t.conv.Lock()
-	defer t.conv.Unlock()
-	return t.tid
+	if p := t.tid.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (t *Terminal) setTID(id string) {
+	if id != "" {
+		t.tid.Store(&id)
+	}
 }
 
 func (t *Terminal) now() time.Time { return t.cfg.Clock() }
 
 // begin takes the terminal for one conversation and leaves the link in a
-// known state: stale bytes dropped, registered.
-func (t *Terminal) begin(ctx context.Context, tx bool) (ok bool, err error) {
+// known state: what the terminal sent while nobody listened answered
+// (takeStale), registered.
+func (t *Terminal) begin(ctx context.Context, state int32) (ok bool, err error) {
 	if !t.conv.TryLock() {
 		return false, nil
 	}
@@ -121,8 +213,8 @@ func (t *Terminal) begin(ctx context.Context, tx bool) (ok bool, err error) {
 	case <-t.abort:
 	default:
 	}
-	t.inTx.Store(tx)
-	if err := t.link.Reset(); err != nil {
+	t.state.Store(state)
+	if err := t.takeStale(ctx); err != nil {
 		t.registered = false
 		return true, err
 	}
@@ -135,25 +227,22 @@ func (t *Terminal) begin(ctx context.Context, tx bool) (ok bool, err error) {
 }
 
 func (t *Terminal) end() {
-	t.inTx.Store(false)
+	t.state.Store(termIdle)
 	t.conv.Unlock()
 }
 
-// recv waits for the next APDU until deadline.
+// recv waits for the next APDU until deadline; at or after it, it still
+// takes what has already come.
 func (t *Terminal) recv(ctx context.Context, deadline time.Time, interrupt <-chan struct{}) ([]byte, error) {
-	rem := time.Until(deadline)
-	if rem <= 0 {
-		return nil, transport.ErrTimeout
-	}
-	return t.link.Receive(ctx, rem, interrupt)
+	return t.link.Receive(ctx, max(time.Until(deadline), 0), interrupt)
 }
 
 // ack sends the positive answer 80 00 00.
 func (t *Terminal) ack() error { return t.link.Send(Ack()) }
 
 // command sends apdu and waits T3 for the PT's answer: nil for 80 00 (and
-// 84 00), the decoded refusal for 84 xx. Other messages before it are
-// stale and ignored.
+// 84 00), the decoded refusal for 84 xx. Anything else the terminal sends
+// before it belongs to no exchange of ours: it is answered (stray).
 func (t *Terminal) command(ctx context.Context, apdu []byte) (*pos.Message, error) {
 	if err := t.link.Send(apdu); err != nil {
 		return nil, err
@@ -162,6 +251,13 @@ func (t *Terminal) command(ctx context.Context, apdu []byte) (*pos.Message, erro
 	for {
 		a, err := t.recv(ctx, deadline, nil)
 		if err != nil {
+			var tr *TruncatedError
+			if errors.As(err, &tr) {
+				if err := t.strayTruncated(tr); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			return nil, err
 		}
 		switch {
@@ -173,6 +269,9 @@ func (t *Terminal) command(ctx context.Context, apdu []byte) (*pos.Message, erro
 			m, _ := Decode(a)
 			return &m, nil
 		}
+		if err := t.stray(ctx, a, "before the terminal took our command"); err != nil {
+			return nil, err
+		}
 	}
 }
 
@@ -183,8 +282,10 @@ func (t *Terminal) Register(ctx context.Context) error {
 	if !t.conv.TryLock() {
 		return ErrBusy
 	}
+	t.state.Store(termBusy)
 	defer t.end()
-	if err := t.link.Reset(); err != nil {
+	if err := t.takeStale(ctx); err != nil {
+		t.registered = false
 		return err
 	}
 	return t.register(ctx)
@@ -215,9 +316,7 @@ func (t *Terminal) register(ctx context.Context) error {
 			if err := t.ack(); err != nil {
 				return err
 			}
-			if m.TerminalID != "" {
-				t.tid = m.TerminalID
-			}
+			t.setTID(m.TerminalID)
 			t.registered = true
 			return nil
 		case k061E:
@@ -225,6 +324,11 @@ func (t *Terminal) register(ctx context.Context) error {
 			return fmt.Errorf("%w: registration aborted with %s", ErrRefused, m.ResultCode)
 		case k04FF, k06D1, k06D3:
 			if err := t.ack(); err != nil {
+				return err
+			}
+		case kAck, kNack:
+		default:
+			if err := t.stray(ctx, a, "during registration"); err != nil {
 				return err
 			}
 		}
@@ -236,13 +340,13 @@ func (t *Terminal) register(ctx context.Context) error {
 // is sent, with ErrInvalidRequest.
 func (t *Terminal) Pay(ctx context.Context, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
 	if err := ValidateRequest(req); err != nil {
-		return t.invalid(req, err)
+		return t.invalid(req, pos.KindPay, events, err)
 	}
 	apdu, err := Authorization(AuthorizationRequest{Amount: req.Amount, Currency: currencyOf(req)})
 	if err != nil {
-		return t.final(req, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err)
+		return t.finish(events, t.final(req, pos.KindPay, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err))
 	}
-	return t.transaction(ctx, apdu, req, events)
+	return t.transaction(ctx, pos.KindPay, apdu, req, events)
 }
 
 // Reverse sends Reversal (06 30) of the payment with receiptNo.
@@ -250,7 +354,7 @@ func (t *Terminal) Pay(ctx context.Context, req pos.Request, events chan<- pos.E
 // anything is sent, with ErrInvalidRequest.
 func (t *Terminal) Reverse(ctx context.Context, receiptNo int64, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
 	if err := ValidateReversal(receiptNo, req); err != nil {
-		return t.invalid(req, err)
+		return t.invalid(req, pos.KindReverse, events, err)
 	}
 	var amount *int64
 	if req.Amount > 0 {
@@ -258,9 +362,9 @@ func (t *Terminal) Reverse(ctx context.Context, receiptNo int64, req pos.Request
 	}
 	apdu, err := Reversal(t.cfg.Password, receiptNo, amount)
 	if err != nil {
-		return t.final(req, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err)
+		return t.finish(events, t.final(req, pos.KindReverse, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err))
 	}
-	return t.transaction(ctx, apdu, req, events)
+	return t.transaction(ctx, pos.KindReverse, apdu, req, events)
 }
 
 // Refund sends Refund (06 31) of req.Amount đồng.
@@ -268,20 +372,28 @@ func (t *Terminal) Reverse(ctx context.Context, receiptNo int64, req pos.Request
 // is sent, with ErrInvalidRequest.
 func (t *Terminal) Refund(ctx context.Context, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
 	if err := ValidateRequest(req); err != nil {
-		return t.invalid(req, err)
+		return t.invalid(req, pos.KindRefund, events, err)
 	}
 	apdu, err := Refund(t.cfg.Password, req.Amount, currencyOf(req))
 	if err != nil {
-		return t.final(req, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err)
+		return t.finish(events, t.final(req, pos.KindRefund, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err))
 	}
-	return t.transaction(ctx, apdu, req, events)
+	return t.transaction(ctx, pos.KindRefund, apdu, req, events)
 }
 
 // Abort asks the terminal to abort the running transaction (06 B0). The
-// running Pay sends it between two messages of the terminal and then
-// reports whatever final result the terminal gives (usually 06 1E 6C).
+// running transaction sends it between two messages of the terminal and
+// then reports whatever final result the terminal gives (usually 6C). It
+// never waits for the transaction: it returns at once, with an error
+// matching pos.ErrNoTransaction when nothing runs, and pos.ErrResultHeld
+// (doing nothing) while an approved result is held for Confirm or Reject:
+// Reject refuses a held result.
 func (t *Terminal) Abort(ctx context.Context) error {
-	if !t.inTx.Load() {
+	switch t.state.Load() {
+	case termHeld:
+		return ErrResultHeld
+	case termTx:
+	default:
 		return ErrNoTransaction
 	}
 	select {
@@ -294,148 +406,49 @@ func (t *Terminal) Abort(ctx context.Context) error {
 // invalid is the answer to a request refused before sending (err wraps
 // ErrInvalidRequest): nothing was sent, so the outcome is TransportError,
 // and the text says the request, not the link, is at fault.
-func (t *Terminal) invalid(req pos.Request, err error) (pos.Pending, error) {
-	p := t.final(req, pos.TransportError)
+func (t *Terminal) invalid(req pos.Request, kind string, events chan<- pos.Event, err error) (pos.Pending, error) {
+	p := t.final(req, kind, pos.TransportError)
 	p.res.Text = err.Error()
 	p.res.TextVI = "Yêu cầu không hợp lệ (số tiền, số hóa đơn hoặc loại tiền), chưa gửi đến máy POS: thẻ chưa bị trừ tiền"
-	return p, err
+	return t.finish(events, p, err)
 }
 
-func (t *Terminal) final(req pos.Request, o pos.Outcome) *pending {
-	r := pos.Result{Outcome: o, Amount: req.Amount, Currency: strconv.Itoa(currencyOf(req)), Reference: req.Reference}
+// final is a result that holds nothing open.
+func (t *Terminal) final(req pos.Request, kind string, o pos.Outcome) *pending {
+	r := pos.Result{Outcome: o, Amount: req.Amount, Currency: strconv.Itoa(currencyOf(req)), Reference: req.Reference, Kind: kind}
 	switch o {
 	case pos.Busy:
-		r.TextVI = "Terminal đang bận với giao dịch khác"
+		r.TextVI = "Máy POS đang bận với giao dịch khác: thẻ chưa bị trừ tiền"
 	case pos.TransportError:
-		r.TextVI = "Không gửi được lệnh tới terminal: thẻ chưa bị trừ tiền. Kiểm tra cáp và nguồn terminal"
+		r.TextVI = "Không gửi được lệnh tới máy POS: thẻ chưa bị trừ tiền. Kiểm tra cáp và nguồn máy POS"
 	case pos.Unknown:
-		r.TextVI = "Không nhận được kết quả cuối từ terminal: đang kiểm tra lại giao dịch cuối"
+		r.TextVI = "Không nhận được kết quả cuối từ máy POS: KHÔNG thu lại tiền cho đến khi giao dịch được đối chiếu"
 	}
 	return &pending{res: r}
 }
 
-// transaction runs the sequence of PA00P015 ch. 2.2 up to the final
-// result: command → 80 00 / 84 xx within T3 → (04 FF | 06 D1 | 06 D3)*
-// within T4 each → 04 0F (returned unacknowledged) or 06 1E.
-func (t *Terminal) transaction(ctx context.Context, apdu []byte, req pos.Request, events chan<- pos.Event) (pos.Pending, error) {
-	ok, err := t.begin(ctx, true)
-	if !ok {
-		return t.final(req, pos.Busy), ErrBusy
-	}
-	holding := true
-	defer func() {
-		if holding {
-			t.end()
-		}
-	}()
-	if err != nil {
-		return t.final(req, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err)
-	}
-	nack, err := t.command(ctx, apdu)
-	if err != nil {
-		if errors.Is(err, ErrNotSent) {
-			return t.final(req, pos.TransportError), fmt.Errorf("%w: %w", ErrTransport, err)
-		}
-		t.registered = false // re-register once the link is back
-		return t.final(req, pos.Unknown), fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
-	}
-	if nack != nil {
-		// A refused command ran nothing: nothing was charged.
-		p := &pending{res: resultFromNack(*nack, req)}
-		t.emitResult(events, p.res)
-		if p.res.Outcome == pos.Busy {
-			return p, ErrBusy
-		}
-		return p, nil
-	}
-
-	deadline := time.Now().Add(t.cfg.Timers.T4)
-	cancelled := false
-	for {
-		rctx := ctx
-		if cancelled {
-			rctx = context.Background()
-		}
-		a, err := t.recv(rctx, deadline, t.abort)
-		if errors.Is(err, ErrInterrupted) || (!cancelled && ctx.Err() != nil && errors.Is(err, ctx.Err())) {
-			if !errors.Is(err, ErrInterrupted) {
-				// The caller gave up: ask the terminal to stop, and wait a
-				// little for its final word.
-				cancelled = true
-				deadline = minTime(deadline, time.Now().Add(t.cfg.Timers.T3))
-			}
-			if serr := t.link.Send(AbortRequest()); serr != nil {
-				t.registered = false
-				return t.final(req, pos.Unknown), fmt.Errorf("%w: sending abort: %w", ErrUnknownOutcome, serr)
-			}
-			continue
-		}
-		if err != nil {
-			t.registered = false
-			return t.final(req, pos.Unknown), fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
-		}
-		m, _ := Decode(a)
-		switch kindOf(a) {
-		case k04FF:
-			if err := t.ack(); err != nil {
-				t.registered = false
-				return t.final(req, pos.Unknown), fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
-			}
-			if code, ok := intermediateCode(a); ok {
-				pos.Send(events, IntermediateEvent(code, t.now()))
-			}
-			deadline = time.Now().Add(t.cfg.Timers.T4)
-		case k06D1, k06D3:
-			if err := t.ack(); err != nil {
-				t.registered = false
-				return t.final(req, pos.Unknown), fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
-			}
-		case k040F:
-			res := resultFromStatus(m, req)
-			if res.TerminalID == "" {
-				res.TerminalID = t.tid
-			}
-			t.emitResult(events, res)
-			holding = false // the Pending ends the conversation
-			return &pending{t: t, res: res, raw: a, events: events}, nil
-		case k061E:
-			_ = t.ack() // the result is final whether or not this ACK arrives
-			res := resultFromAbort(m, req)
-			t.emitResult(events, res)
-			return &pending{res: res}, nil
-		case k060F:
-			// Completion without a Status-Information: the terminal did
-			// not say whether it charged. Never guess.
-			_ = t.ack()
-			return t.final(req, pos.Unknown), fmt.Errorf("%w: completion (06 0F) without a result", ErrUnknownOutcome)
-		case kAck, kNack:
-			// a duplicate answer to the command: ignore
-		default:
-			// A request feepos does not serve (input, menu, …): refuse it
-			// so the terminal goes on.
-			if err := t.link.Send(Nack(0x83)); err != nil {
-				t.registered = false
-				return t.final(req, pos.Unknown), fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
-			}
-		}
-	}
-}
-
-func (t *Terminal) emitResult(events chan<- pos.Event, r pos.Result) {
-	k := pos.EventDeclined
-	if r.Outcome == pos.Approved {
-		k = pos.EventApproved
-	}
-	pos.Send(events, pos.Event{Kind: k, Code: r.ResultCode, Text: r.TextVI, At: t.now()})
+// finish sends the one final event of a transaction (pos.FinalEvent: the
+// outcome's own kind, never "declined" for what is not a refusal) and
+// returns its Pending. It is the only way a transaction method returns.
+func (t *Terminal) finish(events chan<- pos.Event, p *pending, err error) (pos.Pending, error) {
+	pos.Send(events, pos.FinalEvent(p.res, t.now()))
+	return p, err
 }
 
 // LastResult sends Repeat Receipt (06 20) and decodes the Status-
-// Information (04 0F) the terminal repeats. It is acknowledged at once:
-// it is a copy, not a new transaction. A repeated payment that the
-// terminal reversed after its approval (ResultReversed, or a record with
-// BMP 37) comes back with Outcome Aborted.
+// Information (04 0F) the terminal repeats: its record of its last
+// transaction, whatever it was (a payment, a decline, an abort or a hung
+// attempt that got a trace number, a reversal). It is evidence for
+// pos.Judge, never "the result of this attempt". It is acknowledged at
+// once: it is a copy, not a new transaction.
+//
+// A payment the terminal reversed after approving it (result code B4)
+// comes back with Outcome Aborted and its own trace; a reversal (a record
+// with the original trace, BMP 37) with Kind pos.KindReverse, its own
+// trace and its outcome. With no record it returns ErrNoLastResult; a
+// terminal that only prints its receipt again, ErrLastResultPrinted.
 func (t *Terminal) LastResult(ctx context.Context) (pos.Result, error) {
-	ok, err := t.begin(ctx, false)
+	ok, err := t.begin(ctx, termBusy)
 	if !ok {
 		return pos.Result{Outcome: pos.Busy}, ErrBusy
 	}
@@ -457,53 +470,94 @@ func (t *Terminal) LastResult(ctx context.Context) (pos.Result, error) {
 		return unknown, fmt.Errorf("%w: repeat receipt answered 84 %s: %s", ErrRefused, nack.ResultCode, ResultText(codeByte(nack.ResultCode)))
 	}
 	var res *pos.Result
+	printed := 0
 	deadline := time.Now().Add(t.cfg.Timers.T4)
 	for {
 		a, err := t.recv(ctx, deadline, nil)
 		if err != nil {
+			var tr *TruncatedError
+			if errors.As(err, &tr) {
+				if err := t.strayTruncated(tr); err != nil {
+					return unknown, err
+				}
+				continue
+			}
 			t.registered = false
 			if res != nil {
 				return *res, nil // the copy arrived; only the completion is missing
 			}
 			return unknown, fmt.Errorf("repeat receipt: %w", err)
 		}
-		m, _ := Decode(a)
 		switch kindOf(a) {
 		case k040F:
 			if err := t.ack(); err != nil {
 				return unknown, err
 			}
-			r := resultFromStatus(m, pos.Request{})
-			if r.TerminalID == "" {
-				r.TerminalID = t.tid
-			}
-			if r.ResultCode == fmt.Sprintf("%02X", ResultReversed) {
-				r.Outcome = pos.Aborted
-				r.TextVI = "Giao dịch đã bị terminal hủy (hoàn) sau khi duyệt: thẻ không bị trừ tiền"
-			} else if m.OriginalTraceNo != nil && r.Outcome == pos.Approved {
-				r.Outcome = pos.Aborted
-				r.TraceNo = *m.OriginalTraceNo
-				r.TextVI = "Giao dịch cuối là lệnh hủy của giao dịch này: thẻ không bị trừ tiền"
+			r, err := t.record(a)
+			if err != nil {
+				// Unreadable: no record feepos can use (Outcome Unknown),
+				// and why. The completion that follows is the next
+				// conversation's to answer.
+				return r, err
 			}
 			res = &r
-		case k04FF, k06D1, k06D3:
+		case k04FF:
 			if err := t.ack(); err != nil {
 				return unknown, err
 			}
+			deadline = time.Now().Add(t.cfg.Timers.T4)
+		case k06D1, k06D3:
+			if err := t.ack(); err != nil {
+				return unknown, err
+			}
+			printed++
+			deadline = time.Now().Add(t.cfg.Timers.T4)
 		case k060F:
 			_ = t.ack()
-			if res == nil {
-				return unknown, ErrNoLastResult
+			switch {
+			case res != nil:
+				return *res, nil
+			case printed > 0:
+				return unknown, ErrLastResultPrinted
 			}
-			return *res, nil
+			return unknown, ErrNoLastResult
 		case k061E:
 			_ = t.ack()
 			if res != nil {
 				return *res, nil
 			}
+			m, _ := Decode(a)
 			return unknown, fmt.Errorf("%w (06 1E %s)", ErrNoLastResult, m.ResultCode)
+		case kAck, kNack:
+		default:
+			if err := t.link.Send(Nack(0x83)); err != nil {
+				return unknown, err
+			}
 		}
 	}
+}
+
+// record reads a repeated Status-Information as the record of the
+// terminal's last transaction. An unreadable one is an error (and Outcome
+// Unknown: no record).
+func (t *Terminal) record(a []byte) (pos.Result, error) {
+	sr := t.readStatus(a, pos.Request{})
+	if sr.warning != "" {
+		t.log.Warn("repeated status information read leniently", "warning", sr.warning)
+	}
+	r := sr.res
+	if sr.problem != nil {
+		return r, fmt.Errorf("zvt: the terminal's last record cannot be used: %w", sr.problem)
+	}
+	switch {
+	case r.ResultCode == fmt.Sprintf("%02X", ResultReversed):
+		r.Outcome = pos.Aborted
+		r.TextVI = "Giao dịch đã bị máy POS hủy (hoàn) sau khi duyệt: thẻ không bị trừ tiền"
+	case sr.m.OriginalTraceNo != nil:
+		r.Kind = pos.KindReverse
+		r.TextVI = fmt.Sprintf("Giao dịch cuối là lệnh hủy giao dịch số trace %d (%s)", *sr.m.OriginalTraceNo, r.TextVI)
+	}
+	return r, nil
 }
 
 // EndOfDay sends End-of-Day (06 50): the terminal submits and closes its
@@ -512,7 +566,7 @@ func (t *Terminal) LastResult(ctx context.Context) (pos.Result, error) {
 // "Mastercard"; NAPAS and other domestic cards are counted under "others".
 // Brands with no transaction are left out.
 func (t *Terminal) EndOfDay(ctx context.Context) (pos.EndOfDay, error) {
-	ok, err := t.begin(ctx, false)
+	ok, err := t.begin(ctx, termBusy)
 	if !ok {
 		return pos.EndOfDay{Outcome: pos.Busy}, ErrBusy
 	}
@@ -559,13 +613,18 @@ func (t *Terminal) EndOfDay(ctx context.Context) (pos.EndOfDay, error) {
 			got = true
 			fillEndOfDay(&out, m)
 			if out.TerminalID == "" {
-				out.TerminalID = t.tid
+				out.TerminalID = t.TerminalID()
 			}
 		case k04FF, k06D1, k06D3:
 			if err := t.ack(); err != nil {
 				return out, err
 			}
 			deadline = time.Now().Add(t.cfg.Timers.T4)
+		case kAck, kNack:
+		default:
+			if err := t.stray(ctx, a, "during an end of day"); err != nil {
+				return out, err
+			}
 		case k060F:
 			_ = t.ack()
 			if !got {
@@ -619,7 +678,7 @@ func fillEndOfDay(out *pos.EndOfDay, m pos.Message) {
 // Status sends Status Enquiry (05 01) and reads the Completion (06 0F)
 // with the software version and terminal status (00 = ready).
 func (t *Terminal) Status(ctx context.Context) (pos.Status, error) {
-	ok, err := t.begin(ctx, false)
+	ok, err := t.begin(ctx, termBusy)
 	if !ok {
 		return pos.Status{}, ErrBusy
 	}
@@ -648,15 +707,21 @@ func (t *Terminal) Status(ctx context.Context) (pos.Status, error) {
 			deadline = time.Now().Add(t.cfg.Timers.T4)
 		case kNack:
 			code := codeByte(m.ResultCode)
-			return pos.Status{ResultCode: m.ResultCode, Text: ResultText(code), TerminalID: t.tid},
+			return pos.Status{ResultCode: m.ResultCode, Text: ResultText(code), TerminalID: t.TerminalID()},
 				fmt.Errorf("%w: status enquiry answered 84 %s", ErrRefused, m.ResultCode)
-		case k04FF, k06D1, k06D3, k040F:
+		case k04FF, k06D1, k06D3:
 			if err := t.ack(); err != nil {
+				return pos.Status{}, err
+			}
+		case k040F:
+			// No status enquiry has a result: this belongs to no exchange
+			// of ours (refused, reported).
+			if err := t.stray(ctx, a, "during a status enquiry"); err != nil {
 				return pos.Status{}, err
 			}
 		case k060F:
 			_ = t.ack()
-			st := pos.Status{TerminalID: t.tid}
+			st := pos.Status{TerminalID: t.TerminalID()}
 			if m.TerminalID != "" {
 				st.TerminalID = m.TerminalID
 			}
@@ -675,7 +740,7 @@ func (t *Terminal) Status(ctx context.Context) (pos.Status, error) {
 		case k061E:
 			_ = t.ack()
 			code := codeByte(m.ResultCode)
-			return pos.Status{ResultCode: m.ResultCode, Text: ResultText(code), TerminalID: t.tid}, nil
+			return pos.Status{ResultCode: m.ResultCode, Text: ResultText(code), TerminalID: t.TerminalID()}, nil
 		}
 	}
 }

@@ -2,6 +2,7 @@ package zvt_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -122,12 +123,15 @@ func TestReverseAndRefund(t *testing.T) {
 		assert.Equal(t, zvtsim.Voided, j[0].Status)
 		assert.Equal(t, "reversal", j[1].Kind)
 
-		// The last transaction is the reversal: LastResult says the payment
-		// does not stand, by the payment's trace.
+		// The last transaction is the reversal: LastResult gives its record
+		// as it is, its own trace, approved, and says it is a reversal.
 		lr, err := r.term.LastResult(r.ctx)
 		require.NoError(t, err)
-		assert.Equal(t, pos.Aborted, lr.Outcome)
-		assert.Equal(t, paid.TraceNo, lr.TraceNo)
+		assert.Equal(t, pos.Approved, lr.Outcome)
+		assert.Equal(t, pos.KindReverse, lr.Kind)
+		assert.Equal(t, rv.Result().TraceNo, lr.TraceNo)
+		assert.Equal(t, paid.TraceNo+1, lr.TraceNo)
+		assert.Contains(t, lr.TextVI, fmt.Sprintf("trace %d", paid.TraceNo))
 
 		// Reversing it again is refused by the terminal: no charge either way.
 		rv, err = r.term.Reverse(r.ctx, paid.ReceiptNo, pos.Request{}, nil)

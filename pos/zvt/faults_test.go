@@ -131,6 +131,9 @@ func TestRandomizedConversations(t *testing.T) {
 		total = 200
 	}
 	const workers = 4
+	// A batch's individual totals (BMP 60) count at most 99 payments per
+	// card brand (one BCD byte): close it every batchSize payments.
+	const batchSize = 150
 	var mu sync.Mutex
 	stats := map[string]int{}
 	t.Run("workers", func(t *testing.T) {
@@ -143,20 +146,29 @@ func TestRandomizedConversations(t *testing.T) {
 					r := newRig(t, withRandom(wseed, 0.15))
 					var known int64
 					var beliefs []belief
-					// The day is closed every eodEvery payments, as a
-					// terminal must be: a ZVT batch counts at most 99
-					// payments per card brand (BMP 60).
-					const eodEvery = 100
-					var want int64 // believed charged since the last end of day
-					closeDay := func(i int) {
+					closed := 0 // beliefs up to here are in a closed batch
+					endOfDay := func() {
+						// The batch, closed as the center does every day,
+						// against what feepos believes charged since the last.
 						r.settle()
+						var want int64
+						for _, b := range beliefs[closed:] {
+							if b.charged {
+								want += b.amount
+							}
+						}
 						eod, err := r.term.EndOfDay(r.ctx)
-						require.NoError(t, err, "end of day after conversation %d", i)
-						assert.Equal(t, want, eod.Total, "end of day after conversation %d: total vs payments feepos believes charged", i)
-						want = 0
+						require.NoError(t, err)
+						assert.Equal(t, want, eod.Total, "end of day total vs payments feepos believes charged")
+						closed = len(beliefs)
+						if eod.TraceNo != 0 {
+							known = eod.TraceNo // the end of day took a trace number too
+						}
 					}
-					n := total / workers
-					for i := 0; i < n; i++ {
+					for i := 0; i < total/workers; i++ {
+						if i > 0 && i%batchSize == 0 {
+							endOfDay()
+						}
 						amount := int64(1+rng.Intn(5000)) * 1000
 						reject := rng.Float64() < 0.08
 						before := len(r.sim.Journal())
@@ -164,22 +176,16 @@ func TestRandomizedConversations(t *testing.T) {
 						beliefs = append(beliefs, b)
 						after := len(r.sim.Journal())
 						require.LessOrEqual(t, after-before, 1, "conversation %d made more than one transaction", i)
-						if b.charged {
-							want += b.amount
-						}
 						mu.Lock()
 						stats[string(b.first)]++
 						if b.charged {
 							stats["charged"]++
 						}
 						mu.Unlock()
-						if (i+1)%eodEvery == 0 && i+1 < n {
-							closeDay(i)
-						}
 					}
 					r.settle()
 					checkTruth(t, r.sim, beliefs)
-					closeDay(n - 1)
+					endOfDay()
 				})
 			})
 		}

@@ -134,10 +134,17 @@ func TestFrameReader(t *testing.T) {
 		_, err = UnwrapFrame(append(append([]byte(nil), v["A1"]...), 0x00))
 		assert.ErrorIs(t, err, ErrFrameTrailing)
 	})
-	t.Run("frame with a lying APDU length decodes to an error", func(t *testing.T) {
-		// The CRC is right, the APDU inside says 0x20 data bytes but has 2.
+	t.Run("frame with a lying APDU length decodes what it carries, with a warning", func(t *testing.T) {
+		// The CRC is right, the APDU inside says 0x20 data bytes but has
+		// 2: the frame delimits it (issue 9; real terminals send these).
 		frame := EncodeFrame([]byte{0x04, 0x0F, 0x20, 0x27, 0x00})
-		_, err := DecodeFrame(frame)
+		m, err := DecodeFrame(frame)
+		require.NoError(t, err)
+		assert.Equal(t, "00", m.ResultCode)
+		assert.Equal(t, "040F202700", m.Raw, "the bytes as they came")
+		assert.Contains(t, m.Fields["warnings"].([]string)[0], "announces 32 data bytes, the frame (CRC correct) carries 2")
+		// Without the frame, the length is all there is: an error.
+		_, err = Decode([]byte{0x04, 0x0F, 0x20, 0x27, 0x00})
 		assert.ErrorIs(t, err, ErrAPDU)
 	})
 }

@@ -70,7 +70,47 @@ var (
 	ErrNoAck = errors.New("zvt link: no ACK from the peer")
 	// ErrInterrupted: Receive returned because its interrupt channel fired.
 	ErrInterrupted = errors.New("zvt link: receive interrupted")
+	// ErrTruncated matches every *TruncatedError.
+	ErrTruncated = errors.New("zvt link: APDU shorter than its length field")
 )
+
+// TruncatedError: over TCP, where the length field is the only framing, an
+// APDU stopped before the bytes its length field announced, and nothing
+// more came for T2. Receive drops it and returns this, so that the driver
+// can answer the terminal (which waits for an answer) instead of leaving
+// it waiting. Over a serial line a frame cut by the T1 gap is dropped
+// without an error: the sender repeats a frame that was not acknowledged.
+type TruncatedError struct {
+	Class, Instr byte
+	Declared     int    // data bytes the length field announced
+	Got          int    // data bytes that came
+	Bytes        []byte // what came, header included (may hold card data: print it masked)
+}
+
+func (e *TruncatedError) Error() string {
+	return fmt.Sprintf("zvt link: %02X %02X announced %d data bytes, only %d came before the line went quiet for T2", e.Class, e.Instr, e.Declared, e.Got)
+}
+
+// Is makes errors.Is(err, ErrTruncated) true.
+func (e *TruncatedError) Is(target error) bool { return target == ErrTruncated }
+
+func truncated(b []byte) *TruncatedError {
+	e := &TruncatedError{Bytes: append([]byte(nil), b...)}
+	if len(b) >= 2 {
+		e.Class, e.Instr = b[0], b[1]
+	}
+	hdr := 3
+	switch {
+	case len(b) >= 3 && b[2] != 0xFF:
+		e.Declared = int(b[2])
+	case len(b) >= 5:
+		e.Declared, hdr = int(b[3])|int(b[4])<<8, 5
+	default:
+		hdr = len(b)
+	}
+	e.Got = max(0, len(b)-hdr)
+	return e
+}
 
 // SendFaults disturbs a serial send on purpose (simulator only).
 type SendFaults struct {
@@ -329,16 +369,19 @@ func (l *Link) inFrame() bool {
 }
 
 // Receive returns the next APDU from the peer, waiting at most timeout
-// (negative: without limit). Serial frames are acknowledged (ACK 06) or
+// (negative: without limit; 0: only what has already come, and the rest
+// of a frame already begun). Serial frames are acknowledged (ACK 06) or
 // refused (NAK 15, bad CRC) as they complete; a frame whose bytes stop
 // for longer than T1 is dropped. Stray bytes are ignored. Returns
 // transport.ErrTimeout when nothing complete came in time, ErrInterrupted
-// when interrupt fired (only between frames), ctx.Err() on cancellation.
+// when interrupt fired (only between frames), ctx.Err() on cancellation,
+// and over TCP a *TruncatedError for an APDU cut short.
 func (l *Link) Receive(ctx context.Context, timeout time.Duration, interrupt <-chan struct{}) ([]byte, error) {
 	var deadline time.Time
 	if timeout >= 0 {
 		deadline = time.Now().Add(timeout)
 	}
+	polled := false // at the deadline, what has already come is still taken
 	for {
 		if len(l.queue) > 0 {
 			a := l.queue[0]
@@ -371,7 +414,12 @@ func (l *Link) Receive(ctx context.Context, timeout time.Duration, interrupt <-c
 			if left <= 0 {
 				// PA00P016: T1 ran out mid-frame, drop the partial frame.
 				l.fr.Reset()
-				l.tcpBuf = nil
+				if l.tcp {
+					e := truncated(l.tcpBuf)
+					l.tcpBuf = nil
+					l.traceOut("recv", e.Bytes)
+					return nil, e
+				}
 				continue
 			}
 			wait = left
@@ -379,7 +427,11 @@ func (l *Link) Receive(ctx context.Context, timeout time.Duration, interrupt <-c
 		if !deadline.IsZero() {
 			rem := time.Until(deadline)
 			if rem <= 0 && !framing {
-				return nil, transport.ErrTimeout
+				if polled {
+					return nil, transport.ErrTimeout
+				}
+				polled, rem = true, 0
+				wait = 0 // take what is there, without waiting
 			}
 			if rem > 0 && (wait < 0 || rem < wait) {
 				wait = rem

@@ -163,3 +163,52 @@ func TestLinkTCPExtendedLength(t *testing.T) {
 		assert.Equal(t, zvt.Ack(), a)
 	})
 }
+
+// Over TCP the length field is the only framing: the public capture
+// (vector C17: 0x44 announced, 37 carried), sent as bare bytes, ends in a
+// TruncatedError once the line stays quiet for T2, so that the driver can
+// answer the terminal. What follows is read as the next APDU.
+func TestLinkTCPReportsAnAPDUCutShort(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, peer := linkOnPipe(t, true)
+		c17, err := zvt.ParseHex("04 0F 44 27 6C 04 00 00 00 00 12 00 49 09 78 0C 11 33 39 0D 08 17 22 F0 F0 0B 00 00 00 19 60 29 52 50 02 95 8B F0 F1 00")
+		require.NoError(t, err)
+		_, err = peer.Write(c17)
+		require.NoError(t, err)
+		start := time.Now()
+		_, err = l.Receive(context.Background(), time.Second, nil)
+		var tr *zvt.TruncatedError
+		require.ErrorAs(t, err, &tr)
+		assert.ErrorIs(t, err, zvt.ErrTruncated)
+		assert.Equal(t, fastTimers().T2, time.Since(start), "after T2 of silence")
+		assert.Equal(t, byte(0x04), tr.Class)
+		assert.Equal(t, byte(0x0F), tr.Instr)
+		assert.Equal(t, 0x44, tr.Declared)
+		assert.Equal(t, 37, tr.Got)
+		assert.Equal(t, c17, tr.Bytes)
+		assert.NotContains(t, tr.Error(), "52500295", "no data in the message")
+
+		_, err = peer.Write([]byte{0x06, 0x1E, 0x01, 0x6C})
+		require.NoError(t, err)
+		a, err := l.Receive(context.Background(), time.Second, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{0x06, 0x1E, 0x01, 0x6C}, a)
+	})
+}
+
+// Receive with timeout 0 takes what has already come, and nothing else.
+func TestLinkReceiveZeroTakesWhatIsThere(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l, peer := linkOnPipe(t, false)
+		_, err := l.Receive(context.Background(), 0, nil)
+		assert.ErrorIs(t, err, transport.ErrTimeout)
+		frame := zvt.EncodeFrame([]byte{0x04, 0xFF, 0x01, 0x17})
+		_, err = peer.Write(frame)
+		require.NoError(t, err)
+		synctest.Wait()
+		a, err := l.Receive(context.Background(), 0, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{0x04, 0xFF, 0x01, 0x17}, a)
+		assert.Equal(t, []byte{zvt.ACK}, readN(t, peer, 1), "acknowledged on the line")
+	})
+}

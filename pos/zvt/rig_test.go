@@ -1,9 +1,13 @@
 package zvt_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,10 +28,21 @@ func fastTimers() zvt.Timers {
 	return zvt.Timers{T1: 20 * time.Millisecond, T2: 60 * time.Millisecond, T3: 250 * time.Millisecond, T4: 500 * time.Millisecond, MaxResends: 2}
 }
 
+// The hold, shrunk the same way: the driver asks for more time (84 9C)
+// well inside the simulator's wait for an answer (simAckTimeout), and the
+// simulator repeats its result (simRepeatAfter) well inside the driver's
+// wait for it (holdRepeat).
 const (
-	simAckTimeout = 300 * time.Millisecond
-	simHangFor    = 600 * time.Millisecond
+	simAckTimeout  = 300 * time.Millisecond
+	simRepeatAfter = 100 * time.Millisecond
+	simHangFor     = 600 * time.Millisecond
+	holdAnswer     = 150 * time.Millisecond
+	holdRepeat     = 400 * time.Millisecond
+	maxHold        = 2 * time.Second
 )
+
+// vietnam is the terminals' time zone, for pos.Judge.
+var vietnam = time.FixedZone("ICT", 7*3600)
 
 // rig is a simulator and a driver on the two ends of a line: no mocks,
 // the driver talks to the simulator byte by byte.
@@ -43,17 +58,37 @@ const (
 // withTCP), in real time: only for tests that use the protocol's own
 // timers, which no conversation there runs out.
 type rig struct {
-	t      testing.TB
-	sim    *zvtsim.Sim
-	real   bool
-	srv    *zvtsim.PTYServer // real serial line
-	addr   string            // real TCP line
-	served chan struct{}     // Pipe: closed when the simulator's Serve returned
-	conn   transport.Conn
-	term   *zvt.Terminal
-	tcp    bool
-	dcfg   zvt.Config
-	ctx    context.Context
+	t       testing.TB
+	sim     *zvtsim.Sim
+	orphans *orphans
+	wire    *wire // withWire
+	real    bool
+	srv     *zvtsim.PTYServer // real serial line
+	addr    string            // real TCP line
+	served  chan struct{}     // Pipe: closed when the simulator's Serve returned
+	conn    transport.Conn
+	term    *zvt.Terminal
+	tcp     bool
+	dcfg    zvt.Config
+	ctx     context.Context
+}
+
+// orphans collects what the driver reports through Config.OnOrphan.
+type orphans struct {
+	mu   sync.Mutex
+	list []pos.Orphan
+}
+
+func (o *orphans) add(x pos.Orphan) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.list = append(o.list, x)
+}
+
+func (o *orphans) all() []pos.Orphan {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]pos.Orphan(nil), o.list...)
 }
 
 type rigOpt func(*rig, *zvtsim.Config, *zvt.Config)
@@ -69,6 +104,83 @@ func withRandom(seed int64, p float64) rigOpt {
 		s.Random = &zvtsim.RandomFaults{Seed: seed, Probability: p}
 	}
 }
+func withSim(f func(*zvtsim.Config)) rigOpt {
+	return func(_ *rig, s *zvtsim.Config, _ *zvt.Config) { f(s) }
+}
+func withDriver(f func(*zvt.Config)) rigOpt {
+	return func(_ *rig, _ *zvtsim.Config, d *zvt.Config) { f(d) }
+}
+
+// withWire records the APDUs the driver sends (sentAPDUs).
+func withWire() rigOpt {
+	return func(r *rig, _ *zvtsim.Config, d *zvt.Config) {
+		r.wire = &wire{}
+		d.Trace = func(dir string, b []byte) {
+			if dir != "send" {
+				return
+			}
+			if len(b) >= 2 && b[0] == zvt.DLE && b[1] == zvt.STX {
+				a, err := zvt.UnwrapFrame(b)
+				if err != nil {
+					return
+				}
+				b = a
+			} else if len(b) < 3 {
+				return // a line ACK or NAK
+			}
+			r.wire.add(b)
+		}
+	}
+}
+
+// withLog gives the driver a logger whose lines the test can read.
+func withLog(buf *syncLog) rigOpt {
+	return func(_ *rig, _ *zvtsim.Config, d *zvt.Config) {
+		d.Log = slog.New(slog.NewTextHandler(buf, nil))
+	}
+}
+
+type wire struct {
+	mu   sync.Mutex
+	sent [][]byte
+}
+
+func (w *wire) add(b []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sent = append(w.sent, append([]byte(nil), b...))
+}
+
+// count is how often the driver sent apdu.
+func (r *rig) count(apdu []byte) int {
+	r.wire.mu.Lock()
+	defer r.wire.mu.Unlock()
+	n := 0
+	for _, b := range r.wire.sent {
+		if bytes.Equal(b, apdu) {
+			n++
+		}
+	}
+	return n
+}
+
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func withConfigByte(b byte) rigOpt {
 	return func(_ *rig, _ *zvtsim.Config, d *zvt.Config) { d.ConfigByte = b }
 }
@@ -78,8 +190,8 @@ func withConfigByte(b byte) rigOpt {
 func withRealLine() rigOpt {
 	return func(r *rig, s *zvtsim.Config, d *zvt.Config) {
 		r.real = true
-		s.Timers, s.AckTimeout, s.HangFor = zvt.Timers{}, 0, 0
-		d.Timers = zvt.Timers{}
+		s.Timers, s.AckTimeout, s.HangFor, s.RepeatAfter = zvt.Timers{}, 0, 0, 0
+		d.Timers, d.HoldAnswer, d.HoldRepeat, d.MaxHold = zvt.Timers{}, 0, 0, 0
 	}
 }
 
@@ -88,9 +200,9 @@ func fixedClock() time.Time { return time.Date(2025, 3, 14, 9, 30, 0, 0, time.UT
 // newRig must be called inside synctest.Test, unless withRealLine.
 func newRig(t testing.TB, opts ...rigOpt) *rig {
 	t.Helper()
-	scfg := zvtsim.Config{Timers: fastTimers(), AckTimeout: simAckTimeout, HangFor: simHangFor, Clock: fixedClock}
-	dcfg := zvt.Config{ID: "T1", Timers: fastTimers()}
-	r := &rig{t: t}
+	scfg := zvtsim.Config{Timers: fastTimers(), AckTimeout: simAckTimeout, RepeatAfter: simRepeatAfter, HangFor: simHangFor, Clock: fixedClock}
+	r := &rig{t: t, orphans: &orphans{}}
+	dcfg := zvt.Config{ID: "T1", Timers: fastTimers(), HoldAnswer: holdAnswer, HoldRepeat: holdRepeat, MaxHold: maxHold, OnOrphan: r.orphans.add}
 	for _, o := range opts {
 		o(r, &scfg, &dcfg)
 	}
@@ -182,8 +294,9 @@ func (r *rig) linkDown() bool {
 	return false
 }
 
-// lastResult recovers after an Unknown outcome: LastResult, retried while
-// the terminal is silent (hang) and after reconnecting a lost link.
+// lastResult asks the terminal for its last record, retried while the
+// terminal is silent (hang) and after reconnecting a lost link. No record
+// is a Result with Outcome Unknown: evidence of nothing.
 func (r *rig) lastResult() pos.Result {
 	r.t.Helper()
 	var lastErr error
@@ -195,11 +308,8 @@ func (r *rig) lastResult() pos.Result {
 		if err == nil {
 			return res
 		}
-		if errors.Is(err, zvt.ErrNoLastResult) {
-			// The terminal has never completed a transaction: ours was not
-			// charged. The caller reads TraceNo 0 as "not charged", and the
-			// comparison with the simulator's journal still catches a lie.
-			return pos.Result{Outcome: pos.Aborted}
+		if errors.Is(err, pos.ErrNoLastResult) {
+			return pos.Result{Outcome: pos.Unknown}
 		}
 		lastErr = err
 		if errors.Is(err, transport.ErrVanished) || errors.Is(err, transport.ErrClosed) {
@@ -221,59 +331,89 @@ type belief struct {
 	how     string
 }
 
+// traceNoneYet: no trace number yet. A fresh simulator's first trace is
+// 1, the one after 999999 on the wrapping counter, so "none yet" is
+// written 999999 for pos.Judge (whose 0 means "not known").
+const traceNoneYet = pos.TraceModulus - 1
+
 // pay runs one payment the way the service does: Pay; store; Confirm (or
 // Reject when reject is set); on Unknown or an uncertain Confirm, recover
-// with LastResult, telling "this payment" from "an earlier one" by the
-// trace number last seen (knownTrace).
+// with LastResult and pos.Judge against the trace number last seen
+// (knownTrace; 0: none yet). Judge must prove it either way: the rig's
+// terminal keeps its records as a real one does.
 func (r *rig) pay(amount int64, reject bool, knownTrace *int64) belief {
 	r.t.Helper()
+	if *knownTrace == 0 {
+		*knownTrace = traceNoneYet
+	}
+	facts := pos.AttemptFacts{Kind: pos.KindPay, Reference: "HS-1", Amount: amount, StartedAt: fixedClock(), TraceBefore: *knownTrace}
 	p, err := r.term.Pay(r.ctx, pos.Request{Amount: amount, Reference: "HS-1"}, nil)
 	require.NotNil(r.t, p)
 	res := p.Result()
 	b := belief{amount: amount, first: res.Outcome, trace: res.TraceNo}
-	before := *knownTrace // the last transaction seen before this payment
 	recoverNow := func(why string) belief {
 		lr := r.lastResult()
-		b.how = why
-		if lr.TraceNo == 0 || lr.TraceNo == before {
-			b.charged, b.trace = false, 0
-			return b
+		f := pos.Judge(facts, pos.Evidence{Source: pos.EvidenceLastResult, Result: lr, At: fixedClock()}, vietnam, pos.DefaultClockSkew)
+		b.how = why + "; recovery: " + f.Reason
+		b.trace = 0
+		if pos.TraceDistance(facts.TraceBefore, lr.TraceNo) == 1 {
+			*knownTrace, b.trace = lr.TraceNo, lr.TraceNo // the attempt's own record
 		}
-		*knownTrace = lr.TraceNo
-		b.trace = lr.TraceNo
-		b.charged = lr.Outcome == pos.Approved
-		require.Equal(r.t, amount, lr.Amount, "recovered result is for another amount")
+		switch f.Verdict {
+		case pos.Charged:
+			b.charged = true
+		case pos.NotCharged:
+			b.charged = false
+		default:
+			r.t.Fatalf("recovery could not settle the payment (%s): %s", why, f.Reason)
+		}
 		return b
+	}
+	if res.TraceNo != 0 {
+		*knownTrace = res.TraceNo
 	}
 	switch res.Outcome {
 	case pos.Approved:
 		require.NoError(r.t, err)
 		require.NotZero(r.t, res.TraceNo)
-		*knownTrace = res.TraceNo
+		require.False(r.t, p.Deadline().IsZero(), "an approved result is held until a deadline")
 		if reject {
-			require.NoError(r.t, p.Reject(r.ctx))
+			if rerr := p.Reject(r.ctx); rerr != nil {
+				require.ErrorIs(r.t, rerr, pos.ErrConfirmUncertain)
+				return recoverNow("reject uncertain: " + rerr.Error())
+			}
 			b.how = "rejected"
 			return b
 		}
-		if cerr := p.Confirm(r.ctx); cerr != nil {
-			require.ErrorIs(r.t, cerr, zvt.ErrConfirmUncertain)
+		cerr := p.Confirm(r.ctx)
+		switch {
+		case cerr == nil:
+			b.charged, b.how = true, "confirmed"
+		case errors.Is(cerr, pos.ErrReversedByTerminal):
+			b.how = "reversed by the terminal: " + cerr.Error()
+		case errors.Is(cerr, pos.ErrConfirmUncertain):
 			return recoverNow("confirm uncertain: " + cerr.Error())
+		default:
+			r.t.Fatalf("Confirm: unexpected error %v", cerr)
 		}
-		b.charged, b.how = true, "confirmed"
 		return b
 	case pos.Declined, pos.Aborted, pos.CardError:
 		require.NoError(r.t, err)
-		if res.TraceNo != 0 {
-			*knownTrace = res.TraceNo
-		}
+		require.True(r.t, p.Deadline().IsZero(), "a refusal holds nothing")
 		require.NoError(r.t, p.Confirm(r.ctx))
 		b.how = "final"
 		return b
+	case pos.Busy:
+		require.ErrorIs(r.t, err, pos.ErrBusy)
+		b.how = "busy"
+		return b
 	case pos.Unknown:
 		require.ErrorIs(r.t, err, zvt.ErrUnknownOutcome)
+		require.ErrorIs(r.t, err, pos.ErrUnknownOutcome)
 		return recoverNow("unknown: " + err.Error())
 	case pos.TransportError:
 		require.ErrorIs(r.t, err, zvt.ErrTransport)
+		require.ErrorIs(r.t, err, pos.ErrTransport)
 		b.how = "transport error"
 		if r.linkDown() {
 			r.reconnect()
@@ -285,12 +425,16 @@ func (r *rig) pay(amount int64, reject bool, knownTrace *int64) belief {
 }
 
 // settle waits until the simulator has no payment awaiting its
-// acknowledgement (a rejected payment is reversed after AckTimeout).
+// acknowledgement (a rejected payment is reversed after AckTimeout), and
+// brings back a line a fault left down (a hang-up after a final result).
 func (r *rig) settle() {
 	r.t.Helper()
+	if r.linkDown() {
+		r.reconnect()
+	}
 	require.Eventually(r.t, func() bool {
 		for _, tx := range r.sim.Journal() {
-			if tx.Status == zvtsim.Awaiting {
+			if tx.Status == zvtsim.Awaiting || tx.Status == zvtsim.Running {
 				return false
 			}
 		}

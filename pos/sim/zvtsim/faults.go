@@ -25,13 +25,96 @@ const (
 	// FaultNoAckReverse: the ECR's acknowledgement of the Status-
 	// Information is lost (not ACKed, not seen); the terminal reverses.
 	FaultNoAckReverse FaultKind = "no_ack_reverse"
+
+	// The ECR's answer to the Status-Information.
+
+	// FaultLostAnswer: the terminal misses the ECR's first answer to the
+	// Status-Information (the line took it, the terminal did not see
+	// it); when its wait runs out it repeats the Status-Information once
+	// instead of reversing.
+	FaultLostAnswer FaultKind = "lost_answer"
+	// FaultAbortAfterAck: after the ECR's 80 00 00 the terminal reverses
+	// the payment anyway and ends with an abort (06 1E 6C).
+	FaultAbortAfterAck FaultKind = "abort_after_ack"
+	// FaultShortTimers: for this transaction the terminal waits only
+	// Fault.Delay (default T1) for each answer of the ECR: shorter than
+	// feepos's timers, so a held result is reversed before feepos asks
+	// for more time.
+	FaultShortTimers FaultKind = "short_timers"
+
+	// The Status-Information itself.
+
+	// FaultStatusBadLength: the Status-Information's length byte
+	// announces 31 bytes more than it carries (as in a public capture:
+	// 0x44 announced, 37 carried). Over a serial line the frame and its
+	// CRC are right; over TCP, where the length is the framing, the rest
+	// never comes.
+	FaultStatusBadLength FaultKind = "status_bad_length"
+	// FaultStatusUnknownField: the Status-Information ends with a BMP no
+	// table declares (UnknownBMP), so its length, and anything after it,
+	// cannot be known.
+	FaultStatusUnknownField FaultKind = "status_unknown_field"
+
+	// The terminal's state.
+
+	// FaultBusyMenu: someone is in the terminal's menu: the command is
+	// refused with 84 9C (busy); nothing runs.
+	FaultBusyMenu FaultKind = "busy_menu"
+	// FaultUnsolicited: before it takes the command the terminal sends,
+	// on its own, its last Status-Information again (as after a restart),
+	// or an Intermediate Status (automatic end of day) when it has none.
+	FaultUnsolicited FaultKind = "unsolicited"
+
+	// Registration and Repeat Receipt faults apply to the next of those
+	// commands, not to a transaction.
+
+	// FaultRegistrationRefused: Registration (06 00) is answered
+	// 84 Fault.Code (default 83, function not possible).
+	FaultRegistrationRefused FaultKind = "registration_refused"
+	// FaultRepeatPrintOnly: Repeat Receipt is answered with print lines
+	// of the last receipt (06 D1) and the completion, no
+	// Status-Information.
+	FaultRepeatPrintOnly FaultKind = "repeat_print_only"
+	// FaultRepeatOriginal: after a reversal (06 30, or the terminal's own
+	// for an unanswered or refused result) Repeat Receipt repeats the
+	// original payment's receipt as it was approved, not the reversal.
+	FaultRepeatOriginal FaultKind = "repeat_original"
 )
 
-// AllFaults lists every kind, for randomized tests.
+// UnknownBMP is the field FaultStatusUnknownField adds: no ZVT table
+// declares BMP 4C.
+const UnknownBMP byte = 0x4C
+
+// AllFaults lists every transaction fault kind, for randomized tests.
 var AllFaults = []FaultKind{
 	FaultDecline, FaultCustomerAbort, FaultCardError, FaultSlowCard, FaultHang,
 	FaultNAK, FaultBadCRC, FaultByteGap, FaultDropAck, FaultHangUp, FaultGarbage,
 	FaultDuplicate, FaultNoAckReverse,
+	FaultLostAnswer, FaultAbortAfterAck, FaultShortTimers, FaultStatusBadLength,
+	FaultStatusUnknownField, FaultBusyMenu, FaultUnsolicited,
+}
+
+// OtherFaults are the kinds that apply to the next Registration or Repeat
+// Receipt instead of a transaction (never drawn at random).
+var OtherFaults = []FaultKind{FaultRegistrationRefused, FaultRepeatPrintOnly, FaultRepeatOriginal}
+
+// scope is which command a fault waits for.
+type scope int
+
+const (
+	scopeTransaction scope = iota
+	scopeRegistration
+	scopeRepeat
+)
+
+func (k FaultKind) scope() scope {
+	switch k {
+	case FaultRegistrationRefused:
+		return scopeRegistration
+	case FaultRepeatPrintOnly, FaultRepeatOriginal:
+		return scopeRepeat
+	}
+	return scopeTransaction
 }
 
 // Target is which of the simulator's messages a frame fault hits.
@@ -49,7 +132,7 @@ type Fault struct {
 	Kind   FaultKind
 	Code   byte          // decline / card error result code
 	Steps  int           // slow card: intermediate statuses (default 4)
-	Delay  time.Duration // slow card: pause before each (default T1)
+	Delay  time.Duration // slow card: pause before each (default T1); short timers: the wait
 	Target Target        // frame faults: which message (default TargetResult)
 }
 
@@ -63,8 +146,9 @@ type RandomFaults struct {
 	Kinds       []FaultKind
 }
 
-// Inject queues one-shot faults, used by the next transactions in order
-// (before any random fault).
+// Inject queues one-shot faults, used in order by the next commands they
+// apply to (transactions, registrations, repeat receipts), before any
+// random fault.
 func (s *Sim) Inject(f ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,13 +157,28 @@ func (s *Sim) Inject(f ...Fault) {
 
 var allTargets = []Target{TargetAck, TargetIntermediate, TargetResult, TargetCompletion}
 
+// takeFault takes the first queued fault for a command of scope sc.
+func (s *Sim) takeFault(sc scope) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.takeFaultLocked(sc)
+}
+
+func (s *Sim) takeFaultLocked(sc scope) (Fault, bool) {
+	for i, f := range s.faults {
+		if f.Kind.scope() == sc {
+			s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
+			return f, true
+		}
+	}
+	return Fault{}, false
+}
+
 // nextFault takes the fault for the next transaction.
 func (s *Sim) nextFault() Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
+	if f, ok := s.takeFaultLocked(scopeTransaction); ok {
 		return f
 	}
 	r := s.cfg.Random

@@ -43,6 +43,15 @@ type session struct {
 	frameFaultDone bool
 	ignoreAcks     bool
 	abortReq       bool
+	ackWait        time.Duration // this transaction's wait for an answer (short_timers); 0: Config.AckTimeout
+}
+
+// wait is how long the terminal waits for the ECR's answer to a message.
+func (ss *session) wait() time.Duration {
+	if ss.ackWait > 0 {
+		return ss.ackWait
+	}
+	return ss.sim.cfg.AckTimeout
 }
 
 func isTxCommand(a []byte) bool {
@@ -207,7 +216,7 @@ func (ss *session) send(apdu []byte, target Target) error {
 // awaitAck waits for the ECR's 80 00 00. false: none came in time, the
 // ECR refused (84 xx), or it sent another command (kept for run).
 func (ss *session) awaitAck(ctx context.Context) (bool, error) {
-	deadline := time.Now().Add(ss.sim.cfg.AckTimeout)
+	deadline := time.Now().Add(ss.wait())
 	for {
 		rem := time.Until(deadline)
 		if rem <= 0 {
@@ -269,20 +278,44 @@ func (ss *session) pause(ctx context.Context, d time.Duration) error {
 
 func (ss *session) now() time.Time { return ss.sim.cfg.Clock().In(vietnam) }
 
-// journal appends t to the journal (and makes it the last transaction
-// when it has a trace number) and returns its sequence number.
-func (ss *session) journal(t Tx) int {
-	var seq int
+// start journals tx as the transaction the terminal runs now: it gets
+// the next trace number and becomes the last transaction (what Repeat
+// Receipt repeats), whatever becomes of it, as a real terminal records
+// every transaction it began. It returns its sequence number.
+func (ss *session) start(tx *Tx) int {
 	ss.sim.update(func(st *state) {
-		t.Seq = len(st.Journal) + 1
-		seq = t.Seq
-		st.Journal = append(st.Journal, t)
-		if t.Trace != 0 {
-			c := t
-			st.Last = &c
-		}
+		st.Trace++
+		tx.Trace = st.Trace
+		tx.Seq = len(st.Journal) + 1
+		tx.Status = Running
+		st.Journal = append(st.Journal, *tx)
+		c := *tx
+		st.Last = &c
 	})
-	return seq
+	return tx.Seq
+}
+
+// settle ends transaction seq if it is still open when the terminal
+// leaves it (the line was lost, the simulator stopped): an unanswered
+// approval is reversed, anything else aborted, as a terminal does.
+func (ss *session) settle(seq int) {
+	ss.sim.update(func(st *state) {
+		st.modify(seq, func(t *Tx) {
+			switch t.Status {
+			case Running:
+				t.Status, t.ResultCode = Aborted, 0x6C
+			case Awaiting:
+				t.Status = AutoReversed
+			}
+		})
+	})
+}
+
+// end records how transaction seq ended.
+func (ss *session) end(seq int, status TxStatus, code byte) {
+	ss.sim.update(func(st *state) {
+		st.modify(seq, func(t *Tx) { t.Status, t.ResultCode = status, code })
+	})
 }
 
 func (ss *session) transaction(ctx context.Context, a []byte) error {
@@ -294,9 +327,15 @@ func (ss *session) transaction(ctx context.Context, a []byte) error {
 	}
 	ss.armed = nil
 	ss.inTx, ss.cmd, ss.fault = true, append([]byte(nil), a...), fault
-	ss.frameFaultDone, ss.abortReq, ss.ignoreAcks = false, false, false
+	ss.frameFaultDone, ss.abortReq, ss.ignoreAcks, ss.ackWait = false, false, false, 0
+	if fault.Kind == FaultShortTimers {
+		ss.ackWait = fault.Delay
+		if ss.ackWait <= 0 {
+			ss.ackWait = ss.sim.cfg.Timers.T1
+		}
+	}
 	defer func() {
-		ss.inTx, ss.fault, ss.ignoreAcks = false, Fault{}, false
+		ss.inTx, ss.fault, ss.ignoreAcks, ss.ackWait = false, Fault{}, false, 0
 	}()
 
 	m, _ := zvt.Decode(a)
@@ -306,12 +345,25 @@ func (ss *session) transaction(ctx context.Context, a []byte) error {
 		tx.Amount = *m.AmountMinor
 	}
 
+	switch fault.Kind {
+	case FaultBusyMenu:
+		// Someone is in the terminal's menu: it refuses; nothing runs.
+		return ss.link.Send(zvt.Nack(0x9C))
+	case FaultUnsolicited:
+		if err := ss.unsolicited(ctx); err != nil {
+			return err
+		}
+	}
 	if err := ss.send(zvt.Ack(), TargetAck); err != nil {
 		return err // nothing ran
 	}
+	seq := ss.start(&tx)
+	defer ss.settle(seq)
 	if fault.Kind == FaultHang {
 		// Silent: a terminal that froze after taking the command. It
-		// charged nothing; what the ECR sent meanwhile is lost.
+		// charged nothing, and records the attempt as aborted; what the
+		// ECR sent meanwhile is lost.
+		ss.end(seq, Aborted, 0x6C)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -335,13 +387,20 @@ func (ss *session) transaction(ctx context.Context, a []byte) error {
 		}
 		ss.sim.mu.Unlock()
 		if original == nil {
-			return ss.abort(ctx, tx, 0xB5) // reversal not possible
+			return ss.abort(ctx, seq, tx, 0xB5) // reversal not possible
 		}
 		if tx.Amount != 0 && tx.Amount != original.Amount {
-			return ss.abort(ctx, tx, 0xB5)
+			return ss.abort(ctx, seq, tx, 0xB5)
 		}
 		tx.Amount, tx.Original, tx.Card = original.Amount, original.Trace, original.Card
 	}
+	if tx.Card.Name == "" {
+		cards := ss.sim.cfg.Cards
+		tx.Card = cards[int(tx.Trace)%len(cards)]
+	}
+	ss.sim.update(func(st *state) {
+		st.modify(seq, func(t *Tx) { t.Amount, t.Original, t.Card = tx.Amount, tx.Original, tx.Card })
+	})
 
 	// Intermediate statuses (PA00P015 ch. 3 04 FF): insert card, please
 	// wait, remove card; a slow card adds PIN entry and the host wait.
@@ -384,41 +443,28 @@ func (ss *session) transaction(ctx context.Context, a []byte) error {
 	}
 	switch {
 	case ss.abortReq:
-		return ss.abort(ctx, tx, 0x6C)
+		return ss.abort(ctx, seq, tx, 0x6C)
 	case ss.pushback != nil:
 		// The ECR gave up and sent another command: end silently.
-		tx.Status, tx.ResultCode = Aborted, 0x6C
-		ss.journal(tx)
+		ss.end(seq, Aborted, 0x6C)
 		return nil
 	case fault.Kind == FaultCustomerAbort:
-		return ss.abort(ctx, tx, 0x6C)
+		return ss.abort(ctx, seq, tx, 0x6C)
 	case fault.Kind == FaultCardError:
 		code := fault.Code
 		if code == 0 {
 			code = 0x64
 		}
-		return ss.abort(ctx, tx, code)
+		return ss.abort(ctx, seq, tx, code)
 	}
 
-	// A result with a trace number.
-	ss.sim.mu.Lock()
-	ss.sim.st.Trace++
-	tx.Trace = ss.sim.st.Trace
-	if fault.Kind != FaultDecline {
-		ss.sim.st.Receipt++
-		tx.Receipt = ss.sim.st.Receipt
-	}
-	ss.sim.mu.Unlock()
-	if tx.Card.Name == "" {
-		cards := ss.sim.cfg.Cards
-		tx.Card = cards[int(tx.Trace)%len(cards)]
-	}
 	if fault.Kind == FaultDecline {
-		tx.Status, tx.ResultCode = Declined, fault.Code
-		if tx.ResultCode == 0 {
-			tx.ResultCode = 0x05
+		code := fault.Code
+		if code == 0 {
+			code = 0x05
 		}
-		ss.journal(tx)
+		ss.end(seq, Declined, code)
+		tx.Status, tx.ResultCode = Declined, code
 		si, err := ss.statusInfo(tx)
 		if err != nil {
 			return err
@@ -432,10 +478,20 @@ func (ss *session) transaction(ctx context.Context, a []byte) error {
 		return ss.complete(ctx)
 	}
 
+	ss.sim.mu.Lock()
+	ss.sim.st.Receipt++
+	tx.Receipt = ss.sim.st.Receipt
+	ss.sim.mu.Unlock()
 	tx.Status, tx.ResultCode = Awaiting, 0x00
 	tx.Approval = fmt.Sprintf("%06d", (tx.Trace*7919+104729)%1000000)
-	seq := ss.journal(tx)
+	ss.sim.update(func(st *state) {
+		st.modify(seq, func(t *Tx) { t.Status, t.ResultCode, t.Receipt, t.Approval = Awaiting, 0x00, tx.Receipt, tx.Approval })
+	})
 	si, err := ss.statusInfo(tx)
+	if err != nil {
+		return err
+	}
+	si, err = disturb(si, fault.Kind)
 	if err != nil {
 		return err
 	}
@@ -443,33 +499,186 @@ func (ss *session) transaction(ctx context.Context, a []byte) error {
 		ss.reverse(seq)
 		return err
 	}
+	return ss.holdResult(ctx, seq, tx, original, si, fault)
+}
+
+// disturb spoils a Status-Information as fault kind k says.
+func disturb(si []byte, k FaultKind) ([]byte, error) {
+	switch k {
+	case FaultStatusBadLength:
+		if len(si) > 3 && si[2] < 0xFF-31 {
+			b := append([]byte(nil), si...)
+			b[2] += 31 // announces more than it carries
+			return b, nil
+		}
+	case FaultStatusUnknownField:
+		a, err := zvt.ParseAPDU(si)
+		if err != nil {
+			return nil, err
+		}
+		data := append(append([]byte(nil), a.Data...), UnknownBMP, 0x01, 0x02)
+		return zvt.APDU{Class: a.Class, Instr: a.Instr, Data: data}.Encode()
+	}
+	return si, nil
+}
+
+// answer is the ECR's answer to a Status-Information.
+type answer int
+
+const (
+	answerNone     answer = iota // none in time
+	answerAck                    // 80 00 00: book it
+	answerMoreTime               // 84 9C 00: wait, the ECR needs more time
+	answerRefused                // 84 xx (84 66 00): do not book it
+	answerOther                  // the ECR sent another command (kept in pushback)
+)
+
+// awaitAnswer waits for the ECR's answer to the Status-Information. The
+// first lose answers are missed (the lost_answer fault).
+func (ss *session) awaitAnswer(ctx context.Context, lose *int) (answer, error) {
+	deadline := time.Now().Add(ss.wait())
+	for {
+		rem := time.Until(deadline)
+		if rem <= 0 {
+			return answerNone, nil
+		}
+		a, err := ss.link.Receive(ctx, rem, nil)
+		if errors.Is(err, transport.ErrTimeout) {
+			return answerNone, nil
+		}
+		if err != nil {
+			return answerNone, err
+		}
+		if ss.isDup(a) || len(a) < 2 {
+			continue
+		}
+		switch {
+		case a[0] == 0x80 && ss.ignoreAcks:
+		case (a[0] == 0x80 || a[0] == 0x84) && *lose > 0:
+			*lose--
+		case a[0] == 0x80:
+			return answerAck, nil
+		case a[0] == 0x84 && a[1] == 0x9C:
+			return answerMoreTime, nil
+		case a[0] == 0x84:
+			return answerRefused, nil
+		case a[0] == 0x06 && a[1] == 0xB0:
+			// Abort after the result was sent: too late, the result stands
+			// until the ECR answers it.
+		default:
+			ss.pushback = a
+			return answerOther, nil
+		}
+	}
+}
+
+// holdResult waits for the ECR's decision on an approved result (PA00P015
+// ch. 2.2, "issue of goods" completion): 80 00 00 books it, 84 9C 00
+// asks for more time (the Status-Information is repeated after
+// RepeatAfter), 84 66 00 (any 84 xx) refuses it: reversed, and the
+// terminal ends with an abort. No answer in time, or another command:
+// reversed, silently.
+func (ss *session) holdResult(ctx context.Context, seq int, tx Tx, original *Tx, si []byte, fault Fault) error {
 	if fault.Kind == FaultNoAckReverse {
 		ss.ignoreAcks = true
 	}
-	ok, err := ss.awaitAck(ctx)
-	ss.ignoreAcks = false
-	if !ok || err != nil {
-		// PA00P015 ch. 2.2: the ECR did not take the result; the
-		// terminal reverses the payment.
-		ss.reverse(seq)
-		return err
+	lose := 0
+	if fault.Kind == FaultLostAnswer {
+		lose = 1
 	}
-	ss.commit(seq, tx, original)
-	if ss.configByte&0x82 == 0x82 { // receipts printed by the ECR via 06 D1
-		for _, line := range ss.receiptLines(tx) {
-			pl, err := zvt.PrintLine(0x00, line)
-			if err != nil {
+	repeated := false
+	for {
+		ans, err := ss.awaitAnswer(ctx, &lose)
+		if err != nil {
+			ss.reverse(seq)
+			return err
+		}
+		switch ans {
+		case answerAck:
+			ss.ignoreAcks = false
+			if fault.Kind == FaultAbortAfterAck {
+				ss.reverse(seq)
+				return ss.abortMessage(ctx, 0x6C)
+			}
+			ss.commit(seq, tx, original)
+			if ss.configByte&0x82 == 0x82 { // receipts printed by the ECR via 06 D1
+				if err := ss.printLines(ctx, tx); err != nil {
+					return err
+				}
+			}
+			return ss.complete(ctx)
+		case answerMoreTime:
+			if err := ss.pause(ctx, ss.sim.cfg.RepeatAfter); err != nil {
+				ss.reverse(seq)
 				return err
 			}
-			if err := ss.link.Send(pl); err != nil {
+			if ss.pushback != nil {
+				ss.reverse(seq)
+				return nil
+			}
+			if err := ss.link.Send(si); err != nil {
+				ss.reverse(seq)
 				return err
 			}
-			if _, err := ss.awaitAck(ctx); err != nil {
-				return err
+		case answerRefused:
+			ss.ignoreAcks = false
+			ss.reverse(seq)
+			return ss.abortMessage(ctx, 0x6C)
+		case answerNone:
+			if fault.Kind == FaultLostAnswer && !repeated {
+				// It missed the answer: it asks again.
+				repeated = true
+				if err := ss.link.Send(si); err != nil {
+					ss.reverse(seq)
+					return err
+				}
+				continue
 			}
+			// PA00P015 ch. 2.2: the ECR did not take the result; the
+			// terminal reverses the payment.
+			ss.reverse(seq)
+			return nil
+		case answerOther:
+			ss.reverse(seq)
+			return nil
 		}
 	}
-	return ss.complete(ctx)
+}
+
+// unsolicited sends, on the terminal's own initiative, its last
+// Status-Information again (or an Intermediate Status "automatic end of
+// day" when it has none), and takes whatever answer comes: the record is
+// already settled either way.
+func (ss *session) unsolicited(ctx context.Context) error {
+	msg := zvt.IntermediateStatus(0x0F)
+	if last, ok := ss.sim.Last(); ok {
+		si, err := ss.statusInfo(last)
+		if err != nil {
+			return err
+		}
+		msg = si
+	}
+	if err := ss.link.Send(msg); err != nil {
+		return err
+	}
+	_, err := ss.awaitAck(ctx)
+	return err
+}
+
+func (ss *session) printLines(ctx context.Context, tx Tx) error {
+	for _, line := range ss.receiptLines(tx) {
+		pl, err := zvt.PrintLine(0x00, line)
+		if err != nil {
+			return err
+		}
+		if err := ss.link.Send(pl); err != nil {
+			return err
+		}
+		if _, err := ss.awaitAck(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (ss *session) receiptLines(tx Tx) []string {
@@ -506,11 +715,28 @@ func (ss *session) commit(seq int, tx Tx, original *Tx) {
 	})
 }
 
-// abort ends the transaction with 06 1E <code>: nothing charged.
-func (ss *session) abort(ctx context.Context, tx Tx, code byte) error {
+// abort ends transaction seq with code: nothing charged. Like real
+// terminals, it first reports the result in a Status-Information (with
+// the trace number, so the ECR knows it), then ends with 06 1E <code>.
+func (ss *session) abort(ctx context.Context, seq int, tx Tx, code byte) error {
+	ss.end(seq, Aborted, code)
 	tx.Status, tx.ResultCode = Aborted, code
-	ss.journal(tx)
-	if err := ss.send(zvt.Abort(code), TargetResult); err != nil {
+	si, err := ss.statusInfo(tx)
+	if err != nil {
+		return err
+	}
+	if err := ss.send(si, TargetResult); err != nil {
+		return err
+	}
+	if _, err := ss.awaitAck(ctx); err != nil {
+		return err
+	}
+	return ss.abortMessage(ctx, code)
+}
+
+// abortMessage sends Abort (06 1E <code>) and takes its answer.
+func (ss *session) abortMessage(ctx context.Context, code byte) error {
+	if err := ss.link.Send(zvt.Abort(code)); err != nil {
 		return err
 	}
 	_, err := ss.awaitAck(ctx)
@@ -575,6 +801,13 @@ func (ss *session) statusInfo(tx Tx) ([]byte, error) {
 }
 
 func (ss *session) registration(ctx context.Context, a []byte) error {
+	if f, ok := ss.sim.takeFault(scopeRegistration); ok {
+		code := f.Code
+		if code == 0 {
+			code = 0x83
+		}
+		return ss.link.Send(zvt.Nack(code))
+	}
 	m, _ := zvt.Decode(a)
 	if s, ok := m.Fields["config_byte"].(string); ok {
 		if v, err := strconv.ParseUint(s, 16, 8); err == nil {
@@ -588,16 +821,24 @@ func (ss *session) registration(ctx context.Context, a []byte) error {
 }
 
 func (ss *session) repeatReceipt(ctx context.Context) error {
+	f, _ := ss.sim.takeFault(scopeRepeat)
 	if err := ss.link.Send(zvt.Ack()); err != nil {
 		return err
 	}
 	last, ok := ss.sim.Last()
 	if !ok {
-		if err := ss.link.Send(zvt.Abort(0x83)); err != nil {
+		return ss.abortMessage(ctx, 0x83)
+	}
+	switch f.Kind {
+	case FaultRepeatPrintOnly:
+		// The terminal prints the receipt again, to the ECR, and sends no
+		// record of it.
+		if err := ss.printLines(ctx, last); err != nil {
 			return err
 		}
-		_, err := ss.awaitAck(ctx)
-		return err
+		return ss.complete(ctx)
+	case FaultRepeatOriginal:
+		last = ss.original(last)
 	}
 	si, err := ss.statusInfo(last)
 	if err != nil {
@@ -610,6 +851,26 @@ func (ss *session) repeatReceipt(ctx context.Context) error {
 		return err
 	}
 	return ss.complete(ctx)
+}
+
+// original is the receipt a terminal that repeats "the original" shows
+// for last: after a reversal, the reversed payment as it was approved;
+// a payment it reversed itself, as it was approved.
+func (ss *session) original(last Tx) Tx {
+	switch {
+	case last.Kind == "reversal" && last.Original != 0:
+		ss.sim.mu.Lock()
+		defer ss.sim.mu.Unlock()
+		for _, t := range ss.sim.st.Journal {
+			if t.Kind == "payment" && t.Trace == last.Original {
+				t.Status = Approved
+				return t
+			}
+		}
+	case last.Status == AutoReversed:
+		last.Status = Approved
+	}
+	return last
 }
 
 func (ss *session) endOfDay(ctx context.Context) error {

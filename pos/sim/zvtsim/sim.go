@@ -54,8 +54,12 @@ type Config struct {
 	StateFile string
 	// AckTimeout is how long the simulator waits for the ECR's 80 00 00
 	// after a Status-Information before it reverses the payment; also its
-	// wait for the answer to any other message it sends. Default T3.
+	// wait for the answer to any other message it sends. Default T3. It
+	// may be shorter than the ECR's timers: a real terminal's are its own.
 	AckTimeout time.Duration
+	// RepeatAfter is how long after the ECR's "more time" (84 9C 00) the
+	// simulator repeats its Status-Information. Default AckTimeout/2.
+	RepeatAfter time.Duration
 	// HangFor is how long a Hang fault keeps the simulator silent.
 	// Default T4 + 2·T3.
 	HangFor time.Duration
@@ -86,13 +90,17 @@ type Tx struct {
 type TxStatus string
 
 const (
+	// Running: the terminal took the command (and gave it its trace
+	// number); no result yet.
+	Running TxStatus = "running"
 	// Awaiting: result sent, acknowledgement not yet received.
 	Awaiting TxStatus = "awaiting_ack"
 	Approved TxStatus = "approved" // charged, acknowledged, in the batch
 	Declined TxStatus = "declined" // by the host (04 0F with a non-00 code)
-	Aborted  TxStatus = "aborted"  // 06 1E: customer, card error, ECR abort
-	// AutoReversed: approved, but the ECR did not acknowledge the result,
-	// so the terminal reversed it. Not charged, not in the batch.
+	Aborted  TxStatus = "aborted"  // 06 1E: customer, card error, ECR abort, a hung attempt
+	// AutoReversed: approved, but the ECR did not acknowledge the result
+	// in time, or refused it (84 66), so the terminal reversed it. Not
+	// charged, not in the batch.
 	AutoReversed TxStatus = "auto_reversed"
 	// Voided: approved, later reversed by a Reversal (06 30).
 	Voided TxStatus = "voided"
@@ -137,6 +145,9 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.AckTimeout <= 0 {
 		cfg.AckTimeout = cfg.Timers.T3
 	}
+	if cfg.RepeatAfter <= 0 {
+		cfg.RepeatAfter = cfg.AckTimeout / 2
+	}
 	if cfg.HangFor <= 0 {
 		cfg.HangFor = cfg.Timers.T4 + 2*cfg.Timers.T3
 	}
@@ -160,6 +171,17 @@ func New(cfg Config) (*Sim, error) {
 			if err := json.Unmarshal(b, &s.st); err != nil {
 				return nil, fmt.Errorf("zvtsim: state file %s is damaged (%w): move it away to start afresh", cfg.StateFile, err)
 			}
+		}
+	}
+	// A transaction the last run left unfinished (the process died in it)
+	// ends the way a terminal ends it when it restarts: an unanswered
+	// approval is reversed, anything else aborted.
+	for _, t := range s.st.Journal {
+		switch t.Status {
+		case Awaiting:
+			s.st.setStatus(t.Seq, AutoReversed)
+		case Running:
+			s.st.modify(t.Seq, func(t *Tx) { t.Status, t.ResultCode = Aborted, 0x6C })
 		}
 	}
 	return s, nil
@@ -236,17 +258,32 @@ func (s *Sim) update(fn func(st *state)) {
 	}
 }
 
-// setStatus changes a journal entry (and the last transaction, and the
-// batch) to status.
+// setStatus changes a journal entry (and the last transaction) to status.
 func (st *state) setStatus(seq int, status TxStatus) {
+	st.modify(seq, func(t *Tx) { t.Status = status })
+}
+
+// modify changes a journal entry and, if it is the one, the last
+// transaction.
+func (st *state) modify(seq int, fn func(t *Tx)) {
 	for i := range st.Journal {
 		if st.Journal[i].Seq == seq {
-			st.Journal[i].Status = status
+			fn(&st.Journal[i])
 		}
 	}
 	if st.Last != nil && st.Last.Seq == seq {
-		st.Last.Status = status
+		fn(st.Last)
 	}
+}
+
+// find returns the journal entry seq.
+func (st *state) find(seq int) (Tx, bool) {
+	for _, t := range st.Journal {
+		if t.Seq == seq {
+			return t, true
+		}
+	}
+	return Tx{}, false
 }
 
 func (st *state) removeFromBatch(trace int64) {

@@ -1,0 +1,212 @@
+package pos
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Verdict is what recovery proved about a transaction whose outcome was in
+// doubt. For a payment, Charged means the card was charged; for a reversal
+// or a refund it means the reversal or refund took effect.
+type Verdict string
+
+const (
+	Charged      Verdict = "charged"
+	NotCharged   Verdict = "not_charged"
+	StillUnknown Verdict = "unknown" // not proven either way: it stays in doubt, with its evidence, for a person
+)
+
+// Attempt kinds.
+const (
+	KindPay     = "pay"
+	KindRefund  = "refund"
+	KindReverse = "reverse"
+)
+
+// AttemptFacts is what feepos wrote down about a transaction before it sent
+// it: what recovery matches the terminal's records against.
+type AttemptFacts struct {
+	Kind      string // KindPay, KindRefund, KindReverse
+	Reference string
+	Amount    int64
+	StartedAt time.Time // when the command was sent, by feepos's clock
+	// TraceBefore is the terminal's last trace number feepos knew before
+	// sending (0: not known). A terminal gives every transaction it starts
+	// the next trace number, so the attempt's own record, if any, carries
+	// TraceBefore+1 (mod TraceModulus).
+	TraceBefore int64
+}
+
+// TraceModulus: ZVT trace numbers are 6 BCD digits and wrap to 1 after
+// 999999 (PA00P015, BMP 0B).
+const TraceModulus = 1_000_000
+
+// DefaultClockSkew is how far a terminal's clock may be from feepos's when
+// a record is dated against an attempt. Terminals take their time from the
+// acquirer's host at each end of day; minutes are generous.
+const DefaultClockSkew = 2 * time.Minute
+
+// Evidence is one record a terminal gave of a past transaction.
+type Evidence struct {
+	Source string    `json:"source"` // EvidenceLastResult or EvidenceOrphan
+	Result Result    `json:"result"`
+	At     time.Time `json:"at"` // when feepos received it
+	// Refused: an orphan the driver refused (ZVT 84 66), see Orphan.
+	Refused bool `json:"refused,omitempty"`
+}
+
+const (
+	EvidenceLastResult = "last_result"
+	EvidenceOrphan     = "orphan"
+)
+
+// Finding is recovery's answer for one attempt and one piece of evidence.
+type Finding struct {
+	Verdict Verdict `json:"verdict"`
+	Reason  string  `json:"reason"` // English: why, for the log and the evidence kept
+}
+
+// Judge decides what ev proves about attempt a (docs/TERMINALS.md,
+// "Recovery"). It never guesses: a record is the attempt's own only when
+// its trace number is the next after TraceBefore (or, with no
+// TraceBefore, its terminal time falls inside the attempt and its amount
+// matches), or when it echoes the attempt's reference. now resolves a
+// terminal date without a year; zone is the terminal's local time zone.
+func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration) Finding {
+	r := ev.Result
+	if ev.Source == EvidenceOrphan && a.Reference != "" && r.Reference != "" {
+		if r.Reference != a.Reference {
+			return Finding{StillUnknown, fmt.Sprintf("the answer names reference %q, not this attempt's %q", r.Reference, a.Reference)}
+		}
+		return byOutcome(a, r, "the terminal's answer names this attempt's reference")
+	}
+	if r.Outcome == Unknown || (r.TraceNo == 0 && r.Date == "") {
+		return Finding{StillUnknown, "the terminal gave no record of a transaction"}
+	}
+	if a.TraceBefore > 0 && r.TraceNo > 0 {
+		switch d := TraceDistance(a.TraceBefore, r.TraceNo); {
+		case d == 0:
+			return Finding{NotCharged, fmt.Sprintf("the terminal's last transaction is trace %d, the one before this attempt: no transaction was recorded after it was sent", r.TraceNo)}
+		case d == 1:
+			// The trace feepos knew may be stale (a transaction made on the
+			// terminal's own menu): the record's time must not predate the
+			// attempt either.
+			if at, ok := RecordTime(r, ev.At, zone); ok && at.Before(a.StartedAt.Add(-skew)) {
+				return Finding{NotCharged, fmt.Sprintf("the terminal's last transaction (trace %d) is dated %s, before this attempt was sent (%s, allowing %s of clock difference): none was recorded after it",
+					r.TraceNo, at.Format(time.DateTime), a.StartedAt.In(zone).Format(time.DateTime), skew)}
+			}
+			if f, ok := kindMismatch(a, r); ok {
+				return f
+			}
+			if f, ok := amountMismatch(a, r); ok {
+				return f
+			}
+			return byOutcome(a, r, fmt.Sprintf("trace %d is the next after %d, the terminal's last before this attempt", r.TraceNo, a.TraceBefore))
+		case d < TraceModulus/2:
+			return Finding{StillUnknown, fmt.Sprintf("the terminal recorded %d transactions after this attempt was sent (last trace %d, %d before it): its last record is not this attempt's", d-1, r.TraceNo, a.TraceBefore)}
+		default:
+			return Finding{StillUnknown, fmt.Sprintf("the terminal's last trace %d is older than %d, known before this attempt: was the terminal reset or replaced?", r.TraceNo, a.TraceBefore)}
+		}
+	}
+	// No trace to go by: the record's own time, against the attempt's.
+	at, ok := RecordTime(r, ev.At, zone)
+	if !ok {
+		return Finding{StillUnknown, "the terminal's record carries neither a trace number feepos can place nor a date and time"}
+	}
+	switch {
+	case at.Before(a.StartedAt.Add(-skew)):
+		return Finding{NotCharged, fmt.Sprintf("the terminal's last transaction is dated %s, before this attempt was sent (%s, allowing %s of clock difference): none was recorded after it",
+			at.Format(time.DateTime), a.StartedAt.In(zone).Format(time.DateTime), skew)}
+	case at.After(ev.At.Add(skew)):
+		return Finding{StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, after it was read (%s): its clock is off", at.Format(time.DateTime), ev.At.In(zone).Format(time.DateTime))}
+	case at.Before(a.StartedAt.Add(skew)):
+		// Within the clock tolerance of the start: it could be the
+		// transaction just before. Only a trace number could tell.
+		return Finding{StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, too close to this attempt's start (%s) to tell which it is", at.Format(time.DateTime), a.StartedAt.In(zone).Format(time.DateTime))}
+	}
+	if f, ok := kindMismatch(a, r); ok {
+		return f
+	}
+	if f, ok := amountMismatch(a, r); ok {
+		return f
+	}
+	return byOutcome(a, r, fmt.Sprintf("the terminal's last transaction, dated %s, falls inside this attempt and has its amount", at.Format(time.DateTime)))
+}
+
+// kindMismatch: a record of another kind of transaction (a reversal, when
+// this attempt is a payment) is not this attempt's, whatever its amount:
+// the approval of a reversal is no charge.
+func kindMismatch(a AttemptFacts, r Result) (Finding, bool) {
+	if r.Kind == "" || a.Kind == "" || r.Kind == a.Kind {
+		return Finding{}, false
+	}
+	return Finding{StillUnknown, fmt.Sprintf("the terminal's record is of a %s, not of this attempt's %s", r.Kind, a.Kind)}, true
+}
+
+func amountMismatch(a AttemptFacts, r Result) (Finding, bool) {
+	if a.Kind == KindReverse || r.Amount == 0 || r.Amount == a.Amount {
+		// A reversal's record may carry the original amount or none.
+		return Finding{}, false
+	}
+	return Finding{StillUnknown, fmt.Sprintf("the terminal's record of that transaction is for %d đồng, not this attempt's %d", r.Amount, a.Amount)}, true
+}
+
+func byOutcome(a AttemptFacts, r Result, why string) Finding {
+	switch r.Outcome {
+	case Approved:
+		return Finding{Charged, why + ", and the terminal approved it"}
+	case Declined, CardError, Aborted:
+		return Finding{NotCharged, why + ", and the terminal did not approve it (" + string(r.Outcome) + ", result " + r.ResultCode + ")"}
+	}
+	return Finding{StillUnknown, why + ", but its outcome is " + string(r.Outcome)}
+}
+
+// TraceDistance is how many trace numbers after before comes after, on the
+// wrapping ZVT counter (1..999999): 0 for the same, 1 for the next.
+func TraceDistance(before, after int64) int64 {
+	const n = TraceModulus - 1 // 1..999999
+	d := (after - before) % n
+	if d < 0 {
+		d += n
+	}
+	return d
+}
+
+// RecordTime is the moment a terminal record was made, from its date
+// (MM-DD, no year) and time (HH:MM:SS) in zone: the year is the one that
+// puts it closest to received (a record of 31 December read on 1 January
+// is of last year). False when the record has no usable date or
+// time.
+func RecordTime(r Result, received time.Time, zone *time.Location) (time.Time, bool) {
+	if len(r.Date) != 5 || len(r.Time) != 8 {
+		return time.Time{}, false
+	}
+	mo, err1 := strconv.Atoi(r.Date[0:2])
+	dd, err2 := strconv.Atoi(r.Date[3:5])
+	hh, err3 := strconv.Atoi(r.Time[0:2])
+	mi, err4 := strconv.Atoi(r.Time[3:5])
+	ss, err5 := strconv.Atoi(r.Time[6:8])
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil || mo < 1 || mo > 12 || dd < 1 || dd > 31 {
+		return time.Time{}, false
+	}
+	local := received.In(zone)
+	best := time.Time{}
+	for _, y := range []int{local.Year() - 1, local.Year(), local.Year() + 1} {
+		t := time.Date(y, time.Month(mo), dd, hh, mi, ss, 0, zone)
+		if t.Month() != time.Month(mo) {
+			continue // 29 February of a year without it
+		}
+		if best.IsZero() || absDuration(t.Sub(local)) < absDuration(best.Sub(local)) {
+			best = t
+		}
+	}
+	return best, !best.IsZero()
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
