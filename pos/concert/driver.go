@@ -443,15 +443,14 @@ func resultError(r pos.Result) error {
 	return nil
 }
 
-// result checks the answer against the request and maps it. other says
-// the answer names another reference than the request's (it is then
-// delivered as an orphan too).
-func (t *Terminal) result(base pos.Result, req pos.Request, text []byte, a PaymentAnswer, perr error) (r pos.Result, other bool) {
-	r = base
+// result checks the answer to req (its PRIV is req's) against the request
+// and maps it.
+func (t *Terminal) result(base pos.Result, req pos.Request, text []byte, a PaymentAnswer, perr error) pos.Result {
+	r := base
 	if perr != nil {
 		r.Outcome, r.TextVI = pos.Unknown, viUnknown
 		r.Text = fmt.Sprintf("the terminal's answer (%d characters) is not an E+ answer: %v", len(text), perr)
-		return r, false
+		return r
 	}
 	outcome, note := a.Outcome()
 	var mismatch []string
@@ -468,11 +467,9 @@ func (t *Terminal) result(base pos.Result, req pos.Request, text []byte, a Payme
 		mismatch = append(mismatch, fmt.Sprintf("register %s, sent %s", a.POSNumber, t.cfg.PosNumber))
 	}
 	if len(mismatch) > 0 {
-		// The answer is kept whole as an orphan when it names another
-		// payment; this one's outcome is unknown.
 		r.Outcome, r.TextVI = pos.Unknown, viUnknown
 		r.Text = fmt.Sprintf("the terminal answered %s (status %q) but the answer does not match the request: %v", note, a.Status, mismatch)
-		return r, a.Priv != req.Reference
+		return r
 	}
 	r.ResultCode = string(a.Status)
 	r.PANMasked = a.PANMasked
@@ -482,7 +479,7 @@ func (t *Terminal) result(base pos.Result, req pos.Request, text []byte, a Payme
 	r.Currency = a.Currency
 	r.Outcome, r.Text = outcome, note
 	r.TextVI = textVI(outcome)
-	return r, false
+	return r
 }
 
 func textVI(o pos.Outcome) string {

@@ -409,23 +409,26 @@ func (j *payJob) await() {
 			// An answer already handed over, sent again: our ACK got lost.
 			t.ack()
 			continue
-		case perr == nil && a.Priv != ref && t.sent(a.Priv):
-			// A late or repeated answer to an earlier request of ours (its
-			// PRIV says so): the evidence of that payment. Keep it, take it
-			// off the line and wait on for ours.
-			t.deliver(frame, text, fmt.Sprintf("late answer to reference %q, arrived while the payment %q waited", a.Priv, ref))
+		case perr == nil && a.Priv != ref:
+			// Not this request's answer: its PRIV, the only link between a
+			// request and its answer, names another. A late or repeated
+			// answer to an earlier request of ours, or one the terminal sent
+			// on its own: that payment's evidence. Keep it, take it off the
+			// line and wait on for ours.
+			note := fmt.Sprintf("an answer naming reference %q arrived while the payment %q waited: not its answer", a.Priv, ref)
+			if t.sent(a.Priv) {
+				note = fmt.Sprintf("late answer to reference %q, arrived while the payment %q waited", a.Priv, ref)
+			}
+			t.deliver(frame, text, note)
 			t.ack()
 			continue
 		}
-		res, other := t.result(j.base(), j.req, text, a, perr)
-		if other {
-			t.deliver(frame, text, fmt.Sprintf("an answer naming reference %q arrived while the payment %q waited: that payment's outcome is unknown", a.Priv, ref))
-		}
+		res := t.result(j.base(), j.req, text, a, perr)
 		if res.Outcome != pos.Approved {
 			// Nothing to hold: a refusal, or an outcome that stays unknown
 			// whatever we say.
 			t.end()
-			if !j.handOver(settled(res)) && !other {
+			if !j.handOver(settled(res)) {
 				t.deliver(frame, text, fmt.Sprintf("answer to reference %q, whose caller had stopped waiting", ref))
 			}
 			t.seen = keep(t.seen, frame)
