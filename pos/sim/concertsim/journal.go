@@ -23,6 +23,10 @@ type Entry struct {
 	// up after the resends, or not yet delivered.
 	Acked bool      `json:"acked"`
 	Fault FaultKind `json:"fault,omitempty"`
+	// Applied is the fault the transaction ran with, arguments included
+	// (a test's ground truth: a fault injected for a request that never
+	// reached the terminal may meet a later one).
+	Applied Fault `json:"-"`
 }
 
 // State is the terminal's counters, kept across restarts in the state file.

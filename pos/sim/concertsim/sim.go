@@ -95,6 +95,17 @@ func (s *Sim) Inject(f ...Fault) {
 	s.queue = append(s.queue, f...)
 }
 
+// ClearFaults drops the injected faults no transaction took yet (the
+// register's requests did not reach the terminal: it was busy) and
+// returns them.
+func (s *Sim) ClearFaults() []Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queue
+	s.queue = nil
+	return q
+}
+
 // Journal returns a copy of every transaction run so far.
 func (s *Sim) Journal() []Entry {
 	s.mu.Lock()
@@ -147,7 +158,7 @@ func (s *Sim) record(req concert.PaymentRequest, status byte, charged bool, f Fa
 		s.state.ChargedTotal += req.Amount
 	}
 	e := Entry{Seq: s.state.Seq, At: s.cfg.Clock(), Priv: req.Priv, Amount: req.Amount,
-		Currency: fmt.Sprintf("%03d", req.Currency), Status: string(status), Charged: charged, Fault: f.Kind}
+		Currency: fmt.Sprintf("%03d", req.Currency), Status: string(status), Charged: charged, Fault: f.Kind, Applied: f}
 	s.journal = append(s.journal, e)
 	return e.Seq, saveState(s.cfg.StatePath, s.state)
 }
