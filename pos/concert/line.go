@@ -321,6 +321,10 @@ func (j *payJob) unknown(why string) pos.Result {
 // run is the payment on the line goroutine.
 func (j *payJob) run() {
 	t := j.t
+	t.lineErr = nil // this job tries the link again
+	// A session the terminal began goes first; nothing of ours is on the
+	// line yet, so the caller may still leave at once.
+	t.serveBuffered()
 	j.mu.Lock()
 	if j.stage != stageQueued { // the caller left before it began
 		j.mu.Unlock()
@@ -329,8 +333,6 @@ func (j *payJob) run() {
 	j.setStage(stageOpening)
 	j.mu.Unlock()
 
-	t.lineErr = nil // this job tries the link again
-	t.serveBuffered()
 	j.emit(pos.EventProcessing, viSending)
 	octx, stop := either(t.ctx, j.ctx)
 	err := t.sess.Open(octx)
