@@ -447,6 +447,7 @@ func TestPayRefusesAReferenceAlreadySent(t *testing.T) {
 		o := r.orphan()
 		assert.Equal(t, "HS-1", o.Result.Reference)
 		assert.Equal(t, pos.Approved, o.Result.Outcome)
+		synctest.Wait() // the driver acknowledges it after OnOrphan returned
 		res := r.pay(12_000, "HS-1B")
 		assert.Equal(t, pos.Approved, res.Outcome)
 		assert.Equal(t, "HS-1B", res.Reference)

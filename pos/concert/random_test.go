@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -164,10 +165,10 @@ func TestRandomConversationsAgainstJournal(t *testing.T) {
 			traceFrom, err = strconv.Atoi(s)
 			require.NoError(t, err, "FEEPOS_CONCERT_TRACE")
 		}
-		var tracing bool
+		var tracing atomic.Bool // the simulator's goroutine traces too
 		t0 := time.Now()
 		logf := func(format string, args ...any) {
-			if tracing {
+			if tracing.Load() {
 				fmt.Printf("%9v "+format+"\n", append([]any{time.Since(t0)}, args...)...)
 			}
 		}
@@ -201,7 +202,7 @@ func TestRandomConversationsAgainstJournal(t *testing.T) {
 			// terminal (it was busy) must not hit this one.
 			sim.ClearFaults()
 			sim.Inject(f)
-			tracing = traceFrom >= 0 && i >= traceFrom
+			tracing.Store(traceFrom >= 0 && i >= traceFrom)
 			logf("conversation %d %s fault %+v", i, ref, f)
 			began := time.Now()
 			ctx, cancel := context.Background(), context.CancelFunc(func() {})
