@@ -35,9 +35,11 @@ type Config struct {
 	// acknowledged again, not delivered twice.
 	//
 	// It is called from the driver's own goroutine, one orphan at a time,
-	// before the answer is acknowledged (the evidence is kept first): store
-	// it and return, for the terminal waits for our ACK meanwhile (about
-	// FrameAttempts × ACK). Never call the Terminal's methods from it. With
+	// before the answer is acknowledged (the evidence is kept first; at a
+	// held answer's deadline only after, for the ACK must reach the
+	// terminal in time): store it and return, for the terminal waits for
+	// our ACK meanwhile (about FrameAttempts × ACK). Never call the
+	// Terminal's methods from it. With
 	// OnOrphan nil such answers are still acknowledged, and only traced.
 	OnOrphan func(pos.Orphan)
 }
