@@ -79,6 +79,9 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 		if r.Reference != a.Reference {
 			return Finding{StillUnknown, fmt.Sprintf("the answer names reference %q, not this attempt's %q", r.Reference, a.Reference)}
 		}
+		if f, ok := amountMismatch(a, r); ok {
+			return f
+		}
 		return byOutcome(a, r, "the terminal's answer names this attempt's reference")
 	}
 	if r.Outcome == Unknown || (r.TraceNo == 0 && r.Date == "") {

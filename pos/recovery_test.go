@@ -50,6 +50,7 @@ func TestJudge(t *testing.T) {
 
 		{"orphan with this reference", pay, Evidence{Source: EvidenceOrphan, At: read, Result: Result{Outcome: Approved, Reference: "P-1", Amount: 150000}}, Charged},
 		{"orphan with this reference, declined", pay, Evidence{Source: EvidenceOrphan, At: read, Result: Result{Outcome: Declined, Reference: "P-1"}}, NotCharged},
+		{"orphan with this reference, other amount", pay, Evidence{Source: EvidenceOrphan, At: read, Result: Result{Outcome: Approved, Reference: "P-1", Amount: 90000}}, StillUnknown},
 		{"orphan of another reference", pay, Evidence{Source: EvidenceOrphan, At: read, Result: Result{Outcome: Approved, Reference: "P-0"}}, StillUnknown},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,9 @@
-// Package concert is the codec of the Ingenico "Concert" cash-register
-// protocol: the serial E+ message of Caisse-AP V2 (Ingenico Telium) and the
-// Concert V3 / Caisse-AP ASCII TLV message. It is pure code: no I/O, no
-// goroutines, no clocks. The session (ENQ/ACK handshake, timers, retries)
-// lives in the driver; the transport (serial, TCP) in pos/transport.
+// Package concert is the Ingenico "Concert" cash-register protocol: the
+// codec of the serial E+ message of Caisse-AP V2 (Ingenico Telium) and of
+// the Concert V3 / Caisse-AP ASCII TLV message (pure code: no I/O, no
+// goroutines, no clocks), the link layer (Session: the ENQ/ACK handshake,
+// timers, retries) and the driver (Terminal), whose own goroutine owns the
+// line. The transport (serial, TCP) is in pos/transport.
 //
 // Sources (read, not copied):
 //   - Ousret/pyTeliumManager telium/payment.py, telium/manager.py,
@@ -18,10 +19,14 @@
 //
 // Limits of the protocol, and what feepos does about them. E+ has no status
 // enquiry, no end of day and no reliable "repeat last transaction" message:
-// a payment whose answer never arrives (line cut, feepos restarted, LRC
-// errors past the retries) cannot be recovered by asking the terminal. Such
-// payments, and every answer status the sources do not define, surface as
-// pos.Unknown outcomes for a human to review against the terminal's own
-// journal and the acquirer's settlement file; the codec never guesses.
-// The E+ amount has 8 digits: at most 99,999,999 đồng per transaction.
+// a payment whose answer does not come in time cannot be recovered by
+// asking the terminal. Such payments, and every answer status the sources
+// do not define, surface as pos.Unknown outcomes; the terminal's answer,
+// if it comes later, is delivered as an orphan (Config.OnOrphan) and
+// settles the payment (pos.Judge). One that never reaches feepos (line
+// cut, feepos not running, LRC errors past the retries) leaves the payment
+// for a person to review against the terminal's own journal and the
+// acquirer's settlement file; nothing is guessed. docs/TERMINALS.md,
+// "Concert E+", has the rules. The E+ amount has 8 digits: at most
+// 99,999,999 đồng per transaction.
 package concert

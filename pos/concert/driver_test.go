@@ -46,6 +46,7 @@ type rig struct {
 	served  chan error
 	cancel  context.CancelFunc
 	timers  concert.Timers
+	orphans chan pos.Orphan // what the driver delivered to Config.OnOrphan
 
 	mu    sync.Mutex
 	trace [][]byte // frames and bytes received by the driver
@@ -65,7 +66,7 @@ func newRig(t *testing.T, sim *concertsim.Sim) *rig {
 
 func newRigTimers(t *testing.T, sim *concertsim.Sim, timers concert.Timers) *rig {
 	t.Helper()
-	r := &rig{t: t, sim: sim, timers: timers}
+	r := &rig{t: t, sim: sim, timers: timers, orphans: make(chan pos.Orphan, 64)}
 	r.connect()
 	t.Cleanup(r.close)
 	return r
@@ -94,7 +95,30 @@ func (r *rig) connect() {
 			r.trace = append(r.trace, b)
 			r.mu.Unlock()
 		}
-	}})
+	}, OnOrphan: func(o pos.Orphan) { r.orphans <- o }})
+}
+
+// orphan waits for the next orphan the driver delivers. Inside a bubble
+// the wait costs no real time; it fails only when nothing else can happen.
+func (r *rig) orphan() pos.Orphan {
+	r.t.Helper()
+	select {
+	case o := <-r.orphans:
+		return o
+	case <-time.After(10 * time.Minute):
+		require.FailNow(r.t, "no orphan delivered")
+		return pos.Orphan{}
+	}
+}
+
+// noOrphan checks that the driver delivered no orphan so far.
+func (r *rig) noOrphan() {
+	r.t.Helper()
+	select {
+	case o := <-r.orphans:
+		assert.Fail(r.t, "unexpected orphan", "%+v", o)
+	default:
+	}
 }
 
 func (r *rig) close() {
@@ -294,16 +318,34 @@ func TestPayBusyOnConcurrentSecondPay(t *testing.T) {
 	})
 }
 
+// A Concert terminal does not reverse an answer left unacknowledged: Reject
+// says so (the charge stands) and hands the answer over as an orphan, the
+// evidence recovery settles the payment from.
 func TestRejectWithholdsACKButTheChargeStands(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, newSim(t))
+		start := time.Now()
 		p, err := r.term.Pay(context.Background(), pos.Request{Amount: 30_000, Reference: "REJ1"}, nil)
 		require.NoError(t, err)
 		require.Equal(t, pos.Approved, p.Result().Outcome)
-		require.NoError(t, p.Reject(context.Background()))
+		err = p.Reject(context.Background())
+		assert.ErrorIs(t, err, concert.ErrNotReversed)
+		assert.ErrorIs(t, err, pos.ErrConfirmUncertain)
+		assert.NotErrorIs(t, err, pos.ErrReversedByTerminal)
+		assert.NotErrorIs(t, err, pos.ErrPendingExpired)
 		// Unlike ZVT: nothing is reversed.
 		assert.Len(t, r.sim.Charged("REJ1"), 1)
+		o := r.orphan()
+		assert.Equal(t, "REJ1", o.Result.Reference)
+		assert.Equal(t, pos.Approved, o.Result.Outcome)
+		assert.Contains(t, o.Note, "Reject")
+		f := pos.Judge(pos.AttemptFacts{Kind: pos.KindPay, Reference: "REJ1", Amount: 30_000, StartedAt: start},
+			pos.Evidence{Source: pos.EvidenceOrphan, Result: o.Result, At: o.At}, time.UTC, pos.DefaultClockSkew)
+		assert.Equal(t, pos.Charged, f.Verdict, f.Reason)
+		assert.False(t, r.sim.Journal()[0].Acked, "the answer was never acknowledged")
+
 		assert.Equal(t, pos.Approved, r.pay(1_000, "REJ2").Outcome)
+		r.noOrphan()
 	})
 }
 
@@ -316,6 +358,7 @@ func TestPayCancelledWhileWaitingIsUnknown(t *testing.T) {
 		p, err := r.term.Pay(ctx, pos.Request{Amount: 12_000, Reference: "CANCEL"}, nil)
 		assert.ErrorIs(t, err, concert.ErrUnknownOutcome)
 		assert.Equal(t, pos.Unknown, p.Result().Outcome)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "the error says why")
 		require.NoError(t, p.Confirm(context.Background()))
 	})
 }
@@ -359,15 +402,18 @@ func TestLimitsAreExplicit(t *testing.T) {
 		assert.Contains(t, eod.Text, "terminal's own report")
 
 		last, err := r.term.LastResult(ctx)
-		require.NoError(t, err)
+		assert.ErrorIs(t, err, concert.ErrNotSupported)
+		assert.ErrorIs(t, err, pos.ErrNotSupported)
 		assert.Equal(t, pos.Unknown, last.Outcome)
 		assert.NotEmpty(t, last.TextVI)
+		assert.Equal(t, pos.Capabilities{}, r.term.Capabilities())
 
 		_, err = r.term.Refund(ctx, pos.Request{Amount: 1_000, Reference: "R"}, nil)
 		assert.ErrorIs(t, err, concert.ErrNotSupported)
 		_, err = r.term.Reverse(ctx, 1, pos.Request{Amount: 1_000, Reference: "R"}, nil)
 		assert.ErrorIs(t, err, concert.ErrNotSupported)
 		assert.ErrorIs(t, r.term.Abort(ctx), concert.ErrNotSupported)
+		assert.ErrorIs(t, r.term.Abort(ctx), pos.ErrNotSupported)
 
 		assert.Equal(t, pos.Concert, r.term.Protocol())
 		assert.Equal(t, "T1", r.term.ID())
@@ -393,8 +439,15 @@ func TestPayRefusesAReferenceAlreadySent(t *testing.T) {
 		assert.ErrorContains(t, err, `reference "HS-1" was already sent`)
 		assert.Equal(t, pos.TransportError, p.Result().Outcome)
 		require.NoError(t, p.Confirm(context.Background()))
-		// A new reference is taken; the late answer to HS-1 arrives meanwhile
-		// and is not taken for it.
+		// The terminal is still in HS-1: the driver stays with it until its
+		// answer comes, delivered as an orphan, never taken for another's.
+		p, err = r.term.Pay(context.Background(), pos.Request{Amount: 12_000, Reference: "HS-1B"}, nil)
+		assert.ErrorIs(t, err, concert.ErrBusy)
+		assert.Equal(t, pos.Busy, p.Result().Outcome)
+		o := r.orphan()
+		assert.Equal(t, "HS-1", o.Result.Reference)
+		assert.Equal(t, pos.Approved, o.Result.Outcome)
+		synctest.Wait() // the driver acknowledges it after OnOrphan returned
 		res := r.pay(12_000, "HS-1B")
 		assert.Equal(t, pos.Approved, res.Outcome)
 		assert.Equal(t, "HS-1B", res.Reference)
@@ -410,7 +463,7 @@ func TestPayRefusesAReferenceAlreadySent(t *testing.T) {
 func TestPayOverPseudoTerminal(t *testing.T) {
 	sim, err := concertsim.New(concertsim.Config{StatePath: t.TempDir() + "/sim-state.json"})
 	require.NoError(t, err)
-	r := &rig{t: t, sim: sim, overPTY: true}
+	r := &rig{t: t, sim: sim, overPTY: true, orphans: make(chan pos.Orphan, 64)}
 	r.connect()
 	t.Cleanup(r.close)
 	res := r.pay(150_000, "HS00012345")
@@ -445,4 +498,55 @@ func stallRealTime(d time.Duration) {
 	ts := syscall.NsecToTimespec(d.Nanoseconds())
 	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
 	}
+}
+
+// TestLateAnswerOverPseudoTerminal is the late-answer scenario on a
+// pseudo-terminal opened as a Concert serial port, in real time. Only the
+// driver's answer wait is short (it must run out, and a busy machine only
+// makes it later); the terminal answers when the test opens its gate,
+// after the driver gave up; every other wait is the protocol's (seconds)
+// or a minute, so no load can change the outcome.
+func TestLateAnswerOverPseudoTerminal(t *testing.T) {
+	sim, err := concertsim.New(concertsim.Config{StatePath: t.TempDir() + "/sim-state.json"})
+	require.NoError(t, err)
+	r := &rig{t: t, sim: sim, overPTY: true, orphans: make(chan pos.Orphan, 64),
+		timers: concert.Timers{Answer: 500 * time.Millisecond}}
+	r.connect()
+	t.Cleanup(r.close)
+
+	gate := make(chan struct{})
+	sim.Inject(concertsim.Fault{Gate: gate})
+	start := time.Now()
+	events := make(chan pos.Event, 16)
+	p, err := r.term.Pay(context.Background(), pos.Request{Amount: 150_000, Reference: "PTYLATE"}, events)
+	require.Equal(t, pos.Unknown, p.Result().Outcome, p.Result().Text)
+	assert.ErrorIs(t, err, pos.ErrUnknownOutcome)
+	require.NoError(t, p.Confirm(context.Background()))
+	close(events)
+	var last pos.Event
+	for e := range events {
+		last = e
+	}
+	assert.Equal(t, pos.EventUnknown, last.Kind, "never announced as declined")
+
+	close(gate)
+	var o pos.Orphan
+	select {
+	case o = <-r.orphans:
+	case <-time.After(time.Minute):
+		t.Fatal("the late answer was not delivered")
+	}
+	assert.Equal(t, "PTYLATE", o.Result.Reference)
+	assert.Equal(t, pos.Approved, o.Result.Outcome)
+	assert.Equal(t, "411111******1111", o.Result.PANMasked)
+	f := pos.Judge(pos.AttemptFacts{Kind: pos.KindPay, Reference: "PTYLATE", Amount: 150_000, StartedAt: start},
+		pos.Evidence{Source: pos.EvidenceOrphan, Result: o.Result, At: o.At}, time.Local, pos.DefaultClockSkew)
+	assert.Equal(t, pos.Charged, f.Verdict, f.Reason)
+	require.Eventually(t, func() bool {
+		j := sim.Journal()
+		return len(j) == 1 && j[0].Acked
+	}, time.Minute, 10*time.Millisecond, "the terminal had its ACK")
+
+	res := r.pay(20_000, "PTYNEXT")
+	assert.Equal(t, pos.Approved, res.Outcome, res.Text)
 }

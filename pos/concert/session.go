@@ -141,6 +141,13 @@ type Session struct {
 	out, in string
 	r       Reader
 	held    []byte // the received frame not yet acknowledged
+	// heldAt is when held arrived, heldTry which of the peer's attempts
+	// it was (1 for the first): how long the peer still waits for our ACK.
+	heldAt  time.Time
+	heldTry int
+	// acked is the last frame acknowledged: a peer that missed our ACK
+	// sends it again, without a new ENQ, and is answered ACK again.
+	acked []byte
 }
 
 // NewSession runs the link layer over conn. trace, if not nil, sees every
@@ -173,22 +180,26 @@ func (s *Session) write(b ...byte) (int, error) {
 	return s.conn.Write(b)
 }
 
-// readByte waits at most timeout for one byte, watching ctx. The wait is
-// one ReadWait: it sleeps until the byte, the timeout or ctx, with no
-// periodic wake-up, and a byte already received comes from the
-// transport's buffer without a system call.
-func (s *Session) readByte(ctx context.Context, timeout time.Duration) (byte, error) {
+// readByte waits at most timeout for one byte, watching ctx: 0 takes
+// only a byte already received, a negative timeout waits without limit.
+// The wait is one ReadWait: it sleeps until the byte, the timeout, ctx or
+// wake (transport.ErrWoken), with no periodic wake-up, and a byte already
+// received comes from the transport's buffer without a system call.
+func (s *Session) readByte(ctx context.Context, timeout time.Duration, wake <-chan struct{}) (byte, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	if timeout <= 0 {
-		return 0, transport.ErrTimeout
-	}
 	var b [1]byte
-	if _, err := s.conn.ReadWait(ctx, b[:], timeout, nil); err != nil {
+	if _, err := s.conn.ReadWait(ctx, b[:], timeout, wake); err != nil {
 		return 0, err
 	}
 	return b[0], nil
+}
+
+// until is the time left before deadline, 0 once it passed (a byte
+// already received still counts).
+func until(deadline time.Time) time.Duration {
+	return max(0, time.Until(deadline))
 }
 
 // waitACK waits for ACK or NAK, skipping anything else (a peer's own ENQ,
@@ -197,7 +208,7 @@ func (s *Session) readByte(ctx context.Context, timeout time.Duration) (byte, er
 func (s *Session) waitACK(ctx context.Context) (byte, error) {
 	deadline := time.Now().Add(s.timers.ACK)
 	for {
-		b, err := s.readByte(ctx, time.Until(deadline))
+		b, err := s.readByte(ctx, until(deadline), nil)
 		if err != nil {
 			return 0, err
 		}
@@ -222,17 +233,30 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Send delivers one message text as the sender: ENQ (retried ENQAttempts
-// times, EOT after each failed attempt as pypostelium initialize_msg does),
-// the frame (sent again on NAK or silence, FrameAttempts in all), then EOT.
-// It returns nil once the peer ACKed the frame; a failure to send the
-// final EOT after that is only traced (the peer has the message). Any
-// other failure is a *SendError saying whether the peer may hold it.
+// Send delivers one message text as the sender: Open, then Transmit. It
+// returns nil once the peer ACKed the frame; a failure to send the final
+// EOT after that is only traced (the peer has the message). Any other
+// failure is a *SendError saying whether the peer may hold it.
 func (s *Session) Send(ctx context.Context, text []byte) error {
-	frame := Frame(text)
-	acked := false
+	if err := s.Open(ctx); err != nil {
+		return err
+	}
+	return s.Transmit(ctx, text)
+}
+
+// Open is the sender's first step: ENQ, retried ENQAttempts times with an
+// EOT after each failed attempt (pypostelium initialize_msg), until the
+// peer answers ACK: the line is then ours for one frame (Transmit). Its
+// error is a *SendError with Stage "enq" and Delivery NotDelivered:
+// nothing of a message went out. A peer's own ENQ while we wait for its
+// ACK is skipped: the register sends first, and the peer gives way.
+func (s *Session) Open(ctx context.Context) error {
+	return s.open(ctx, s.timers.ENQAttempts)
+}
+
+func (s *Session) open(ctx context.Context, attempts int) error {
 	var last error
-	for attempt := 1; attempt <= s.timers.ENQAttempts && !acked; attempt++ {
+	for attempt := 1; attempt <= attempts; attempt++ {
 		if attempt > 1 {
 			if err := sleepCtx(ctx, s.timers.ENQRetryPause); err != nil {
 				return &SendError{Stage: "enq", Delivery: NotDelivered, Err: err}
@@ -244,12 +268,15 @@ func (s *Session) Send(ctx context.Context, text []byte) error {
 		b, err := s.waitACK(ctx)
 		switch {
 		case err == nil && b == ACK:
-			acked = true
-			continue
+			return nil
 		case err == nil: // NAK: the peer is not ready
 			last = fmt.Errorf("%w: NAK on attempt %d", ErrENQRefused, attempt)
 		case errors.Is(err, transport.ErrTimeout):
 			last = fmt.Errorf("%w: nothing in %v on attempt %d", ErrENQRefused, s.timers.ACK, attempt)
+		case ctx.Err() != nil:
+			// The peer may still answer our ENQ: tell it we gave up.
+			_, _ = s.write(EOT)
+			return &SendError{Stage: "enq", Delivery: NotDelivered, Err: err}
 		default:
 			return &SendError{Stage: "enq", Delivery: NotDelivered, Err: err}
 		}
@@ -257,11 +284,17 @@ func (s *Session) Send(ctx context.Context, text []byte) error {
 			return &SendError{Stage: "enq", Delivery: NotDelivered, Err: err}
 		}
 	}
-	if !acked {
-		return &SendError{Stage: "enq", Delivery: NotDelivered, Err: last}
-	}
+	return &SendError{Stage: "enq", Delivery: NotDelivered, Err: last}
+}
 
+// Transmit is the sender's second step, after a successful Open: the
+// frame, sent again on NAK or silence (FrameAttempts in all), then EOT.
+// It returns nil once the peer ACKed the frame, else a *SendError with
+// Stage "frame" saying whether the peer may hold it.
+func (s *Session) Transmit(ctx context.Context, text []byte) error {
+	frame := Frame(text)
 	delivery := NotDelivered
+	var last error
 	for attempt := 1; attempt <= s.timers.FrameAttempts; attempt++ {
 		n, err := s.write(frame...)
 		if err != nil {
@@ -291,29 +324,90 @@ func (s *Session) Send(ctx context.Context, text []byte) error {
 	return &SendError{Stage: "frame", Delivery: delivery, Err: last}
 }
 
+// End closes, with EOT, a session Open opened, sending no message.
+func (s *Session) End() error {
+	_, err := s.write(EOT)
+	return err
+}
+
+// Probe opens a session and closes it at once, with no message: ENQ, the
+// peer's ACK, EOT, in one attempt. nil says the peer is on the line and
+// ready to take a message; the error is Open's. A sender that gives up
+// after the ENQ ends its session the same way (pypostelium sends EOT
+// after an ENQ it saw no ACK to, which a peer that answered late receives
+// in exactly this state), so a Concert terminal meets it in the field.
+func (s *Session) Probe(ctx context.Context) error {
+	if err := s.open(ctx, 1); err != nil {
+		return err
+	}
+	_, err := s.write(EOT)
+	return err
+}
+
 // ReceiveFrame is the receiver's first half: it waits at most wait for the
-// peer's ENQ, answers ACK and reads its frame, answering NAK to a damaged
-// one (bad LRC, a silence longer than ByteGap inside it, overflow) up to
-// FrameAttempts receptions. The Reader takes exactly one byte after ETX as
-// the LRC, whatever its value. The good frame's text is returned NOT
-// acknowledged: call Acknowledge or Withhold next.
+// peer's ENQ (0: only what was already received), answers ACK and reads
+// its frame, answering NAK to a damaged one (bad LRC, a silence longer
+// than ByteGap inside it, overflow) up to FrameAttempts receptions. The
+// Reader takes exactly one byte after ETX as the LRC, whatever its value.
+// The good frame's text is returned NOT acknowledged: call Acknowledge or
+// Withhold next.
+//
+// Before the ENQ, a whole frame equal to the last one acknowledged is the
+// peer sending it again because our ACK got lost: it is acknowledged
+// again, and the wait goes on. Any other whole, valid frame without an ENQ
+// (the ENQ was lost on the line) is taken as if the ENQ had come.
 func (s *Session) ReceiveFrame(ctx context.Context, wait time.Duration) ([]byte, error) {
+	return s.receive(ctx, wait, nil)
+}
+
+// Listen is ReceiveFrame without a time limit, for a line at rest: it
+// returns transport.ErrWoken when wake fires before the peer began a
+// session.
+func (s *Session) Listen(ctx context.Context, wake <-chan struct{}) ([]byte, error) {
+	return s.receive(ctx, -1, wake)
+}
+
+func (s *Session) receive(ctx context.Context, wait time.Duration, wake <-chan struct{}) ([]byte, error) {
 	s.held = nil
 	s.r.Reset()
 	deadline := time.Now().Add(wait)
-	for {
-		b, err := s.readByte(ctx, time.Until(deadline))
+	for enq := false; !enq; {
+		timeout := wait
+		if wait > 0 {
+			timeout = until(deadline)
+		}
+		b, err := s.readByte(ctx, timeout, wake)
 		if errors.Is(err, transport.ErrTimeout) {
 			return nil, fmt.Errorf("%w (waited %v)", ErrNoENQ, wait)
 		}
 		if err != nil {
 			return nil, err
 		}
-		s.traceIn(b)
-		if b == ENQ {
-			break
+		ev, frame, _ := s.r.Feed(b)
+		switch ev {
+		case EventNone:
+		case EventENQ:
+			s.traceIn(b)
+			enq = true
+		case EventFrame:
+			s.traceIn(frame...)
+			if bytes.Equal(frame, s.acked) {
+				if _, err := s.write(ACK); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			s.hold(frame, 1)
+			return frame[1 : len(frame)-2], nil
+		default:
+			if frame != nil {
+				s.traceIn(frame...)
+			} else {
+				s.traceIn(b)
+			}
 		}
 	}
+	s.r.Reset()
 	if _, err := s.write(ACK); err != nil {
 		return nil, err
 	}
@@ -333,7 +427,7 @@ func (s *Session) ReceiveFrame(ctx context.Context, wait time.Duration) ([]byte,
 		if s.r.InFrame() {
 			timeout = s.timers.ByteGap
 		}
-		b, err := s.readByte(ctx, timeout)
+		b, err := s.readByte(ctx, timeout, nil)
 		if errors.Is(err, transport.ErrTimeout) {
 			if s.r.InFrame() {
 				s.r.Reset()
@@ -357,7 +451,7 @@ func (s *Session) ReceiveFrame(ctx context.Context, wait time.Duration) ([]byte,
 			continue
 		case EventFrame:
 			s.traceIn(frame...)
-			s.held = frame
+			s.hold(frame, failures+1)
 			return frame[1 : len(frame)-2], nil
 		case EventBadLRC:
 			s.traceIn(frame...)
@@ -383,14 +477,32 @@ func (s *Session) ReceiveFrame(ctx context.Context, wait time.Duration) ([]byte,
 	}
 }
 
+func (s *Session) hold(frame []byte, try int) {
+	s.held, s.heldAt, s.heldTry = frame, time.Now(), try
+}
+
 // Held is the whole received frame (STX … LRC) waiting for Acknowledge or
 // Withhold, nil when none.
 func (s *Session) Held() []byte { return s.held }
 
+// HeldUntil is when the peer stops waiting for the ACK of the held frame,
+// by the session's timers (which must be the peer's): it waits an ACK
+// timer after each sending of the frame and sends it FrameAttempts times
+// in all, the ones we refused (NAK) before this one included. An ACK
+// sent while it waits for another sending is taken all the same. Zero
+// when nothing is held.
+func (s *Session) HeldUntil() time.Time {
+	if s.held == nil {
+		return time.Time{}
+	}
+	left := max(1, s.timers.FrameAttempts-s.heldTry+1)
+	return s.heldAt.Add(time.Duration(left) * s.timers.ACK)
+}
+
 // Acknowledge is the receiver's second half: ACK the held frame, then wait
 // for the peer's EOT. A resend of the same frame (our ACK came late) is
 // acknowledged again. ErrNoEOT is informational: the peer has our ACK or
-// will resend.
+// will resend (and ReceiveFrame or Listen acknowledges the resend).
 func (s *Session) Acknowledge(ctx context.Context) error {
 	if s.held == nil {
 		return ErrNothingToAck
@@ -400,10 +512,11 @@ func (s *Session) Acknowledge(ctx context.Context) error {
 	if _, err := s.write(ACK); err != nil {
 		return err
 	}
+	s.acked = held
 	s.r.Reset()
 	deadline := time.Now().Add(s.timers.EOT)
 	for {
-		b, err := s.readByte(ctx, time.Until(deadline))
+		b, err := s.readByte(ctx, until(deadline), nil)
 		if errors.Is(err, transport.ErrTimeout) {
 			return ErrNoEOT
 		}
@@ -435,16 +548,18 @@ func (s *Session) Acknowledge(ctx context.Context) error {
 }
 
 // Withhold is the other second half: the held frame is never
-// acknowledged. It waits, sending nothing, until the peer gives up (EOT)
-// or stays quiet for the ACK timer, so that the line is idle afterwards.
+// acknowledged. It waits, sending nothing, until the peer gives up: its
+// EOT, or silence past HeldUntil and one more ACK timer, so that the line
+// is idle afterwards.
 func (s *Session) Withhold(ctx context.Context) error {
 	if s.held == nil {
 		return ErrNothingToAck
 	}
+	deadline := s.HeldUntil().Add(s.timers.ACK)
 	s.held = nil
 	s.r.Reset()
 	for {
-		b, err := s.readByte(ctx, s.timers.ACK)
+		b, err := s.readByte(ctx, until(deadline), nil)
 		if errors.Is(err, transport.ErrTimeout) {
 			return nil
 		}

@@ -166,3 +166,120 @@ func TestSessionSendDeliveryKinds(t *testing.T) {
 		})
 	})
 }
+
+// TestSessionProbe: a probe is ENQ, the peer's ACK, EOT, and nothing else.
+func TestSessionProbe(t *testing.T) {
+	t.Run("answered", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			s, p := pipeLink(t)
+			done := make(chan error, 1)
+			go func() { done <- s.Probe(context.Background()) }()
+			assert.Equal(t, []byte{ENQ}, readPeer(t, p, 1))
+			writePeer(t, p, ACK)
+			assert.Equal(t, []byte{EOT}, readPeer(t, p, 1))
+			require.NoError(t, <-done)
+			_, err := p.ReadTimeout(make([]byte, 1), time.Second)
+			assert.ErrorIs(t, err, transport.ErrTimeout, "nothing after the EOT")
+		})
+	})
+	t.Run("silence: one attempt, then EOT", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			s, p := pipeLink(t)
+			start := time.Now()
+			done := make(chan error, 1)
+			go func() { done <- s.Probe(context.Background()) }()
+			assert.Equal(t, []byte{ENQ}, readPeer(t, p, 1))
+			assert.Equal(t, []byte{EOT}, readPeer(t, p, 1))
+			err := <-done
+			assert.ErrorIs(t, err, ErrENQRefused)
+			assert.Equal(t, fastTimers.ACK, time.Since(start), "one ACK timer, no retries")
+		})
+	})
+}
+
+// TestSessionListenWakes: a listener at rest gives the line up when woken,
+// and takes a peer's session when one comes.
+func TestSessionListenWakes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, p := pipeLink(t)
+		wake := make(chan struct{}, 1)
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.Listen(context.Background(), wake)
+			done <- err
+		}()
+		time.Sleep(time.Hour) // at rest: no timer runs out
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("Listen returned without a wake-up: %v", err)
+		default:
+		}
+		wake <- struct{}{}
+		assert.ErrorIs(t, <-done, transport.ErrWoken)
+
+		d3 := loadVectors(t)["D3"]
+		go func() {
+			writePeer(t, p, ENQ)
+			assert.Equal(t, []byte{ACK}, readPeer(t, p, 1))
+			writePeer(t, p, d3...)
+		}()
+		text, err := s.Listen(context.Background(), wake)
+		require.NoError(t, err)
+		assert.Equal(t, d3[1:len(d3)-2], text)
+	})
+}
+
+// TestSessionAcknowledgesAResentFrameAgain: a peer that missed our ACK
+// sends its frame again without a new ENQ; the next receive acknowledges
+// it again and goes on waiting.
+func TestSessionAcknowledgesAResentFrameAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, p := pipeLink(t)
+		v := loadVectors(t)
+		d3, d4 := v["D3"], v["D4"]
+		go func() {
+			writePeer(t, p, ENQ)
+			assert.Equal(t, []byte{ACK}, readPeer(t, p, 1))
+			writePeer(t, p, d3...)
+			assert.Equal(t, []byte{ACK}, readPeer(t, p, 1))
+			// Our ACK "lost": no EOT; the frame again, alone.
+		}()
+		_, err := s.ReceiveFrame(context.Background(), time.Second)
+		require.NoError(t, err)
+		assert.ErrorIs(t, s.Acknowledge(context.Background()), ErrNoEOT)
+
+		go func() {
+			writePeer(t, p, d3...)
+			assert.Equal(t, []byte{ACK}, readPeer(t, p, 1), "the resend is acknowledged again")
+			writePeer(t, p, EOT, ENQ)
+			assert.Equal(t, []byte{ACK}, readPeer(t, p, 1))
+			writePeer(t, p, d4...)
+		}()
+		text, err := s.ReceiveFrame(context.Background(), time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, d4[1:len(d4)-2], text, "the resend is not taken as a new frame")
+	})
+}
+
+// TestSessionHeldUntil: the peer waits an ACK timer after each of its
+// FrameAttempts sendings; a frame we NAKed once leaves it one less.
+func TestSessionHeldUntil(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, p := pipeLink(t)
+		good := loadVectors(t)["D3"]
+		bad := append([]byte(nil), good...)
+		bad[len(bad)-1] ^= 0xff
+		assert.True(t, s.HeldUntil().IsZero())
+		go func() {
+			writePeer(t, p, ENQ)
+			assert.Equal(t, []byte{ACK}, readPeer(t, p, 1))
+			writePeer(t, p, bad...)
+			assert.Equal(t, []byte{NAK}, readPeer(t, p, 1))
+			writePeer(t, p, good...)
+		}()
+		_, err := s.ReceiveFrame(context.Background(), time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, time.Now().Add(time.Duration(FrameAttempts-1)*fastTimers.ACK), s.HeldUntil())
+	})
+}

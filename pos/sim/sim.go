@@ -137,22 +137,27 @@ var zvtArgs = map[zvtsim.FaultKind]argKind{
 }
 
 var concertArgs = map[concertsim.FaultKind]argKind{
-	concertsim.FaultDecline:     argNone, // E+ has one refusal status, '7'
-	concertsim.FaultAbort:       argNone,
-	concertsim.FaultAbandon:     argNone,
-	concertsim.FaultSlowCard:    argDuration,
-	concertsim.FaultHang:        argNone,
-	concertsim.FaultNAKRequest:  argCount,
-	concertsim.FaultBadLRC:      argCount,
-	concertsim.FaultByteGap:     argDuration,
-	concertsim.FaultDropENQACK:  argCount,
-	concertsim.FaultDropACK:     argCount,
-	concertsim.FaultHangUp:      argNone,
-	concertsim.FaultGarbage:     argNone,
-	concertsim.FaultDuplicate:   argNone,
-	concertsim.FaultLRCIsSTX:    argNone,
-	concertsim.FaultWrongPriv:   argNone,
-	concertsim.FaultWrongAmount: argNone,
+	concertsim.FaultDecline:       argNone, // E+ has one refusal status, '7'
+	concertsim.FaultAbort:         argNone,
+	concertsim.FaultAbandon:       argNone,
+	concertsim.FaultSlowCard:      argDuration,
+	concertsim.FaultHang:          argNone,
+	concertsim.FaultNAKRequest:    argCount,
+	concertsim.FaultBadLRC:        argCount,
+	concertsim.FaultByteGap:       argDuration,
+	concertsim.FaultDropENQACK:    argCount,
+	concertsim.FaultDropACK:       argCount,
+	concertsim.FaultHangUp:        argNone,
+	concertsim.FaultGarbage:       argNone,
+	concertsim.FaultDuplicate:     argNone,
+	concertsim.FaultLRCIsSTX:      argNone,
+	concertsim.FaultWrongPriv:     argNone,
+	concertsim.FaultWrongAmount:   argNone,
+	concertsim.FaultLateAnswer:    argDuration,
+	concertsim.FaultBusy:          argDuration,
+	concertsim.FaultAnswerACKLost: argCount,
+	concertsim.FaultUnsolicited:   argNone,
+	concertsim.FaultShortTimers:   argDuration,
 }
 
 // Defaults of faults whose argument is left out.
@@ -163,7 +168,26 @@ const (
 	// concertByteGap exceeds the receiver's byte gap (concert.ACKTimeout):
 	// the first answer frame is broken and must be resent.
 	concertByteGap = concert.ACKTimeout + time.Second
+	// concertLateAnswer exceeds the ECR's answer wait
+	// (concert.AnswerTimeout): the answer comes when nobody waits for it.
+	concertLateAnswer = concert.AnswerTimeout + 10*time.Second
+	// concertBusy keeps the menu open longer than the ECR knocks
+	// (ENQAttempts ENQs, an ACK timer each, ENQRetryPause between: 11 s).
+	concertBusy = 15 * time.Second
+	// concertShortACK is the terminal's ACK timer under short_timers: a
+	// third of the protocol's, which feepos uses.
+	concertShortACK = concert.ACKTimeout / 3
 )
+
+// concertDefaultDelay is the Delay of a Concert fault kind whose argument
+// is left out.
+var concertDefaultDelay = map[concertsim.FaultKind]time.Duration{
+	concertsim.FaultSlowCard:    concertSlowCard,
+	concertsim.FaultByteGap:     concertByteGap,
+	concertsim.FaultLateAnswer:  concertLateAnswer,
+	concertsim.FaultBusy:        concertBusy,
+	concertsim.FaultShortTimers: concertShortACK,
+}
 
 // aliases accept the other simulator's name for the same customer action.
 var aliases = map[pos.Protocol]map[string]string{
@@ -244,11 +268,8 @@ func ParseFault(p pos.Protocol, spec string) (Fault, error) {
 			return Fault{}, fmt.Errorf("%s fault %q: %w; the part after ':' is %s", p, spec, err, argHelp[kind])
 		}
 	}
-	if f.concert.Kind == concertsim.FaultSlowCard && f.concert.Delay == 0 {
-		f.concert.Delay = concertSlowCard
-	}
-	if f.concert.Kind == concertsim.FaultByteGap && f.concert.Delay == 0 {
-		f.concert.Delay = concertByteGap
+	if f.concert.Delay == 0 {
+		f.concert.Delay = concertDefaultDelay[f.concert.Kind]
 	}
 	return f, nil
 }

@@ -45,6 +45,12 @@ func TestParseFault(t *testing.T) {
 		{pos.Concert, "nak_request:3", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultNAKRequest, Count: 3}},
 		{pos.Concert, "slow_card", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultSlowCard, Delay: 3 * time.Second}},
 		{pos.Concert, "hang", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultHang}},
+		{pos.Concert, "late_answer", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultLateAnswer, Delay: 130 * time.Second}},
+		{pos.Concert, "late_answer:5m", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultLateAnswer, Delay: 5 * time.Minute}},
+		{pos.Concert, "busy", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultBusy, Delay: 15 * time.Second}},
+		{pos.Concert, "answer_ack_lost:2", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultAnswerACKLost, Count: 2}},
+		{pos.Concert, "unsolicited", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultUnsolicited}},
+		{pos.Concert, "short_timers", zvtsim.Fault{}, concertsim.Fault{Kind: concertsim.FaultShortTimers, Delay: time.Second}},
 	}
 	for _, c := range cases {
 		t.Run(string(c.protocol)+" "+c.spec, func(t *testing.T) {
@@ -103,7 +109,11 @@ func TestFaultKindsCoverEverySimulatorKind(t *testing.T) {
 		assert.True(t, z[string(k)], k)
 	}
 	assert.Len(t, z, len(every))
-	assert.True(t, names(pos.Concert)["lrc_stx"])
+	c := names(pos.Concert)
+	for _, k := range concertsim.AllFaults {
+		assert.True(t, c[string(k)], k)
+	}
+	assert.Len(t, c, len(concertsim.AllFaults))
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -41,13 +41,54 @@ const (
 	// charged. A driver must not take either for its request's answer.
 	FaultWrongPriv   FaultKind = "wrong_priv"
 	FaultWrongAmount FaultKind = "wrong_amount"
+	// FaultLateAnswer is a payment answered only after Delay, longer than
+	// the register waits (a customer slow at the terminal): approved, the
+	// answer comes when nobody waits for it any more. Like every
+	// transaction at work, the terminal ignores the register meanwhile.
+	FaultLateAnswer FaultKind = "late_answer"
+	// FaultBusy is someone in the terminal's menu for Delay: the terminal
+	// answers none of the register's ENQs (no ACK, no NAK: the
+	// pyTeliumManager driver reads this silence as "not ready ... or
+	// busy"); the transaction is not run. The register's next ENQ after
+	// the menu closes starts the next transaction.
+	FaultBusy FaultKind = "busy"
+	// FaultAnswerACKLost: the terminal does not hear the register's ACK to
+	// its answer Count times and sends the answer again after its ACK
+	// timer each time (Count ≥ FrameAttempts: it gives up, the answer
+	// counted as not delivered; the charge stands).
+	FaultAnswerACKLost FaultKind = "answer_ack_lost"
+	// FaultUnsolicited: after the transaction, the terminal sends on its
+	// own an answer nobody asked for: a payment keyed in on the terminal
+	// itself (UnsolicitedAmount đồng, approved, charged), PRIV blank.
+	FaultUnsolicited FaultKind = "unsolicited"
+	// FaultShortTimers: the terminal's own ACK timer is Delay for this
+	// transaction, shorter than the register's: it gives up on an answer
+	// the register holds (before Confirm) sooner than the register's
+	// timers say (the charge stands).
+	FaultShortTimers FaultKind = "short_timers"
 )
+
+// AllFaults is every fault kind, for the facade's list of options.
+var AllFaults = []FaultKind{
+	FaultDecline, FaultAbort, FaultAbandon, FaultSlowCard, FaultHang, FaultNAKRequest, FaultBadLRC,
+	FaultByteGap, FaultDropENQACK, FaultDropACK, FaultHangUp, FaultGarbage, FaultDuplicate, FaultLRCIsSTX,
+	FaultWrongPriv, FaultWrongAmount, FaultLateAnswer, FaultBusy, FaultAnswerACKLost, FaultUnsolicited,
+	FaultShortTimers,
+}
+
+// UnsolicitedAmount is the amount of the payment FaultUnsolicited reports.
+const UnsolicitedAmount = 20_000
 
 // Fault is one fault for one transaction.
 type Fault struct {
 	Kind  FaultKind
-	Count int           // for NAKRequest, BadLRC, DropENQACK, DropACK; 0 means 1
-	Delay time.Duration // for SlowCard, ByteGap
+	Count int           // for NAKRequest, BadLRC, DropENQACK, DropACK, AnswerACKLost; 0 means 1
+	Delay time.Duration // for SlowCard, ByteGap, LateAnswer, Busy, ShortTimers
+	// Gate, if set, holds the answer of any kind of transaction until it
+	// is closed (after Delay, for the kinds that take one): a test decides
+	// when a late answer comes. The terminal ignores the register
+	// meanwhile, as at work.
+	Gate <-chan struct{}
 }
 
 func (f Fault) count() int {

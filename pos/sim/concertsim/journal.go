@@ -18,7 +18,15 @@ type Entry struct {
 	Currency string    `json:"currency"`
 	Status   string    `json:"status"` // the E+ status character sent (or that would have been)
 	Charged  bool      `json:"charged"`
-	Fault    FaultKind `json:"fault,omitempty"`
+	// Acked says the register acknowledged the answer: the terminal
+	// counts it delivered. False for an answer never sent (hang), given
+	// up after the resends, or not yet delivered.
+	Acked bool      `json:"acked"`
+	Fault FaultKind `json:"fault,omitempty"`
+	// Applied is the fault the transaction ran with, arguments included
+	// (a test's ground truth: a fault injected for a request that never
+	// reached the terminal may meet a later one).
+	Applied Fault `json:"-"`
 }
 
 // State is the terminal's counters, kept across restarts in the state file.

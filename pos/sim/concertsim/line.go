@@ -3,7 +3,6 @@ package concertsim
 import (
 	"context"
 	"errors"
-
 	"time"
 
 	"github.com/feepos/feepos/pos/concert"
@@ -38,6 +37,12 @@ func (l *simLine) write(b ...byte) error {
 // watching ctx. The wait is one ReadWait: it sleeps until the byte, the
 // timeout or ctx.
 func (l *simLine) readByte(ctx context.Context, timeout time.Duration) (byte, error) {
+	return l.readByteWake(ctx, timeout, nil)
+}
+
+// readByteWake is readByte that also ends when wake can be received from
+// (transport.ErrWoken).
+func (l *simLine) readByteWake(ctx context.Context, timeout time.Duration, wake <-chan struct{}) (byte, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -45,7 +50,7 @@ func (l *simLine) readByte(ctx context.Context, timeout time.Duration) (byte, er
 		return 0, errTimeout
 	}
 	var buf [1]byte
-	if _, err := l.conn.ReadWait(ctx, buf[:], timeout, nil); err != nil {
+	if _, err := l.conn.ReadWait(ctx, buf[:], timeout, wake); err != nil {
 		if errors.Is(err, transport.ErrTimeout) {
 			return 0, errTimeout
 		}

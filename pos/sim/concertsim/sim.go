@@ -47,8 +47,12 @@ type Config struct {
 var ErrHungUp = errors.New("concertsim: the simulated terminal hung up the line (fault)")
 
 // errPeerENQ: while the terminal waited for an ACK, the ECR sent ENQ: it
-// wants to send a request, and the ECR has the priority.
-var errPeerENQ = errors.New("concertsim: ECR sent ENQ")
+// wants to send a request, and the ECR has the priority. errWithheld goes
+// with it when that ENQ came after our answer frame instead of the ACK.
+var (
+	errPeerENQ  = errors.New("concertsim: ECR sent ENQ")
+	errWithheld = errors.New("concertsim: the ECR did not acknowledge the answer and began its own session")
+)
 
 // Sim is the simulated terminal. One Sim may serve several lines one after
 // the other (a new pseudo-terminal after a hang-up); its journal and
@@ -62,6 +66,10 @@ type Sim struct {
 	rng     *rand.Rand
 	journal []Entry
 	state   State
+	// undelivered are answers the register interrupted (its ENQ crossed
+	// the terminal's): the terminal sends them as soon as the line is free
+	// again, before anything else.
+	undelivered []*answer
 }
 
 // New returns a simulator, reading its counters from cfg.StatePath.
@@ -86,6 +94,17 @@ func (s *Sim) Inject(f ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queue = append(s.queue, f...)
+}
+
+// ClearFaults drops the injected faults no transaction took yet (the
+// register's requests did not reach the terminal: it was busy) and
+// returns them.
+func (s *Sim) ClearFaults() []Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queue
+	s.queue = nil
+	return q
 }
 
 // Journal returns a copy of every transaction run so far.
@@ -129,8 +148,9 @@ func (s *Sim) nextFault() Fault {
 	return Fault{}
 }
 
-// record journals a transaction and saves the counters.
-func (s *Sim) record(req concert.PaymentRequest, status byte, charged bool, f Fault) (Entry, error) {
+// record journals a transaction and saves the counters; it returns the
+// entry's sequence number.
+func (s *Sim) record(req concert.PaymentRequest, status byte, charged bool, f Fault) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.state.Seq++
@@ -139,24 +159,37 @@ func (s *Sim) record(req concert.PaymentRequest, status byte, charged bool, f Fa
 		s.state.ChargedTotal += req.Amount
 	}
 	e := Entry{Seq: s.state.Seq, At: s.cfg.Clock(), Priv: req.Priv, Amount: req.Amount,
-		Currency: fmt.Sprintf("%03d", req.Currency), Status: string(status), Charged: charged, Fault: f.Kind}
+		Currency: fmt.Sprintf("%03d", req.Currency), Status: string(status), Charged: charged, Fault: f.Kind, Applied: f}
 	s.journal = append(s.journal, e)
-	return e, saveState(s.cfg.StatePath, s.state)
+	return e.Seq, saveState(s.cfg.StatePath, s.state)
+}
+
+// acked notes that the register acknowledged the answer of entry seq.
+func (s *Sim) acked(seq int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.journal {
+		if s.journal[i].Seq == seq {
+			s.journal[i].Acked = true
+		}
+	}
 }
 
 // tx is the transaction the terminal is in, from the ECR's first ENQ
 // until it answered (or the ECR gave up on sending).
 type tx struct {
 	fault      Fault
+	timers     concert.Timers // the terminal's, for this transaction
 	dropENQ    int
 	nak        int
 	dropACK    int
 	badLRC     int
+	lostACK    int
 	gapPending bool
 }
 
-func newTx(f Fault) *tx {
-	t := &tx{fault: f}
+func newTx(f Fault, timers concert.Timers) *tx {
+	t := &tx{fault: f, timers: timers}
 	switch f.Kind {
 	case FaultDropENQACK:
 		t.dropENQ = f.count()
@@ -166,10 +199,24 @@ func newTx(f Fault) *tx {
 		t.dropACK = f.count()
 	case FaultBadLRC:
 		t.badLRC = f.count()
+	case FaultAnswerACKLost:
+		t.lostACK = f.count()
 	case FaultByteGap:
 		t.gapPending = true
+	case FaultShortTimers:
+		t.timers.ACK = f.Delay
+		if t.timers.ACK <= 0 {
+			t.timers.ACK = timers.ACK / 3
+		}
 	}
 	return t
+}
+
+// answer is one answer session the terminal has to send.
+type answer struct {
+	frame []byte
+	seq   int64 // its journal entry
+	t     *tx
 }
 
 // Serve runs the terminal on line (a pseudo-terminal master) until ctx
@@ -184,18 +231,39 @@ func (s *Sim) Serve(ctx context.Context, line *os.File) error {
 func (s *Sim) ServeConn(ctx context.Context, conn transport.Conn) error {
 	defer conn.Close()
 	l := &simLine{conn: conn, trace: s.cfg.Trace}
+	quiet := func(err error) error {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	var cur *tx
 	for {
-		b, err := l.readByte(ctx, -1)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+		// An answer the register interrupted goes first.
+		b := byte(0)
+		err := s.flush(ctx, l)
+		switch {
+		case errors.Is(err, errPeerENQ):
+			b = concert.ENQ
+		case err != nil:
+			return quiet(err)
+		default:
+			if b, err = l.readByte(ctx, -1); err != nil {
+				return quiet(err)
 			}
-			return err
 		}
 		for b == concert.ENQ {
 			if cur == nil {
-				cur = newTx(s.nextFault())
+				cur = newTx(s.nextFault(), s.timers)
+			}
+			if cur.fault.Kind == FaultBusy {
+				// Someone is in the menu: the terminal answers nothing, the
+				// transaction is not run.
+				if err := s.busyWait(ctx, l, cur.fault.Delay, nil); err != nil {
+					return quiet(err)
+				}
+				cur = nil
+				break
 			}
 			var done bool
 			done, err = s.request(ctx, l, cur)
@@ -206,12 +274,26 @@ func (s *Sim) ServeConn(ctx context.Context, conn transport.Conn) error {
 				continue // the ECR's ENQ interrupted us: serve it
 			}
 			if err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return err
+				return quiet(err)
 			}
 			b = 0
+		}
+	}
+}
+
+// flush sends the answers the register interrupted, oldest first.
+func (s *Sim) flush(ctx context.Context, l *simLine) error {
+	for {
+		s.mu.Lock()
+		if len(s.undelivered) == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		a := s.undelivered[0]
+		s.undelivered = s.undelivered[1:]
+		s.mu.Unlock()
+		if err := s.sendAnswer(ctx, l, a); err != nil {
+			return err
 		}
 	}
 }
@@ -233,9 +315,9 @@ func (s *Sim) request(ctx context.Context, l *simLine, t *tx) (done bool, err er
 	var taken []byte // the request frame we took
 	var req concert.PaymentRequest
 	for taken == nil {
-		timeout := s.timers.ACK
+		timeout := t.timers.ACK
 		if r.InFrame() {
-			timeout = s.timers.ByteGap
+			timeout = t.timers.ByteGap
 		}
 		b, err := l.readByte(ctx, timeout)
 		if errors.Is(err, errTimeout) {
@@ -274,7 +356,7 @@ func (s *Sim) request(ctx context.Context, l *simLine, t *tx) (done bool, err er
 			}
 		case concert.EventEOT:
 			l.traceIn([]byte{b})
-			return true, nil // the ECR gave up before we took a frame
+			return true, nil // the ECR gave up (or only probed) before we took a frame
 		case concert.EventENQ:
 			if err := l.write(concert.ACK); err != nil {
 				return true, err
@@ -290,7 +372,7 @@ func (s *Sim) request(ctx context.Context, l *simLine, t *tx) (done bool, err er
 	// Wait for the ECR's EOT; a resend of the same frame means our ACK
 	// was lost: acknowledge it (unless that ACK is to be lost too).
 	r.Reset()
-	deadline := time.Now().Add(s.timers.ACK)
+	deadline := time.Now().Add(t.timers.ACK)
 	for {
 		b, err := l.readByte(ctx, time.Until(deadline))
 		if errors.Is(err, errTimeout) {
@@ -309,7 +391,7 @@ func (s *Sim) request(ctx context.Context, l *simLine, t *tx) (done bool, err er
 			} else if err := l.write(concert.ACK); err != nil {
 				return true, err
 			}
-			deadline = time.Now().Add(s.timers.ACK)
+			deadline = time.Now().Add(t.timers.ACK)
 		}
 	}
 	return true, s.run(ctx, l, t, req)
@@ -317,18 +399,30 @@ func (s *Sim) request(ctx context.Context, l *simLine, t *tx) (done bool, err er
 
 // run is the card transaction and the answer.
 func (s *Sim) run(ctx context.Context, l *simLine, t *tx, req concert.PaymentRequest) error {
+	// An answer still owed from before goes first (the register, having
+	// sent its request, now waits for an answer: it does not interrupt).
+	if err := s.flush(ctx, l); err != nil && !errors.Is(err, errPeerENQ) {
+		return err
+	}
 	status, charged := concert.StatusAccepted, true
 	switch t.fault.Kind {
 	case FaultDecline, FaultAbort:
 		status, charged = concert.StatusRefused, false
 	case FaultAbandon:
 		status, charged = concert.StatusNotVerified, false
-	case FaultSlowCard:
-		if err := sleepCtx(ctx, t.fault.Delay); err != nil {
-			return err
-		}
 	}
-	if _, err := s.record(req, status, charged, t.fault); err != nil {
+	// The card transaction: the terminal is at work and ignores the
+	// register (its ENQs get no ACK) until it answers.
+	var work time.Duration
+	switch t.fault.Kind {
+	case FaultSlowCard, FaultLateAnswer:
+		work = t.fault.Delay
+	}
+	if err := s.busyWait(ctx, l, work, t.fault.Gate); err != nil {
+		return err
+	}
+	seq, err := s.record(req, status, charged, t.fault)
+	if err != nil {
 		return err
 	}
 	if t.fault.Kind == FaultHang {
@@ -338,14 +432,63 @@ func (s *Sim) run(ctx context.Context, l *simLine, t *tx, req concert.PaymentReq
 	if err != nil {
 		return err
 	}
-	if err := s.sendAnswer(ctx, l, t, frame); err != nil {
+	if err := s.sendAnswer(ctx, l, &answer{frame: frame, seq: seq, t: t}); err != nil {
 		return err
 	}
-	if t.fault.Kind == FaultDuplicate {
+	switch t.fault.Kind {
+	case FaultDuplicate:
 		t.badLRC, t.gapPending = 0, false
-		return s.sendAnswer(ctx, l, t, frame)
+		return s.sendAnswer(ctx, l, &answer{frame: frame, seq: seq, t: t})
+	case FaultUnsolicited:
+		return s.unsolicited(ctx, l, t, req)
 	}
 	return nil
+}
+
+// unsolicited sends on the terminal's own an answer nobody asked for: a
+// payment keyed in on the terminal, PRIV blank.
+func (s *Sim) unsolicited(ctx context.Context, l *simLine, t *tx, like concert.PaymentRequest) error {
+	req := like
+	req.Amount, req.Priv, req.Currency = UnsolicitedAmount, "", pos.CurrencyVND
+	seq, err := s.record(req, concert.StatusAccepted, true, t.fault)
+	if err != nil {
+		return err
+	}
+	frame, err := s.answer(req, concert.StatusAccepted, FaultNone)
+	if err != nil {
+		return err
+	}
+	return s.sendAnswer(ctx, l, &answer{frame: frame, seq: seq, t: &tx{fault: Fault{Kind: FaultUnsolicited}, timers: t.timers}})
+}
+
+// busyWait is the terminal at work for d, and until gate is closed: it
+// takes whatever the register sends and answers nothing.
+func (s *Sim) busyWait(ctx context.Context, l *simLine, d time.Duration, gate <-chan struct{}) error {
+	deadline := time.Now().Add(d)
+	for {
+		timeout := time.Until(deadline)
+		var wake <-chan struct{}
+		if timeout <= 0 {
+			if gate == nil {
+				return nil
+			}
+			select {
+			case <-gate:
+				return nil
+			default:
+			}
+			// The gate wakes the wait (a closed channel always can).
+			timeout, wake = -1, gate
+		}
+		b, err := l.readByteWake(ctx, timeout, wake)
+		switch {
+		case errors.Is(err, errTimeout), errors.Is(err, transport.ErrWoken):
+		case err != nil:
+			return err
+		default:
+			l.traceIn([]byte{b}) // ignored
+		}
+	}
 }
 
 // answer builds the answer frame to req: the long form when the ECR asked
@@ -395,12 +538,28 @@ func (s *Sim) answer(req concert.PaymentRequest, status byte, kind FaultKind) ([
 }
 
 // sendAnswer is the terminal's own session: ENQ, the frame, EOT, with the
-// transaction's faults.
-func (s *Sim) sendAnswer(ctx context.Context, l *simLine, t *tx, frame []byte) error {
+// transaction's faults. When the register's ENQ crosses ours
+// (errPeerENQ), the terminal gives way and keeps the answer for when the
+// line is free (flush). An ENQ of the register after our frame, instead
+// of its ACK, is the register moving on without acknowledging the answer
+// (it withheld it): the terminal gives it up, as after its resends, and
+// serves the register.
+func (s *Sim) sendAnswer(ctx context.Context, l *simLine, a *answer) error {
+	err := s.deliver(ctx, l, a)
+	if errors.Is(err, errPeerENQ) && !errors.Is(err, errWithheld) {
+		s.mu.Lock()
+		s.undelivered = append([]*answer{a}, s.undelivered...)
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s *Sim) deliver(ctx context.Context, l *simLine, a *answer) error {
+	t := a.t
 	acked := false
-	for attempt := 1; attempt <= s.timers.ENQAttempts && !acked; attempt++ {
+	for attempt := 1; attempt <= t.timers.ENQAttempts && !acked; attempt++ {
 		if attempt > 1 {
-			if err := sleepCtx(ctx, s.timers.ENQRetryPause); err != nil {
+			if err := sleepCtx(ctx, t.timers.ENQRetryPause); err != nil {
 				return err
 			}
 		}
@@ -410,7 +569,7 @@ func (s *Sim) sendAnswer(ctx context.Context, l *simLine, t *tx, frame []byte) e
 		if err := l.write(concert.ENQ); err != nil {
 			return err
 		}
-		b, err := s.waitACK(ctx, l)
+		b, err := s.waitACK(ctx, l, t.timers.ACK)
 		if err != nil {
 			return err
 		}
@@ -425,11 +584,11 @@ func (s *Sim) sendAnswer(ctx context.Context, l *simLine, t *tx, frame []byte) e
 	if !acked {
 		return nil // the ECR is not listening: the answer is lost, the charge stands
 	}
-	for attempt := 1; attempt <= s.timers.FrameAttempts; attempt++ {
-		out := frame
+	for attempt := 1; attempt <= t.timers.FrameAttempts; attempt++ {
+		out := a.frame
 		if t.badLRC > 0 {
 			t.badLRC--
-			out = append([]byte(nil), frame...)
+			out = append([]byte(nil), a.frame...)
 			out[len(out)-1] ^= 0x01
 		}
 		if err := s.noise(l, t); err != nil {
@@ -460,11 +619,25 @@ func (s *Sim) sendAnswer(ctx context.Context, l *simLine, t *tx, frame []byte) e
 				return err
 			}
 		}
-		b, err := s.waitACK(ctx, l)
+		waitFrom := time.Now()
+		b, err := s.waitACK(ctx, l, t.timers.ACK)
+		if errors.Is(err, errPeerENQ) {
+			return fmt.Errorf("%w: %w", errWithheld, err)
+		}
 		if err != nil {
 			return err
 		}
+		if b == concert.ACK && t.lostACK > 0 {
+			// The register's ACK is lost on the line: the terminal waits
+			// its timer out, as if nothing came, and sends again.
+			t.lostACK--
+			if err := s.busyWait(ctx, l, t.timers.ACK-time.Since(waitFrom), nil); err != nil {
+				return err
+			}
+			continue
+		}
 		if b == concert.ACK {
+			s.acked(a.seq)
 			return l.write(concert.EOT)
 		}
 	}
@@ -473,10 +646,11 @@ func (s *Sim) sendAnswer(ctx context.Context, l *simLine, t *tx, frame []byte) e
 	return l.write(concert.EOT)
 }
 
-// waitACK waits for the ECR's ACK or NAK; 0 on timeout. An ENQ from the
-// ECR is errPeerENQ: it wants to send, and the terminal gives way.
-func (s *Sim) waitACK(ctx context.Context, l *simLine) (byte, error) {
-	deadline := time.Now().Add(s.timers.ACK)
+// waitACK waits up to timeout for the ECR's ACK or NAK; 0 on timeout. An
+// ENQ from the ECR is errPeerENQ: it wants to send, and the terminal gives
+// way.
+func (s *Sim) waitACK(ctx context.Context, l *simLine, timeout time.Duration) (byte, error) {
+	deadline := time.Now().Add(timeout)
 	for {
 		b, err := l.readByte(ctx, time.Until(deadline))
 		if errors.Is(err, errTimeout) {
