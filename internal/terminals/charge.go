@@ -328,6 +328,7 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 		p = donePending{pos.Result{Outcome: pos.TransportError, Amount: req.Amount, Currency: strconv.Itoa(pos.CurrencyVND), Reference: req.Reference, Text: fmt.Sprint(err)}}
 	}
 	res := p.Result()
+	err = outcomeError(res, err)
 	state, reason := resultState(res, err)
 	c.res, c.err, c.pending = res, err, p
 	if state == StateHeld {
@@ -337,6 +338,7 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 			c.deadline = t.m.now().Add(t.m.hold)
 		}
 		c.phase.Store(phaseHeld)
+		t.setActivity(actAwaitingRecord, "approval held until "+c.deadline.Format(time.RFC3339))
 	}
 	close(c.ready) // the caller has the result now; the rest follows
 	final := pos.FinalEvent(res, t.m.now())
@@ -355,7 +357,6 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 
 	switch state {
 	case StateHeld:
-		t.setActivity(actAwaitingRecord, "approval held until "+c.deadline.Format(time.RFC3339))
 		t.hold(ctx, c)
 	case StateInDoubt:
 		// Nothing can be recorded of an unknown outcome: a held answer is

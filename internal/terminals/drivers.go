@@ -137,6 +137,35 @@ func driverError(p pos.Protocol, err error) error {
 	return err
 }
 
+// outcomeError makes a transaction's error match the pos kind of its
+// outcome (a driver may return its own error only), and gives an unknown
+// outcome an error even when the driver gave none.
+func outcomeError(r pos.Result, err error) error {
+	var kind error
+	switch r.Outcome {
+	case pos.Unknown:
+		kind = pos.ErrUnknownOutcome
+	case pos.TransportError:
+		if errors.Is(err, pos.ErrInvalidRequest) {
+			return err
+		}
+		kind = pos.ErrTransport
+	case pos.Busy:
+		kind = pos.ErrBusy
+	default:
+		return err
+	}
+	switch {
+	case err == nil && r.Text != "":
+		return fmt.Errorf("%w: %s", kind, r.Text)
+	case err == nil:
+		return kind
+	case errors.Is(err, kind):
+		return err
+	}
+	return fmt.Errorf("%w: %w", kind, err)
+}
+
 // CheckRequest refuses, before anything is opened or written, a
 // request the protocol cannot carry or the terminal cannot do, with the
 // drivers' own limits. receiptNo is the receipt number of a reversal.

@@ -131,7 +131,7 @@ func (m *Manager) newTerminal(c config.Terminal, opt Options) *terminal {
 	size, timeout, poll := c.Queue()
 	t := &terminal{m: m, cfg: c, id: c.ID, log: m.log.With("terminal", c.ID),
 		queueSize: size, queueTimeout: timeout, poll: poll,
-		jobs: make(chan *job, size), wake: make(chan struct{}, 1), done: make(chan struct{}),
+		jobs: make(chan *job, size+queueSlack), wake: make(chan struct{}, 1), done: make(chan struct{}),
 		outcomes: map[pos.Outcome]*atomic64{}}
 	for _, o := range allOutcomes {
 		t.outcomes[o] = new(atomic64)
@@ -142,7 +142,7 @@ func (m *Manager) newTerminal(c config.Terminal, opt Options) *terminal {
 		open = func(ctx context.Context) (transport.Conn, error) { return opt.Open(ctx, c) }
 	}
 	t.conn = transport.NewReconnecting(c.Link(), open, transport.ReconnectOptions{
-		MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxWait: 3 * time.Second,
+		MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second, MaxWait: time.Second,
 		OnReconnect: func(r transport.Reconnect) {
 			t.log.Info("terminal link opened", "link", r.Name, "generation", r.Generation, "attempts", r.Attempts, "cause", r.Cause)
 		},

@@ -208,10 +208,17 @@ func (t *terminal) enqueue(ctx context.Context, j *job) error {
 		return ErrClosed
 	default:
 	}
+	// The queue's size counts the charges that wait; the channel has room
+	// for more, since a charge that gave up leaves its job behind until
+	// the worker skips it.
+	if t.queued.Add(1) > int32(t.queueSize) {
+		t.queued.Add(-1)
+		return &BusyError{Terminal: t.id, QueueFull: true, Queue: t.queueSize}
+	}
 	select {
 	case t.jobs <- j:
-		t.queued.Add(1)
 	default:
+		t.queued.Add(-1)
 		return &BusyError{Terminal: t.id, QueueFull: true, Queue: t.queueSize}
 	}
 	timer := time.NewTimer(t.queueTimeout)
@@ -229,6 +236,7 @@ func (t *terminal) enqueue(ctx context.Context, j *job) error {
 		err = ErrClosed
 	}
 	if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
+		t.queued.Add(-1)
 		return err
 	}
 	<-j.taken // the worker took it at that very moment: it runs
@@ -236,13 +244,18 @@ func (t *terminal) enqueue(ctx context.Context, j *job) error {
 }
 
 // take marks j taken by the worker; false if its caller gave up.
-func (j *job) take() bool {
+func (t *terminal) take(j *job) bool {
 	if !j.state.CompareAndSwap(jobQueued, jobTaken) {
 		return false
 	}
+	t.queued.Add(-1)
 	close(j.taken)
 	return true
 }
+
+// queueSlack is the room the job channel has beyond the queue's size for
+// the jobs of charges that gave up.
+const queueSlack = 64
 
 // Timings of the worker.
 const (
@@ -281,8 +294,7 @@ func (t *terminal) run(ctx context.Context) {
 			return
 		case j := <-t.jobs:
 			timer.Stop()
-			t.queued.Add(-1)
-			if !j.take() {
+			if !t.take(j) {
 				continue
 			}
 			online := t.ensureOnline(ctx)
