@@ -44,6 +44,7 @@ type Charge struct {
 	pending  pos.Pending
 	deadline time.Time
 	held     bool
+	mark     uint64 // the wire tap's mark when the attempt was sent
 
 	phase atomic.Int32 // phaseNone, phaseHeld, phaseFinishing, phaseDone
 	// Set before finished is closed.
@@ -221,6 +222,7 @@ func (t *terminal) writeFinal(c *Charge, state State, reason string, err error) 
 	if state == StateInDoubt {
 		t.inDoubt.Add(1)
 	}
+	t.keepWire(ctx, c.id, c.mark)
 	c.final, c.finalErr = state, err
 	c.phase.Store(phaseDone)
 	close(c.finished)
@@ -285,7 +287,7 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 	}
 	t.logAttempt(c.id, StatePrepared, fmt.Sprintf("%s %d đồng, reference %s, trace before %d", a.Kind, a.Amount, a.Reference, a.TraceBefore))
 	t.m.hook("prepared", c.id)
-	mark := t.tap.Mark()
+	c.mark = t.tap.Mark()
 	if err := t.m.store.SetAttemptState(ctx, c.id, StateChange{State: StateSent, At: t.m.now(), Reason: "sending to the terminal"}); err != nil {
 		_ = t.m.store.SetAttemptState(ctx, c.id, StateChange{State: StateFailed, At: t.m.now(), Reason: "not sent: " + err.Error()})
 		c.res = pos.Result{Outcome: pos.TransportError, Amount: c.req.Amount, Currency: strconv.Itoa(pos.CurrencyVND), Reference: c.req.Reference,
@@ -366,6 +368,7 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 		_ = p.Reject(rctx)
 		cancel()
 		t.inDoubt.Add(1)
+		t.keepWire(ctx, c.id, c.mark)
 		c.final = StateInDoubt
 		close(c.finished)
 	default:
@@ -373,13 +376,13 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 		rctx, cancel := context.WithTimeout(ctx, pollTimeout)
 		_ = p.Confirm(rctx)
 		cancel()
+		t.keepWire(ctx, c.id, c.mark)
 		c.final = state
 		close(c.finished)
 	}
 	if c.final == StateInDoubt {
 		t.latestInDoubt = true
 	}
-	t.keepWire(ctx, c.id, mark)
 	if t.activity() != actOffline {
 		t.setActivity(actIdle, "attempt "+string(c.State()))
 	}
