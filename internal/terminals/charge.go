@@ -168,7 +168,7 @@ func (c *Charge) finish(ctx context.Context, confirm bool) error {
 	} else {
 		err = c.pending.Reject(ctx)
 	}
-	err = driverError(c.t.cfg.Proto(), err)
+	err = DriverError(c.t.cfg.Proto(), err)
 	state, reason := c.t.finishState(confirm, false, err)
 	c.t.writeFinal(c, state, reason, err)
 	return err
@@ -323,7 +323,7 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 	default:
 		p, err = t.drv.Pay(ctx, req, drvEvents)
 	}
-	err = driverError(t.cfg.Proto(), err)
+	err = DriverError(t.cfg.Proto(), err)
 	if p == nil {
 		// The driver refused before anything happened (CheckRequest
 		// should have caught it).
@@ -421,7 +421,7 @@ func (t *terminal) hold(ctx context.Context, c *Charge) {
 		return
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pollTimeout)
-	err := driverError(t.cfg.Proto(), c.pending.Reject(rctx))
+	err := DriverError(t.cfg.Proto(), c.pending.Reject(rctx))
 	cancel()
 	state, reason := t.finishState(false, true, err)
 	t.writeFinal(c, state, reason, err)

@@ -124,12 +124,14 @@ func Unsupported(p pos.Protocol, op string) error {
 	return nil
 }
 
-// driverError gives a driver's error the protocol-neutral form feepos
-// uses: a Concert "not supported" becomes an *UnsupportedError.
+// DriverError gives a driver's error the protocol-neutral form feepos
+// uses: a Concert "not supported" becomes an *UnsupportedError (errors.Is
+// pos.ErrNotSupported, with its Vietnamese message). Other errors are
+// returned as they are.
 //
 // TODO(issue 9, merge with i9-concert): once concert.NotSupportedError
 // matches pos.ErrNotSupported itself, this stays only for MessageVI.
-func driverError(p pos.Protocol, err error) error {
+func DriverError(p pos.Protocol, err error) error {
 	var ns *concert.NotSupportedError
 	if errors.As(err, &ns) {
 		return &UnsupportedError{Protocol: p, Op: ns.Op, Reason: ns.Reason, MessageVI: ns.MessageVI}

@@ -336,7 +336,7 @@ func (m *Manager) EndOfDay(ctx context.Context, id string) (pos.EndOfDay, error)
 		if t.activity() != actOffline {
 			t.setActivity(actIdle, "end of day "+string(eod.Outcome))
 		}
-		return eod, driverError(t.cfg.Proto(), err)
+		return eod, DriverError(t.cfg.Proto(), err)
 	})
 }
 
@@ -359,7 +359,7 @@ func (m *Manager) Abort(ctx context.Context, id string) error {
 	if err := Unsupported(t.cfg.Proto(), OpAbort); err != nil {
 		return err
 	}
-	return driverError(t.cfg.Proto(), t.drv.Abort(ctx))
+	return DriverError(t.cfg.Proto(), t.drv.Abort(ctx))
 }
 
 // InDoubt lists every attempt in doubt, with its evidence, oldest first.

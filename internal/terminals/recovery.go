@@ -102,7 +102,7 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 			now := t.m.now()
 			t.latestInDoubt = false // asked once: after this, only orphans can add evidence
 			if err != nil {
-				rep.Note = "the terminal gave no last transaction: " + driverError(t.cfg.Proto(), err).Error()
+				rep.Note = "the terminal gave no last transaction: " + DriverError(t.cfg.Proto(), err).Error()
 				f := pos.Finding{Verdict: pos.StillUnknown, Reason: rep.Note}
 				t.addEvidence(ctx, Evidence{AttemptID: latest.ID, Terminal: t.id, Source: pos.EvidenceLastResult, At: now, Result: &r, Finding: &f, Note: why})
 			} else {

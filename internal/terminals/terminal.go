@@ -362,7 +362,7 @@ func (t *terminal) connect(ctx context.Context) bool {
 	}
 	if r, ok := t.drv.(registerer); ok {
 		if err := r.Register(octx); err != nil {
-			t.goOffline(fmt.Errorf("registration: %w", driverError(t.cfg.Proto(), err)))
+			t.goOffline(fmt.Errorf("registration: %w", DriverError(t.cfg.Proto(), err)))
 			return false
 		}
 		t.seen()
@@ -397,7 +397,7 @@ func (t *terminal) healthPoll(ctx context.Context) {
 		}
 		st, err := t.drv.Status(pctx)
 		if err != nil {
-			t.goOffline(fmt.Errorf("status enquiry: %w", driverError(t.cfg.Proto(), err)))
+			t.goOffline(fmt.Errorf("status enquiry: %w", DriverError(t.cfg.Proto(), err)))
 			return
 		}
 		t.seen()
