@@ -264,6 +264,17 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 		// one it never could.
 		t.recoverOpen(ctx, online, "before a new charge")
 	}
+	if t.latestInDoubt && online && t.activity() != actOffline {
+		// The terminal did not answer the question about its last
+		// transaction: charging now would destroy the one piece of
+		// evidence that can settle the attempt in doubt. Nothing is sent.
+		c.err = &BusyError{Terminal: t.id, Queue: t.queueSize,
+			Reason: "it did not answer the question about its last transaction, which settles the payment attempt before this one (" + t.latest + ")"}
+		c.res = pos.Result{Outcome: pos.Busy, Amount: c.req.Amount, Currency: strconv.Itoa(pos.CurrencyVND), Reference: c.req.Reference,
+			Text: c.err.Error(), TextVI: BusyMessageVI}
+		c.endWithout()
+		return
+	}
 	if !online || t.activity() == actOffline {
 		err := &OfflineError{Terminal: t.id, Err: errors.New(t.lastError())}
 		c.res = pos.Result{Outcome: pos.TransportError, Amount: c.req.Amount, Currency: strconv.Itoa(pos.CurrencyVND), Reference: c.req.Reference,
@@ -299,7 +310,7 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 	}
 	c.written = true
 	t.m.hook("sent", c.id)
-	t.latest, t.latestInDoubt = c.id, false
+	t.latest, t.latestInDoubt, t.lastResultTries = c.id, false, 0
 	t.setAttempt(c.id)
 	defer t.setAttempt("")
 	t.setActivity(actInTransaction, a.Kind)

@@ -139,6 +139,13 @@ func DriverError(p pos.Protocol, err error) error {
 	return err
 }
 
+// lastResultAnswered reports whether the terminal answered a LastResult
+// (with its record, with "none", or with a refusal) rather than not at
+// all.
+func lastResultAnswered(err error) bool {
+	return err == nil || errors.Is(err, pos.ErrNoLastResult) || errors.Is(err, zvt.ErrNoLastResult) || errors.Is(err, zvt.ErrRefused)
+}
+
 // outcomeError makes a transaction's error match the pos kind of its
 // outcome (a driver may return its own error only), and gives an unknown
 // outcome an error even when the driver gave none.

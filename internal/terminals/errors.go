@@ -18,10 +18,14 @@ type BusyError struct {
 	Terminal  string
 	Waited    time.Duration // 0 when the queue was full
 	QueueFull bool
-	Queue     int // the queue's size
+	Queue     int    // the queue's size
+	Reason    string // set when the terminal itself held the charge back
 }
 
 func (e *BusyError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("terminal %s is busy: %s; nothing was sent, try again shortly (%s)", e.Terminal, e.Reason, BusyMessageVI)
+	}
 	if e.QueueFull {
 		return fmt.Sprintf("terminal %s is busy: %d charges already wait for it; nothing was sent, try again shortly (%s)", e.Terminal, e.Queue, BusyMessageVI)
 	}

@@ -8,6 +8,11 @@ import (
 	"github.com/feepos/feepos/pos"
 )
 
+// maxLastResultTries is how often recovery asks a terminal that does not
+// answer for its last transaction before it leaves the attempt in doubt
+// for a person (and lets the terminal take charges again).
+const maxLastResultTries = 3
+
 // Recovery is what one recovery of a terminal did.
 type Recovery struct {
 	Terminal string       `json:"terminal"`
@@ -100,7 +105,16 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 			r, err := t.drv.LastResult(lctx)
 			cancel()
 			now := t.m.now()
-			t.latestInDoubt = false // asked once: after this, only orphans can add evidence
+			// Asked once: after the terminal's answer only orphans can add
+			// evidence. A question it did not answer is asked again (and
+			// no charge goes to it meanwhile: runCharge), up to
+			// maxLastResultTries times; then the attempt is left to the
+			// orphans and a person.
+			t.lastResultTries++
+			t.latestInDoubt = !lastResultAnswered(err) && t.lastResultTries < maxLastResultTries
+			if !t.latestInDoubt {
+				t.lastResultTries = 0
+			}
 			if err != nil {
 				rep.Note = "the terminal gave no last transaction: " + DriverError(t.cfg.Proto(), err).Error()
 				f := pos.Finding{Verdict: pos.StillUnknown, Reason: rep.Note}

@@ -175,3 +175,66 @@ func TestHeldApprovalRefused(t *testing.T) {
 		r.waitStatus("T1", terminals.StatusIdle)
 	})
 }
+
+// A terminal that does not answer the question about its last
+// transaction while its newest attempt is in doubt takes no new charge:
+// the new one would make that evidence useless. Once it answers, the
+// attempt is settled and the charge goes through.
+func TestNoChargeBeforeTheLastResultIsAsked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRigSim(t, []config.Terminal{zvtTerminal("T1")}, nil, func(c *zvtsim.Config) { c.HangFor = 3 * time.Second })
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 10_000})
+		require.NoError(t, err)
+		require.NoError(t, c.Confirm(ctx))
+
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultHang})
+		hung, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 20_000})
+		require.ErrorIs(t, err, pos.ErrUnknownOutcome)
+		<-hung.Finished()
+
+		// Still hanging: the question goes unanswered, the charge is held
+		// back, nothing written down.
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+		assert.Nil(t, c)
+		require.ErrorIs(t, err, pos.ErrBusy)
+		assert.Contains(t, err.Error(), hung.AttemptID())
+		latest, err := r.db.LatestAttemptID(ctx, "T1")
+		require.NoError(t, err)
+		assert.Equal(t, hung.AttemptID(), latest)
+		assert.Equal(t, terminals.StateInDoubt, attempt(t, r.m, hung.AttemptID()).State)
+
+		// Awake: settled from its last transaction, and the charge runs.
+		time.Sleep(3 * time.Second)
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+		require.NoError(t, err)
+		require.NoError(t, c.Confirm(ctx))
+		assert.Equal(t, terminals.StateSettledNotCharged, attempt(t, r.m, hung.AttemptID()).State)
+	})
+}
+
+// A terminal that never answers the question does not block its counter
+// for ever: after three tries the attempt is left in doubt for a person
+// and charges go to the terminal again.
+func TestLastResultAskedThreeTimes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRigSim(t, []config.Terminal{zvtTerminal("T1")}, nil, func(c *zvtsim.Config) { c.HangFor = time.Minute })
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultHang})
+		hung, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 20_000})
+		require.ErrorIs(t, err, pos.ErrUnknownOutcome)
+		<-hung.Finished()
+		for i := 0; i < 2; i++ {
+			_, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+			require.ErrorIs(t, err, pos.ErrBusy, "try %d", i+1)
+		}
+		_, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+		require.Error(t, err, "the terminal still hangs")
+		assert.NotErrorIs(t, err, pos.ErrBusy, "but the charge was let through: %v", err)
+		assert.Equal(t, terminals.StateInDoubt, attempt(t, r.m, hung.AttemptID()).State)
+	})
+}

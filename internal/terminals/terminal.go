@@ -78,7 +78,10 @@ type terminal struct {
 	learned       bool   // the last trace was asked for once (learnTrace)
 	latestInDoubt bool   // the terminal's newest attempt is in doubt: its last result may still settle it
 	latest        string // the newest attempt's id
-	backoff       time.Duration
+	// lastResultTries counts the questions about the last transaction
+	// the terminal did not answer, for the newest attempt in doubt.
+	lastResultTries int
+	backoff         time.Duration
 }
 
 // setActivity changes the terminal's state and logs the change.
