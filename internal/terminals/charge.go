@@ -446,7 +446,7 @@ func (t *terminal) keepWire(ctx context.Context, id string, mark uint64) {
 	}
 	e := Evidence{AttemptID: id, Terminal: t.id, Source: EvidenceWire, At: t.m.now(), Wire: entries, WireLost: lost}
 	if lost > 0 {
-		e.Note = fmt.Sprintf("%d units of the wire were overwritten before the attempt ended (the tap keeps %d)", lost, DefaultTapSize)
+		e.Note = fmt.Sprintf("%d units of the wire were overwritten before the attempt ended (the tap keeps %d)", lost, t.tap.Size())
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()

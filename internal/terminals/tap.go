@@ -156,6 +156,9 @@ func (t *Tap) Add(e TapEntry) TapEntry {
 	return e
 }
 
+// Size is how many entries the tap keeps.
+func (t *Tap) Size() int { return cap(t.ring) }
+
 // Mark is the Seq the next entry will get: Since(Mark()) later returns
 // what came after.
 func (t *Tap) Mark() uint64 {
