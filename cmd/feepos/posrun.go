@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,10 +16,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/feepos/feepos/internal/config"
+	"github.com/feepos/feepos/internal/terminals"
 	"github.com/feepos/feepos/pos"
-	"github.com/feepos/feepos/pos/concert"
 	"github.com/feepos/feepos/pos/transport"
-	"github.com/feepos/feepos/pos/zvt"
 )
 
 // A technician's direct test of one terminal: `feepos pos pay|reverse|
@@ -29,9 +28,6 @@ import (
 // Status-Information; Concert: the held ACK) right after it is printed.
 // The money a test payment takes is real on a real terminal: reverse it
 // with `feepos pos reverse --receipt N`, or on the terminal.
-
-// tcpDialTimeout bounds connecting to a terminal over TCP.
-const tcpDialTimeout = 10 * time.Second
 
 // recoverTimeout bounds the Repeat Receipt (LastResult) asked after a ZVT
 // payment ended Unknown: the spec's T3 for the answer plus time for the
@@ -61,7 +57,7 @@ func (f *posRunFlags) register(cmd *cobra.Command, withAmount, withReceipt bool)
 	if withReceipt {
 		fl.StringVar(&f.receipt, "receipt", "", "the terminal's receipt number of the payment to reverse")
 	}
-	fl.StringVar(&f.password, "password", "", "ZVT terminal password, 6 digits (default "+zvt.DefaultPassword+")")
+	fl.StringVar(&f.password, "password", "", "ZVT terminal password, 6 digits (default "+terminals.DefaultZVTPassword+")")
 	fl.IntVar(&f.baud, "baud", 0, "serial speed (default: the protocol's, 9600)")
 	fl.StringVar(&f.parity, "parity", "", "serial parity none|even|odd (default: ZVT none, Concert even)")
 	fl.IntVar(&f.dataBits, "data-bits", 0, "serial data bits (default: ZVT 8, Concert 7)")
@@ -105,6 +101,27 @@ func (f *posRunFlags) check(cmd *cobra.Command) error {
 	return nil
 }
 
+// terminal is the terminal the flags name, as a configuration entry: the
+// terminal manager's code opens it (terminals.Open) as it opens the
+// configured ones.
+func (f *posRunFlags) terminal(cmd *cobra.Command) config.Terminal {
+	t := config.Terminal{Protocol: f.protocol, Port: f.port, TCP: f.tcp, Password: f.password}
+	ch := cmd.Flags().Changed
+	if ch("baud") {
+		t.Baud = f.baud
+	}
+	if ch("parity") {
+		t.Parity = f.parity
+	}
+	if ch("data-bits") {
+		t.DataBits = f.dataBits
+	}
+	if ch("stop-bits") {
+		t.StopBits = f.stopBits
+	}
+	return t
+}
+
 func (f *posRunFlags) serialConfig(cmd *cobra.Command) transport.SerialConfig {
 	cfg := transport.ZVTSerial(f.port)
 	if pos.Protocol(f.protocol) == pos.Concert {
@@ -137,7 +154,7 @@ func parseDong(flag, s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, usagef("--%s %s is too large: a ZVT terminal takes at most %d đồng per payment, a Concert terminal %d", flag, s, int64(zvt.MaxAmount), concert.MaxAmount)
+		return 0, usagef("--%s %s is too large: a ZVT terminal takes at most %d đồng per payment, a Concert terminal %d", flag, s, int64(terminals.ZVTMaxAmount), terminals.ConcertMaxAmount)
 	}
 	if n <= 0 {
 		return 0, usagef("--%s %q: must be a whole number greater than 0", flag, s)
@@ -146,54 +163,29 @@ func parseDong(flag, s string) (int64, error) {
 }
 
 // checkRequest refuses, before the port is opened, a request the
-// protocol cannot carry, with the driver's own limits (zvt.ValidateRequest,
-// concert.ValidateRequest): bad usage, not a fault of the cable. receipt is
+// protocol cannot carry, with the driver's own limits
+// (terminals.CheckRequest): bad usage, not a fault of the cable. receipt is
 // the receipt number of a reversal, 0 for a payment.
 func checkRequest(p pos.Protocol, receipt int64, req pos.Request) error {
-	var err error
-	switch {
-	case p == pos.ZVT && receipt != 0:
-		err = zvt.ValidateReversal(receipt, req)
-	case p == pos.ZVT:
-		err = zvt.ValidateRequest(req)
-	case p == pos.Concert && receipt == 0:
-		err = concert.ValidateRequest(req)
+	kind := pos.KindPay
+	if receipt != 0 {
+		kind = pos.KindReverse
 	}
-	if err != nil {
+	if err := terminals.CheckRequest(p, kind, receipt, req); err != nil {
 		return usageError{err}
 	}
 	return nil
 }
 
-// openTerminal connects to the terminal and, for ZVT, registers (06 00). The
-// returned stderr lines are serialised (trace, events and messages).
+// openTerminal connects to the terminal and, for ZVT, registers (06 00),
+// with the terminal manager's code. The returned stderr lines are
+// serialised (trace, events and messages).
 func (a *app) openTerminal(ctx context.Context, cmd *cobra.Command, f *posRunFlags, errOut *lockedWriter) (pos.Terminal, error) {
-	p := pos.Protocol(f.protocol)
 	var trace func(string, []byte)
 	if f.trace {
-		trace = traceFunc(p, errOut)
+		trace = terminals.TraceWriter(pos.Protocol(f.protocol), errOut)
 	}
-	var conn transport.Conn
-	var err error
-	if f.tcp != "" {
-		dctx, cancel := context.WithTimeout(ctx, tcpDialTimeout)
-		conn, err = transport.DialTCP(dctx, f.tcp)
-		cancel()
-	} else {
-		conn, err = transport.OpenSerial(f.serialConfig(cmd))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if p == pos.Concert {
-		return concert.New(conn, concert.Config{ID: conn.String(), Trace: trace}), nil
-	}
-	t := zvt.New(conn, zvt.Config{ID: conn.String(), Password: f.password, TCP: f.tcp != "", Trace: trace})
-	if err := t.Register(ctx); err != nil {
-		_ = t.Close()
-		return nil, fmt.Errorf("registration with the terminal failed: %w", err)
-	}
-	return t, nil
+	return terminals.Open(ctx, f.terminal(cmd), terminals.OpenOptions{Trace: trace})
 }
 
 // lockedWriter serialises lines written from the driver's trace hook, the
@@ -207,65 +199,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// traceFunc prints each frame or control byte in hex, then its decoded
-// JSON on the next line. The hex is the decoder's `raw`, in which card
-// numbers are masked and track data redacted; a frame that cannot be
-// decoded is shown by its length only, never byte by byte.
-func traceFunc(p pos.Protocol, w io.Writer) func(string, []byte) {
-	return func(dir string, b []byte) {
-		switch dir {
-		case "send":
-			dir = "ecr_to_pt"
-		case "recv":
-			dir = "pt_to_ecr"
-		}
-		var m pos.Message
-		var err error
-		var hexLine string
-		if p == pos.ZVT {
-			m, err = zvt.DecodeAny(b)
-			switch {
-			case len(b) == 1:
-				hexLine = fmt.Sprintf("%02X", b[0])
-			case len(b) >= 2 && b[0] == zvt.DLE && b[1] == zvt.STX && m.Kind == "invalid":
-				hexLine = fmt.Sprintf("(frame of %d bytes not shown)", len(b))
-			case len(b) >= 2 && b[0] == zvt.DLE && b[1] == zvt.STX:
-				hexLine = "10 02 " + spacedHex(m.Raw) + " 10 03 (frame; CRC checked)"
-			default:
-				hexLine = spacedHex(m.Raw)
-			}
-		} else {
-			m, err = concert.Decode(b)
-			hexLine = spacedHex(m.Raw)
-		}
-		if m.Direction == "" {
-			m.Direction = dir
-		}
-		line := fmt.Sprintf("%s %s %s", p, dir, hexLine)
-		if err != nil {
-			line += "  (" + err.Error() + ")"
-		}
-		js, jerr := json.Marshal(m)
-		if jerr != nil {
-			js = []byte(fmt.Sprintf(`{"error":%q}`, jerr.Error()))
-		}
-		fmt.Fprintf(w, "%s\n%s\n", line, js)
-	}
-}
-
-// spacedHex writes hex digits in pairs: "0601" → "06 01".
-func spacedHex(h string) string {
-	h = strings.ToUpper(h)
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(h[i:min(i+2, len(h))])
-	}
-	return b.String()
 }
 
 // printEvents prints the terminal's intermediate statuses to stderr as they
@@ -338,7 +271,7 @@ terminal.`,
 			if err := f.check(cmd); err != nil {
 				return err
 			}
-			if err := concertUnsupported(f, concert.OpReverse); err != nil {
+			if err := concertUnsupported(f, terminals.OpReverse); err != nil {
 				return err
 			}
 			receipt, err := parseReceipt(f.receipt)
@@ -401,11 +334,7 @@ func (a *app) runTransaction(cmd *cobra.Command, f *posRunFlags, receipt int64, 
 	p, err := do(ctx, t, events)
 	if p == nil { // the driver refused before anything happened (Concert reverse)
 		stopEvents()
-		var ns *concert.NotSupportedError
-		if errors.As(err, &ns) {
-			return fmt.Errorf("%w (%s)", err, ns.MessageVI)
-		}
-		return err
+		return withVietnamese(terminals.DriverError(pos.Protocol(f.protocol), err))
 	}
 	if errors.Is(err, pos.ErrInvalidRequest) {
 		// Refused by the driver before sending (checkRequest catches the
@@ -511,7 +440,7 @@ func paymentOutcomeText(r pos.Result, detail string, f *posRunFlags) string {
 // reversed", B5 "reversal not possible" (PA00P015 ch. 10).
 func reversalOutcomeText(r pos.Result, detail string, f *posRunFlags, receipt int64) string {
 	switch {
-	case r.ResultCode == fmt.Sprintf("%02X", zvt.ResultReversed):
+	case r.ResultCode == fmt.Sprintf("%02X", terminals.ZVTResultReversed):
 		return fmt.Sprintf("the payment with receipt %d was already reversed (%s): it cannot be reversed again; nothing was changed", receipt, detail)
 	case r.ResultCode == "B5":
 		return fmt.Sprintf("the terminal cannot reverse receipt %d (%s): it is not an approved payment of the open batch — already reversed, in a batch already closed by end of day, or another receipt number. Nothing was changed; check --receipt against the terminal's receipts (after the end of day, refund on the terminal)", receipt, detail)
@@ -568,17 +497,23 @@ func (a *app) printResult(r pos.Result) error {
 	return w.Flush()
 }
 
-// concertUnsupported refuses, before the port is opened, an operation
-// Concert E+ cannot do (concert.Unsupported): a wrong port must not turn
-// "not supported" into a connection error.
+// concertUnsupported refuses, before the port is opened, an operation the
+// protocol cannot do (terminals.Unsupported; Concert E+ only): a wrong
+// port must not turn "not supported" into a connection error.
 func concertUnsupported(f *posRunFlags, op string) error {
-	if pos.Protocol(f.protocol) != pos.Concert {
+	return withVietnamese(terminals.Unsupported(pos.Protocol(f.protocol), op))
+}
+
+// withVietnamese adds the cashier's Vietnamese message of err, if it has
+// one, in parentheses.
+func withVietnamese(err error) error {
+	if err == nil {
 		return nil
 	}
-	if ns := concert.Unsupported(op); ns != nil {
-		return fmt.Errorf("%w (%s)", ns, ns.MessageVI)
+	if vi := terminals.MessageVI(err); vi != "" {
+		return fmt.Errorf("%w (%s)", err, vi)
 	}
-	return nil
+	return err
 }
 
 // withTerminal checks the flags, connects to the terminal (for ZVT,
@@ -608,14 +543,14 @@ func (a *app) posStatusCommand() *cobra.Command {
 			if err := f.check(cmd); err != nil {
 				return err
 			}
-			if err := concertUnsupported(f, concert.OpStatus); err != nil {
+			if err := concertUnsupported(f, terminals.OpStatus); err != nil {
 				return err
 			}
 			return a.withTerminal(cmd, f, func(ctx context.Context, t pos.Terminal) error {
 				st, err := t.Status(ctx)
-				var ns *concert.NotSupportedError
-				if errors.As(err, &ns) {
-					return fmt.Errorf("%w (%s)", err, ns.MessageVI)
+				err = terminals.DriverError(t.Protocol(), err)
+				if errors.Is(err, pos.ErrNotSupported) {
+					return withVietnamese(err)
 				}
 				if err != nil {
 					return fmt.Errorf("status enquiry: %w: check the link and try again", err)
@@ -668,7 +603,7 @@ terminal.`,
 			// Nothing to ask a Concert terminal: printing its port as a
 			// terminal id and a zero total would look like a closed empty
 			// batch.
-			if err := concertUnsupported(f, concert.OpEndOfDay); err != nil {
+			if err := concertUnsupported(f, terminals.OpEndOfDay); err != nil {
 				return err
 			}
 			return a.withTerminal(cmd, f, func(ctx context.Context, t pos.Terminal) error {

@@ -22,19 +22,27 @@ func (a *app) serveCommand() *cobra.Command {
 	var demo bool
 	cmd := &cobra.Command{
 		Use:   "serve [--addr HOST:PORT] [--demo]",
-		Short: "Run the service: health, metrics and the public receipt check pages (/verify)",
+		Short: "Run the service: card terminals, health, metrics and the public receipt check pages (/verify)",
 		Long: `Run the service until SIGINT or SIGTERM. Today it answers:
   /healthz                             whether the database is reachable
-  /metrics                             Prometheus metrics
+  /metrics                             Prometheus metrics, per card terminal too
   /verify/TEMPLATE/SERIES/NUMBER       the public check of a receipt (the QR code's target)
-It holds the database's lock, so restore is refused while it runs. It does
-not drive card terminals, nor take payments over HTTP, yet.
+It holds the database's lock, so restore is refused while it runs.
+
+It runs the card terminals of the config file ([[terminals]]): each is
+opened in the background (one that is not there is tried again, with
+backoff, and does not stop the service), registered (ZVT), polled while
+idle, and every payment attempt a previous run left in doubt is settled
+from the terminal's own records, or logged for a person. It does not take
+payments over HTTP yet.
 
 Without --demo, the keys of the config file ([receipts] and
 [[receipts.signers]]) are loaded if set, and their certificates are the ones
 the receipt check trusts; without keys that is logged.
 
---demo needs nothing else: it creates the database under ./feepos-data/ and
+--demo needs nothing else: it runs two simulated card terminals in this
+process, DEMO-ZVT and DEMO-CONCERT, each on its own pseudo-terminal (their
+state files next to the database), creates the database under ./feepos-data/ and
 registers two demo organisations, each with its receipt series and its own
 demo signing key next to the database (key files mode 0600; reused on later
 starts): the district UBND-DEMO (letters AA, demo-signing.key and .crt) and
@@ -111,6 +119,15 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	defer stop()
 	srv := server.New(db, log)
 	srv.SetReceiptTrust(trust)
+
+	// Card terminals: closed after the HTTP server stopped (deferred
+	// first, run last).
+	terms, stopTerminals, err := startTerminals(ctx, log, db, cfg.Terminals, demo)
+	if err != nil {
+		return err
+	}
+	defer stopTerminals()
+	srv.SetTerminals(terms)
 	ready := func(bound net.Addr) {
 		base := cfg.Receipts.VerifyBase
 		if base == "" {

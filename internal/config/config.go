@@ -23,9 +23,10 @@ const DefaultAddr = "127.0.0.1:8080"
 
 // Config is the whole file. Every field is optional.
 type Config struct {
-	Service  Service  `toml:"service"`
-	Ledger   Ledger   `toml:"ledger"`
-	Receipts Receipts `toml:"receipts"`
+	Service   Service    `toml:"service"`
+	Ledger    Ledger     `toml:"ledger"`
+	Receipts  Receipts   `toml:"receipts"`
+	Terminals []Terminal `toml:"terminals"`
 }
 
 // Receipts holds the signing keys of the collecting organisations
@@ -209,6 +210,9 @@ func load(path string) (Config, error) {
 		if err := CheckAddr(c.Service.Addr); err != nil {
 			return Config{}, fmt.Errorf("config %s: [service] addr: %w", path, err)
 		}
+	}
+	if err := CheckTerminals(c.Terminals); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	if c.Receipts.VerifyBase != "" {
 		if err := receipts.CheckVerifyBase(c.Receipts.VerifyBase); err != nil {

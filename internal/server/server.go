@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/internal/terminals"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -28,6 +29,8 @@ type Server struct {
 	router  chi.Router
 	metrics *metrics
 	verify  *verifier
+
+	terminals *terminals.Manager // nil: no terminals
 }
 
 // New builds the server on an opened database.
@@ -48,6 +51,19 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 // since signing but not who signed it, and the page says so. Safe to call
 // while serving.
 func (s *Server) SetReceiptTrust(t receipts.Trust) { s.verify.setTrust(t) }
+
+// SetTerminals hands the server the terminal manager (the payment API
+// and the cashier's page will use it) and adds its metrics to /metrics.
+// Call it before serving.
+func (s *Server) SetTerminals(m *terminals.Manager) {
+	s.terminals = m
+	if m != nil {
+		s.metrics.registry.MustRegister(m.Collector())
+	}
+}
+
+// Terminals is the terminal manager, nil if none was set.
+func (s *Server) Terminals() *terminals.Manager { return s.terminals }
 
 // Registry lets other parts of the service add their own collectors.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }

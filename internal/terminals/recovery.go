@@ -1,0 +1,237 @@
+package terminals
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/feepos/feepos/pos"
+)
+
+// maxLastResultTries is how often recovery asks a terminal that does not
+// answer for its last transaction before it leaves the attempt in doubt
+// for a person (and lets the terminal take charges again).
+const maxLastResultTries = 3
+
+// Recovery is what one recovery of a terminal did.
+type Recovery struct {
+	Terminal string       `json:"terminal"`
+	Settled  []Settlement `json:"settled"`
+	InDoubt  []string     `json:"in_doubt"` // attempts still in doubt, for a person
+	Note     string       `json:"note,omitempty"`
+}
+
+// Settlement is one attempt recovery settled.
+type Settlement struct {
+	AttemptID string `json:"attempt_id"`
+	State     State  `json:"state"`
+	Reason    string `json:"reason"`
+}
+
+// staleStates settles what a stopped feepos left open: an attempt only
+// written down was never sent (not charged); one sent, held or recorded
+// is in doubt until the evidence says otherwise. It runs when the manager
+// starts, before any attempt of this run exists.
+func (m *Manager) settleStale(ctx context.Context) error {
+	open, err := m.store.OpenAttempts(ctx, "")
+	if err != nil {
+		return fmt.Errorf("read the attempts left open: %w", err)
+	}
+	for _, a := range open {
+		var c StateChange
+		switch a.State {
+		case StatePrepared:
+			c = StateChange{State: StateSettledNotCharged, At: m.now(),
+				Reason: "never sent: feepos stopped after writing the attempt down and before sending it to the terminal"}
+		case StateSent, StateHeld, StateRecorded:
+			c = StateChange{State: StateInDoubt, At: m.now(),
+				Reason: fmt.Sprintf("feepos stopped while the attempt was %s: its outcome is to be proven from the terminal's records", a.State)}
+		default:
+			continue
+		}
+		if err := m.store.SetAttemptState(ctx, a.ID, c); err != nil {
+			return fmt.Errorf("attempt %s: %w", a.ID, err)
+		}
+		m.log.Warn("attempt left open by the last run", "terminal", a.Terminal, "attempt", a.ID, "was", a.State, "now", c.State, "reason", c.Reason)
+	}
+	return nil
+}
+
+// recoverOpen settles, on the worker, the terminal's attempts in doubt
+// with pos.Judge over the evidence: the terminal's last result (when the
+// protocol has it, the terminal is online and the newest attempt is the
+// one in doubt — after another transaction the last result can no longer
+// be about it) and the orphan answers received. A verdict is kept with
+// the attempt as evidence; an attempt no evidence proves stays in doubt.
+func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Recovery {
+	rep := Recovery{Terminal: t.id}
+	open, err := t.m.store.OpenAttempts(ctx, t.id)
+	if err != nil {
+		rep.Note = "the attempts in doubt could not be read: " + err.Error()
+		t.log.Error("recovery", "err", err)
+		return rep
+	}
+	var doubt []AttemptRecord
+	for _, a := range open {
+		if a.State == StateInDoubt {
+			doubt = append(doubt, a)
+		}
+	}
+	if len(doubt) == 0 {
+		t.inDoubt.Store(0)
+		t.latestInDoubt = false
+		return rep
+	}
+	latest := doubt[len(doubt)-1]
+	if t.latest == "" {
+		// The first recovery of this run: is the terminal's newest attempt
+		// one in doubt? Only then may its last result be about it.
+		id, err := t.m.store.LatestAttemptID(ctx, t.id)
+		if err != nil {
+			t.log.Error("recovery: newest attempt not read", "err", err)
+		}
+		t.latest, t.latestInDoubt = id, id != "" && id == latest.ID
+	}
+
+	var last *pos.Evidence
+	if t.latestInDoubt && t.latest == latest.ID {
+		switch {
+		case !t.caps.LastResult:
+			t.latestInDoubt = false // nothing to ask: the orphans are all the evidence
+		case !online:
+			rep.Note = "the terminal is offline: its last transaction could not be asked for"
+		default:
+			lctx, cancel := context.WithTimeout(ctx, pollTimeout)
+			r, err := t.drv.LastResult(lctx)
+			cancel()
+			now := t.m.now()
+			// Asked once: after the terminal's answer only orphans can add
+			// evidence. A question it did not answer is asked again (and
+			// no charge goes to it meanwhile: runCharge), up to
+			// maxLastResultTries times; then the attempt is left to the
+			// orphans and a person.
+			t.lastResultTries++
+			t.latestInDoubt = !lastResultAnswered(err) && t.lastResultTries < maxLastResultTries
+			if !t.latestInDoubt {
+				t.lastResultTries = 0
+			}
+			if err != nil {
+				rep.Note = "the terminal gave no last transaction: " + DriverError(t.cfg.Proto(), err).Error()
+				f := pos.Finding{Verdict: pos.StillUnknown, Reason: rep.Note}
+				t.addEvidence(ctx, Evidence{AttemptID: latest.ID, Terminal: t.id, Source: pos.EvidenceLastResult, At: now, Result: &r, Finding: &f, Note: why})
+			} else {
+				last = &pos.Evidence{Source: pos.EvidenceLastResult, Result: r, At: now}
+				if r.TraceNo > 0 {
+					t.noteTrace(ctx, TraceInfo{Trace: r.TraceNo, Certain: true, At: now, Source: "the terminal's last transaction"})
+				}
+			}
+		}
+	}
+
+	for _, a := range doubt {
+		var findings []pos.Finding
+		if last != nil && a.ID == latest.ID {
+			f := pos.Judge(a.Facts(), *last, t.m.zone, t.m.skew)
+			r := last.Result
+			t.addEvidence(ctx, Evidence{AttemptID: a.ID, Terminal: t.id, Source: pos.EvidenceLastResult, At: last.At, Result: &r, Finding: &f, Note: why})
+			findings = append(findings, f)
+		}
+		findings = append(findings, t.judgeOrphans(ctx, a)...)
+		state, reason, ok := verdict(findings)
+		if !ok {
+			rep.InDoubt = append(rep.InDoubt, a.ID)
+			if reason != "" {
+				t.addEvidence(ctx, Evidence{AttemptID: a.ID, Terminal: t.id, Source: EvidenceNote, At: t.m.now(), Note: reason})
+			}
+			continue
+		}
+		if err := t.m.store.SetAttemptState(ctx, a.ID, StateChange{State: state, At: t.m.now(), Reason: reason}); err != nil {
+			t.log.Error("settlement not stored", "attempt", a.ID, "state", state, "err", err)
+			rep.InDoubt = append(rep.InDoubt, a.ID)
+			continue
+		}
+		t.log.Warn("attempt settled", "attempt", a.ID, "state", state, "reason", reason, "why", why)
+		rep.Settled = append(rep.Settled, Settlement{AttemptID: a.ID, State: state, Reason: reason})
+	}
+	t.inDoubt.Store(int32(len(rep.InDoubt)))
+	if len(rep.InDoubt) > 0 {
+		t.log.Warn("attempts still in doubt: settle them with the terminal's journal", "attempts", strings.Join(rep.InDoubt, ","), "why", why)
+	}
+	return rep
+}
+
+// judgeOrphans judges the orphan answers that may be about a: those kept
+// with it (they named its reference) and those of its terminal that named
+// no attempt and came after it started. Each is judged once; the finding
+// is kept with the attempt.
+func (t *terminal) judgeOrphans(ctx context.Context, a AttemptRecord) []pos.Finding {
+	judged := map[int64]bool{}
+	var candidates []Evidence
+	for _, e := range a.Evidence {
+		switch {
+		case e.RefersTo != 0:
+			judged[e.RefersTo] = true
+		case e.Source == pos.EvidenceOrphan && e.Finding == nil && e.Result != nil:
+			candidates = append(candidates, e)
+		}
+	}
+	loose, err := t.m.store.TerminalEvidence(ctx, t.id, a.StartedAt.Add(-t.m.skew))
+	if err != nil {
+		t.log.Error("orphan answers not read", "err", err)
+	}
+	for _, e := range loose {
+		if e.Source == pos.EvidenceOrphan && e.Result != nil {
+			candidates = append(candidates, e)
+		}
+	}
+	var out []pos.Finding
+	for _, e := range candidates {
+		if judged[e.ID] {
+			continue
+		}
+		if e.Result.Reference != "" && a.Reference != "" && e.Result.Reference != a.Reference {
+			continue // about another attempt
+		}
+		f := pos.Judge(a.Facts(), pos.Evidence{Source: pos.EvidenceOrphan, Result: *e.Result, At: e.At, Refused: e.Refused}, t.m.zone, t.m.skew)
+		if e.Refused && f.Verdict == pos.Charged {
+			// The driver refused this answer (ZVT 84 66): the terminal was
+			// told to reverse it. Whether it did, only its records show.
+			f = pos.Finding{Verdict: pos.StillUnknown, Reason: f.Reason + "; but feepos refused that answer, so the terminal should have reversed it: its last transaction or journal tells whether it did"}
+		}
+		r := *e.Result
+		t.addEvidence(ctx, Evidence{AttemptID: a.ID, Terminal: t.id, Source: pos.EvidenceOrphan, At: e.At, Result: &r, Refused: e.Refused, Finding: &f, RefersTo: e.ID})
+		out = append(out, f)
+	}
+	return out
+}
+
+// verdict combines findings: one proof settles, proofs that disagree
+// settle nothing.
+func verdict(fs []pos.Finding) (State, string, bool) {
+	var charged, not *pos.Finding
+	for i := range fs {
+		switch fs[i].Verdict {
+		case pos.Charged:
+			charged = &fs[i]
+		case pos.NotCharged:
+			not = &fs[i]
+		}
+	}
+	switch {
+	case charged != nil && not != nil:
+		return "", fmt.Sprintf("the evidence disagrees: %q and %q; a person must settle it", charged.Reason, not.Reason), false
+	case charged != nil:
+		return StateSettledCharged, charged.Reason, true
+	case not != nil:
+		return StateSettledNotCharged, not.Reason, true
+	}
+	return "", "", false
+}
+
+func (t *terminal) addEvidence(ctx context.Context, e Evidence) int64 {
+	id, err := t.m.store.AddEvidence(ctx, e)
+	if err != nil {
+		t.log.Error("evidence not stored", "attempt", e.AttemptID, "source", e.Source, "err", err)
+	}
+	return id
+}

@@ -1,0 +1,240 @@
+package terminals_test
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/feepos/feepos/internal/config"
+	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/internal/terminals"
+	"github.com/feepos/feepos/pos"
+	"github.com/feepos/feepos/pos/sim/concertsim"
+	"github.com/feepos/feepos/pos/sim/zvtsim"
+)
+
+// A Concert terminal pays and nothing else, which is known before
+// anything is sent; its approval is held until Confirm; a Reject leaves
+// the charge standing (a Concert terminal does not reverse), so the
+// attempt is in doubt, never "not charged".
+func TestConcertCharge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRig(t, []config.Terminal{concertTerminal("T2")}, nil)
+		defer r.close()
+		r.waitStatus("T2", terminals.StatusIdle)
+		ctx := context.Background()
+		info := r.m.Terminals()
+		require.Len(t, info, 1)
+		assert.Equal(t, pos.Capabilities{}, info[0].Capabilities, "E+ can pay only")
+
+		for _, kind := range []string{pos.KindRefund, pos.KindReverse} {
+			c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T2", Kind: kind, Amount: 1000, ReceiptNo: 1})
+			assert.Nil(t, c)
+			require.ErrorIs(t, err, pos.ErrNotSupported, kind)
+			assert.NotEmpty(t, terminals.MessageVI(err))
+		}
+		_, err := r.m.EndOfDay(ctx, "T2")
+		require.ErrorIs(t, err, pos.ErrNotSupported)
+		require.ErrorIs(t, r.m.Abort(ctx, "T2"), pos.ErrNotSupported)
+		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T2", Amount: 100_000, Reference: "much-too-long-reference"})
+		assert.Nil(t, c)
+		require.ErrorIs(t, err, pos.ErrInvalidRequest, "a reference E+ cannot carry is refused before anything is written")
+
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T2", Amount: 100_000})
+		require.NoError(t, err)
+		assert.Equal(t, pos.Approved, c.Result().Outcome)
+		assert.Equal(t, c.AttemptID(), c.Result().Reference, "the terminal echoed the attempt's id")
+		require.NoError(t, c.Confirm(ctx))
+		assert.Equal(t, terminals.StateConfirmed, c.State())
+		require.Len(t, r.conc.Charged(c.AttemptID()), 1)
+
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T2", Amount: 120_000})
+		require.NoError(t, err)
+		require.NoError(t, c.Reject(ctx))
+		assert.Equal(t, terminals.StateInDoubt, c.State(), "the charge stands: a person reviews it")
+		require.Len(t, r.conc.Charged(c.AttemptID()), 1, "the terminal kept it")
+		rec := attempt(t, r.m, c.AttemptID())
+		assert.Contains(t, rec.History[len(rec.History)-1].Reason, "the charge stands")
+		r.waitStatus("T2", terminals.StatusInDoubt)
+	})
+}
+
+// An answer that comes when nothing waits for it is kept as evidence,
+// never dropped: with the attempt whose reference it names, which it then
+// settles by its outcome; without an attempt when it names none. A ZVT
+// answer feepos refused (84 66) never proves a charge.
+func TestOrphanAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRig(t, []config.Terminal{concertTerminal("T2"), zvtTerminal("T1")}, nil)
+		defer r.close()
+		r.waitStatus("T2", terminals.StatusIdle)
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+
+		// The terminal takes the payment and never answers: in doubt.
+		r.conc.Inject(concertsim.Fault{Kind: concertsim.FaultHang})
+		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T2", Amount: 100_000})
+		require.ErrorIs(t, err, pos.ErrUnknownOutcome)
+		<-c.Finished()
+		assert.Equal(t, terminals.StateInDoubt, c.State())
+
+		// Its late answer arrives: kept with the attempt, and it settles
+		// it. One naming no attempt is kept with the terminal.
+		late := pos.Result{Outcome: pos.Approved, Amount: 100_000, Currency: "704", Reference: c.AttemptID(), ResultCode: "0", PANMasked: "411111******1111"}
+		r.m.DeliverOrphan("T2", pos.Orphan{Result: late, Wire: "02 30 ... 03", At: time.Now()})
+		stray := pos.Result{Outcome: pos.Approved, Amount: 5_000, Currency: "704", Reference: "nobody"}
+		r.m.DeliverOrphan("T2", pos.Orphan{Result: stray, At: time.Now()})
+		r.waitStatus("T2", terminals.StatusIdle)
+		rec := attempt(t, r.m, c.AttemptID())
+		assert.Equal(t, terminals.StateSettledCharged, rec.State)
+		orphans := evidence(rec, pos.EvidenceOrphan)
+		require.Len(t, orphans, 2, "the orphan as it came, and the finding that judged it")
+		assert.Nil(t, orphans[0].Finding)
+		assert.Equal(t, "02 30 ... 03", orphans[0].Raw)
+		require.NotNil(t, orphans[1].Finding)
+		assert.Equal(t, pos.Charged, orphans[1].Finding.Verdict)
+		assert.Equal(t, orphans[0].ID, orphans[1].RefersTo)
+		loose, err := r.db.TerminalEvidence(ctx, "T2", time.Time{})
+		require.NoError(t, err)
+		require.Len(t, loose, 1)
+		assert.Equal(t, "nobody", loose[0].Result.Reference)
+
+		// ZVT: a payment in doubt on a terminal then unplugged, and a
+		// status information repeated after a reconnect that the driver
+		// refused (84 66). Its trace is the next one and its amount this
+		// payment's: but the terminal was told to reverse it, so it proves
+		// no charge. The terminal's last transaction, once it is back,
+		// does.
+		c1, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+		require.NoError(t, err)
+		require.NoError(t, c1.Confirm(ctx))
+		before := c1.Result().TraceNo
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultHang})
+		c2, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 40_000})
+		require.ErrorIs(t, err, pos.ErrUnknownOutcome)
+		<-c2.Finished()
+		r.unplug("T1")
+		r.waitStatus("T1", terminals.StatusOffline)
+		refused := pos.Result{Outcome: pos.Approved, Amount: 40_000, TraceNo: before + 1, ResultCode: "00",
+			Date: time.Now().In(time.FixedZone("ICT", 7*3600)).Format("01-02"), Time: time.Now().In(time.FixedZone("ICT", 7*3600)).Format("15:04:05")}
+		r.m.DeliverOrphan("T1", pos.Orphan{Result: refused, Refused: true, Note: "status information after a reconnect", At: time.Now()})
+		time.Sleep(time.Second)
+		rec = attempt(t, r.m, c2.AttemptID())
+		assert.Equal(t, terminals.StateInDoubt, rec.State, "never charged on a refused answer alone")
+		var judged *terminals.Evidence
+		for _, e := range evidence(rec, pos.EvidenceOrphan) {
+			if e.Finding != nil {
+				judged = &e
+			}
+		}
+		require.NotNil(t, judged)
+		assert.Equal(t, pos.StillUnknown, judged.Finding.Verdict)
+		assert.Contains(t, judged.Finding.Reason, "feepos refused that answer")
+
+		r.setDown("T1", false)
+		r.waitStatus("T1", terminals.StatusIdle)
+		rec = attempt(t, r.m, c2.AttemptID())
+		assert.Equal(t, terminals.StateSettledNotCharged, rec.State, "the terminal's last transaction is the one before")
+		for _, tx := range r.zvt.Journal() {
+			assert.False(t, tx.Charged() && tx.Amount == 40_000, "the simulator agrees: %+v", tx)
+		}
+	})
+}
+
+// A held approval that is refused — by the caller (Reject) or at the
+// deadline — ends not charged on ZVT, and the payment workflow can no
+// longer record it.
+func TestHeldApprovalRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRigSim(t, []config.Terminal{zvtTerminal("T1")}, func(o *terminals.Options) { o.Hold = 3 * time.Second },
+			func(c *zvtsim.Config) { c.AckTimeout = 2 * time.Second })
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+
+		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 100_000})
+		require.NoError(t, err)
+		require.NoError(t, c.Reject(ctx))
+		assert.Equal(t, terminals.StateRejected, c.State())
+		require.ErrorIs(t, c.Confirm(ctx), terminals.ErrFinished)
+		time.Sleep(3 * time.Second) // a terminal that was not told (84 66) reverses it after its own wait
+
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 100_000})
+		require.NoError(t, err)
+		start := time.Now()
+		<-c.Finished()
+		assert.Equal(t, 3*time.Second, time.Since(start).Round(time.Second), "at the hold's end")
+		assert.Equal(t, terminals.StateExpired, c.State())
+		require.ErrorIs(t, c.Confirm(ctx), pos.ErrPendingExpired)
+		err = r.db.WithTx(ctx, func(tx *sqlite.Tx) error { return tx.MarkAttemptRecorded(ctx, c.AttemptID(), "") })
+		require.ErrorIs(t, err, terminals.ErrIllegalTransition, "too late to book it")
+		r.waitStatus("T1", terminals.StatusIdle)
+	})
+}
+
+// A terminal that does not answer the question about its last
+// transaction while its newest attempt is in doubt takes no new charge:
+// the new one would make that evidence useless. Once it answers, the
+// attempt is settled and the charge goes through.
+func TestNoChargeBeforeTheLastResultIsAsked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRigSim(t, []config.Terminal{zvtTerminal("T1")}, nil, func(c *zvtsim.Config) { c.HangFor = 3 * time.Second })
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 10_000})
+		require.NoError(t, err)
+		require.NoError(t, c.Confirm(ctx))
+
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultHang})
+		hung, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 20_000})
+		require.ErrorIs(t, err, pos.ErrUnknownOutcome)
+		<-hung.Finished()
+
+		// Still hanging: the question goes unanswered, the charge is held
+		// back, nothing written down.
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+		assert.Nil(t, c)
+		require.ErrorIs(t, err, pos.ErrBusy)
+		assert.Contains(t, err.Error(), hung.AttemptID())
+		latest, err := r.db.LatestAttemptID(ctx, "T1")
+		require.NoError(t, err)
+		assert.Equal(t, hung.AttemptID(), latest)
+		assert.Equal(t, terminals.StateInDoubt, attempt(t, r.m, hung.AttemptID()).State)
+
+		// Awake: settled from its last transaction, and the charge runs.
+		time.Sleep(3 * time.Second)
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+		require.NoError(t, err)
+		require.NoError(t, c.Confirm(ctx))
+		assert.Equal(t, terminals.StateSettledNotCharged, attempt(t, r.m, hung.AttemptID()).State)
+	})
+}
+
+// A terminal that never answers the question does not block its counter
+// for ever: after three tries the attempt is left in doubt for a person
+// and charges go to the terminal again.
+func TestLastResultAskedThreeTimes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRigSim(t, []config.Terminal{zvtTerminal("T1")}, nil, func(c *zvtsim.Config) { c.HangFor = time.Minute })
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultHang})
+		hung, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 20_000})
+		require.ErrorIs(t, err, pos.ErrUnknownOutcome)
+		<-hung.Finished()
+		for i := 0; i < 2; i++ {
+			_, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+			require.ErrorIs(t, err, pos.ErrBusy, "try %d", i+1)
+		}
+		_, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+		require.Error(t, err, "the terminal still hangs")
+		assert.NotErrorIs(t, err, pos.ErrBusy, "but the charge was let through: %v", err)
+		assert.Equal(t, terminals.StateInDoubt, attempt(t, r.m, hung.AttemptID()).State)
+	})
+}
