@@ -36,6 +36,12 @@ type AttemptFacts struct {
 	// the next trace number, so the attempt's own record, if any, carries
 	// TraceBefore+1 (mod TraceModulus).
 	TraceBefore int64
+	// Until is the latest moment the attempt's transaction can have been
+	// recorded by the terminal (feepos's clock): the last time feepos heard
+	// of it, plus the longest the terminal may still take (zero: not
+	// known). With no TraceBefore, a record dated after it is another,
+	// later transaction, not this attempt's.
+	Until time.Time
 }
 
 // TraceModulus: ZVT trace numbers are 6 BCD digits and wrap to 1 after
@@ -71,8 +77,12 @@ type Finding struct {
 // "Recovery"). It never guesses: a record is the attempt's own only when
 // its trace number is the next after TraceBefore (or, with no
 // TraceBefore, its terminal time falls inside the attempt and its amount
-// matches), or when it echoes the attempt's reference. now resolves a
-// terminal date without a year; zone is the terminal's local time zone.
+// matches), or when it echoes the attempt's reference. ev.At resolves a
+// terminal date without a year; zone is the terminal's local time zone;
+// skew is how far the terminal's clock may be off (DefaultClockSkew). An
+// approval the driver refused (Evidence.Refused) proves nothing by itself:
+// the terminal was told to reverse it, and only its own record says
+// whether it did.
 func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration) Finding {
 	r := ev.Result
 	if ev.Source == EvidenceOrphan && a.Reference != "" && r.Reference != "" {
@@ -82,7 +92,13 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 		if f, ok := amountMismatch(a, r); ok {
 			return f
 		}
+		if ev.Refused && r.Outcome == Approved {
+			return Finding{StillUnknown, "the terminal's approval names this attempt's reference, but no one could record it and the driver refused it (the terminal was told to reverse it): only the terminal's own record can say whether it did"}
+		}
 		return byOutcome(a, r, "the terminal's answer names this attempt's reference")
+	}
+	if ev.Refused && r.Outcome == Approved {
+		return Finding{StillUnknown, "an approval the driver refused (the terminal was told to reverse it): only the terminal's own record can say whether it did"}
 	}
 	if r.Outcome == Unknown || (r.TraceNo == 0 && r.Date == "") {
 		return Finding{StillUnknown, "the terminal gave no record of a transaction"}
@@ -123,6 +139,8 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 			at.Format(time.DateTime), a.StartedAt.In(zone).Format(time.DateTime), skew)}
 	case at.After(ev.At.Add(skew)):
 		return Finding{StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, after it was read (%s): its clock is off", at.Format(time.DateTime), ev.At.In(zone).Format(time.DateTime))}
+	case !a.Until.IsZero() && at.After(a.Until.Add(skew)):
+		return Finding{StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, after this attempt had ended (%s): a later transaction, which says nothing of this one", at.Format(time.DateTime), a.Until.In(zone).Format(time.DateTime))}
 	case at.Before(a.StartedAt.Add(skew)):
 		// Within the clock tolerance of the start: it could be the
 		// transaction just before. Only a trace number could tell.

@@ -14,6 +14,9 @@ func TestJudge(t *testing.T) {
 	pay := AttemptFacts{Kind: KindPay, Reference: "P-1", Amount: 150000, StartedAt: start, TraceBefore: 41}
 	noTrace := pay
 	noTrace.TraceBefore = 0
+	bounded := noTrace
+	bounded.Until = start.Add(1 * time.Minute)
+	bounded.StartedAt = start.Add(-2 * time.Minute)
 	rec := func(o Outcome, trace, amount int64, date, clock string) Evidence {
 		return Evidence{Source: EvidenceLastResult, At: read,
 			Result: Result{Outcome: o, TraceNo: trace, Amount: amount, Date: date, Time: clock, ResultCode: "00"}}
@@ -47,6 +50,11 @@ func TestJudge(t *testing.T) {
 		{"no trace: amount differs", noTrace, rec(Approved, 42, 1, "12-06", "10:02:30"), StillUnknown},
 		{"no trace: dated after it was read", noTrace, rec(Approved, 42, 150000, "12-06", "11:00:00"), StillUnknown},
 		{"no trace: no date", noTrace, rec(Approved, 42, 150000, "", ""), StillUnknown},
+		{"no trace: dated after the attempt ended", bounded, rec(Approved, 42, 150000, "12-06", "10:04:00"), StillUnknown},
+		{"no trace: inside the bounded attempt", bounded, rec(Approved, 42, 150000, "12-06", "10:01:30"), Charged},
+		{"refused approval proves nothing", pay, Evidence{Source: EvidenceOrphan, At: read, Refused: true, Result: Result{Outcome: Approved, TraceNo: 42, Amount: 150000, Date: "12-06", Time: "10:00:30"}}, StillUnknown},
+		{"refused approval naming the reference proves nothing", pay, Evidence{Source: EvidenceOrphan, At: read, Refused: true, Result: Result{Outcome: Approved, Reference: "P-1", Amount: 150000}}, StillUnknown},
+		{"refused decline is still no charge", pay, Evidence{Source: EvidenceOrphan, At: read, Refused: true, Result: Result{Outcome: Declined, Reference: "P-1", Amount: 150000}}, NotCharged},
 
 		{"orphan with this reference", pay, Evidence{Source: EvidenceOrphan, At: read, Result: Result{Outcome: Approved, Reference: "P-1", Amount: 150000}}, Charged},
 		{"orphan with this reference, declined", pay, Evidence{Source: EvidenceOrphan, At: read, Result: Result{Outcome: Declined, Reference: "P-1"}}, NotCharged},
