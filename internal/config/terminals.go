@@ -9,6 +9,7 @@ import (
 
 	"github.com/feepos/feepos/pos"
 	"github.com/feepos/feepos/pos/transport"
+	"github.com/feepos/feepos/pos/zvt"
 )
 
 // Terminal is one [[terminals]] entry: a card terminal of the centre, the
@@ -41,6 +42,12 @@ type Terminal struct {
 
 	Password string `toml:"password"` // ZVT: 6 digits, default 000000
 	Register string `toml:"register"` // Concert: the register (POS) number, 2 digits, default 01
+	// RepeatsOriginalReceipt (ZVT): the terminal answers Repeat Receipt
+	// after a reversal with the ORIGINAL payment's receipt, as approved
+	// (docs/TERMINALS.md, "Last result"). Its last result then cannot tell
+	// a payment that stands from one it reversed: recovery reads every
+	// approved record of it as proving nothing.
+	RepeatsOriginalReceipt bool `toml:"repeats_original_receipt"`
 
 	Timers       Timers   `toml:"timers"`
 	QueueSize    int      `toml:"queue_size"`    // charges waiting for the terminal at most (default 4)
@@ -67,15 +74,28 @@ func (u USB) String() string {
 }
 
 // Timers override a protocol's timers ([terminals.timers]); a key left out
-// keeps the protocol's value. ZVT (PA00P015): t1 to t4 and max_resends;
-// Concert E+: ack, byte_gap, eot, answer, enq_attempts, enq_retry_pause,
-// frame_attempts.
+// keeps the protocol's value. ZVT (PA00P015): t1 to t4 and max_resends,
+// and the hold of an approved result while feepos records it (zvt.Config:
+// hold_answer, hold_repeat, max_hold); Concert E+: ack, byte_gap, eot,
+// answer, enq_attempts, enq_retry_pause, frame_attempts.
 type Timers struct {
 	T1         Duration `toml:"t1"`
 	T2         Duration `toml:"t2"`
 	T3         Duration `toml:"t3"`
 	T4         Duration `toml:"t4"`
 	MaxResends int      `toml:"max_resends"`
+	// HoldAnswer: a held Status-Information is answered "more time"
+	// (84 9C 00) after this; shorter than the terminal's own wait for our
+	// answer. Default zvt.DefaultHoldAnswer (2s).
+	HoldAnswer Duration `toml:"hold_answer"`
+	// HoldRepeat: after 84 9C the terminal repeats its
+	// Status-Information within this, else the hold ends uncertain.
+	// Default zvt.DefaultHoldRepeat (10s).
+	HoldRepeat Duration `toml:"hold_repeat"`
+	// MaxHold: an approval not confirmed (recorded) within this of its
+	// arrival is refused by the driver (84 66 00), and the terminal
+	// reverses it: Pending.Deadline. Default zvt.DefaultMaxHold (60s).
+	MaxHold Duration `toml:"max_hold"`
 
 	ACK           Duration `toml:"ack"`
 	ByteGap       Duration `toml:"byte_gap"`
@@ -229,6 +249,8 @@ func (t Terminal) Check() error {
 		return fmt.Errorf("register is for Concert terminals only (the register number sent in each request)")
 	case t.Register != "" && (len(t.Register) != 2 || strings.Trim(t.Register, "0123456789") != "" || t.Register == "00"):
 		return fmt.Errorf("register %q must be 2 digits, 01 to 99", t.Register)
+	case t.RepeatsOriginalReceipt && p != pos.ZVT:
+		return fmt.Errorf("repeats_original_receipt is for ZVT terminals only (a Concert terminal has no Repeat Receipt)")
 	case t.QueueSize < 0 || t.QueueSize > 100:
 		return fmt.Errorf("queue_size %d: allow 1 to 100 charges to wait for the terminal (default %d)", t.QueueSize, DefaultQueueSize)
 	case t.QueueTimeout.Duration != 0 && (t.QueueTimeout.Duration < time.Second || t.QueueTimeout.Duration > 10*time.Minute):
@@ -287,6 +309,8 @@ func (tm Timers) check(p pos.Protocol) error {
 		{"t1", tm.T1.Duration != 0, true}, {"t2", tm.T2.Duration != 0, true},
 		{"t3", tm.T3.Duration != 0, true}, {"t4", tm.T4.Duration != 0, true},
 		{"max_resends", tm.MaxResends != 0, true},
+		{"hold_answer", tm.HoldAnswer.Duration != 0, true}, {"hold_repeat", tm.HoldRepeat.Duration != 0, true},
+		{"max_hold", tm.MaxHold.Duration != 0, true},
 		{"ack", tm.ACK.Duration != 0, false}, {"byte_gap", tm.ByteGap.Duration != 0, false},
 		{"eot", tm.EOT.Duration != 0, false}, {"answer", tm.Answer.Duration != 0, false},
 		{"enq_attempts", tm.ENQAttempts != 0, false}, {"enq_retry_pause", tm.ENQRetryPause.Duration != 0, false},
@@ -306,9 +330,22 @@ func (tm Timers) check(p pos.Protocol) error {
 		v    time.Duration
 	}{{"t1", tm.T1.Duration}, {"t2", tm.T2.Duration}, {"t3", tm.T3.Duration}, {"t4", tm.T4.Duration},
 		{"ack", tm.ACK.Duration}, {"byte_gap", tm.ByteGap.Duration}, {"eot", tm.EOT.Duration},
-		{"answer", tm.Answer.Duration}, {"enq_retry_pause", tm.ENQRetryPause.Duration}} {
+		{"answer", tm.Answer.Duration}, {"enq_retry_pause", tm.ENQRetryPause.Duration},
+		{"hold_answer", tm.HoldAnswer.Duration}, {"hold_repeat", tm.HoldRepeat.Duration}, {"max_hold", tm.MaxHold.Duration}} {
 		if d.v > 10*time.Minute {
 			return fmt.Errorf("timers.%s %v is longer than 10m: a terminal that silent is gone", d.name, d.v)
+		}
+	}
+	if p == pos.ZVT {
+		answer, limit := tm.HoldAnswer.Duration, tm.MaxHold.Duration
+		if answer == 0 {
+			answer = zvt.DefaultHoldAnswer
+		}
+		if limit == 0 {
+			limit = zvt.DefaultMaxHold
+		}
+		if answer >= limit {
+			return fmt.Errorf("timers.hold_answer %v must be shorter than timers.max_hold %v: the driver asks the terminal for more time (hold_answer) while it holds a result, up to max_hold", answer, limit)
 		}
 	}
 	for _, n := range []struct {
