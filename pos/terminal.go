@@ -63,6 +63,16 @@ type Terminal interface {
 	Close() error
 }
 
+// Prober is a Terminal that can prove its line alive without a
+// transaction, for a protocol with no status enquiry (Concert E+: a
+// session opened and closed at once). nil: the terminal answered. It
+// returns an error matching ErrBusy while a transaction of the driver
+// runs (nothing was sent). One failure is a doubt, not proof that the
+// terminal is gone: see docs/TERMINALS.md, "Liveness".
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
 // Pending is a final result not yet acknowledged to the terminal.
 //
 // While a Pending is open the driver holds the terminal: on ZVT it asks the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
@@ -185,7 +186,8 @@ func (a *app) openTerminal(ctx context.Context, cmd *cobra.Command, f *posRunFla
 	if f.trace {
 		trace = terminals.TraceWriter(pos.Protocol(f.protocol), errOut)
 	}
-	return terminals.Open(ctx, f.terminal(cmd), terminals.OpenOptions{Trace: trace})
+	log := slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return terminals.Open(ctx, f.terminal(cmd), terminals.OpenOptions{Trace: trace, Log: log})
 }
 
 // lockedWriter serialises lines written from the driver's trace hook, the
@@ -334,7 +336,7 @@ func (a *app) runTransaction(cmd *cobra.Command, f *posRunFlags, receipt int64, 
 	p, err := do(ctx, t, events)
 	if p == nil { // the driver refused before anything happened (Concert reverse)
 		stopEvents()
-		return withVietnamese(terminals.DriverError(pos.Protocol(f.protocol), err))
+		return withVietnamese(err)
 	}
 	if errors.Is(err, pos.ErrInvalidRequest) {
 		// Refused by the driver before sending (checkRequest catches the
@@ -548,7 +550,6 @@ func (a *app) posStatusCommand() *cobra.Command {
 			}
 			return a.withTerminal(cmd, f, func(ctx context.Context, t pos.Terminal) error {
 				st, err := t.Status(ctx)
-				err = terminals.DriverError(t.Protocol(), err)
 				if errors.Is(err, pos.ErrNotSupported) {
 					return withVietnamese(err)
 				}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/feepos/feepos/internal/config"
 	"github.com/feepos/feepos/pos"
@@ -18,8 +20,13 @@ import (
 
 // hooks are what the manager hands a driver.
 type hooks struct {
-	trace    func(direction string, b []byte)
-	onOrphan func(pos.Orphan) // an answer nothing waited for: evidence
+	trace func(direction string, b []byte)
+	// onOrphan receives an answer nothing waited for: evidence. The
+	// drivers call it on their line goroutine (Concert before it
+	// acknowledges the answer): it must store and return at once, and
+	// never call the driver.
+	onOrphan func(pos.Orphan)
+	log      *slog.Logger // the driver's warnings (nil: discarded)
 }
 
 // newDriver makes the driver of c on conn. It does not talk yet.
@@ -31,20 +38,21 @@ func newDriver(c config.Terminal, conn transport.Conn, h hooks) pos.Terminal {
 			PosNumber: c.Register,
 			Timers: concert.Timers{ACK: tm.ACK.Duration, ENQAttempts: tm.ENQAttempts, ENQRetryPause: tm.ENQRetryPause.Duration,
 				FrameAttempts: tm.FrameAttempts, ByteGap: tm.ByteGap.Duration, EOT: tm.EOT.Duration, Answer: tm.Answer.Duration},
-			Trace: h.trace,
-			// TODO(issue 9, merge with i9-concert): OnOrphan: h.onOrphan,
-			// once the driver's Config has it; the manager's handling
-			// (orphans.go) is complete and tested through deliverOrphan.
+			Trace:    h.trace,
+			OnOrphan: h.onOrphan,
 		})
 	}
 	return zvt.New(conn, zvt.Config{
-		ID:       c.ID,
-		Password: c.Password,
-		TCP:      c.TCP != "",
-		Timers:   zvt.Timers{T1: tm.T1.Duration, T2: tm.T2.Duration, T3: tm.T3.Duration, T4: tm.T4.Duration, MaxResends: tm.MaxResends},
-		Trace:    h.trace,
-		// TODO(issue 9, merge with i9-zvt): OnOrphan: h.onOrphan,
-		// once the driver's Config has it.
+		ID:         c.ID,
+		Password:   c.Password,
+		TCP:        c.TCP != "",
+		Timers:     zvt.Timers{T1: tm.T1.Duration, T2: tm.T2.Duration, T3: tm.T3.Duration, T4: tm.T4.Duration, MaxResends: tm.MaxResends},
+		Trace:      h.trace,
+		MaxHold:    tm.MaxHold.Duration,
+		HoldAnswer: tm.HoldAnswer.Duration,
+		HoldRepeat: tm.HoldRepeat.Duration,
+		OnOrphan:   h.onOrphan,
+		Log:        h.log,
 	})
 }
 
@@ -54,10 +62,16 @@ type registerer interface {
 	Register(ctx context.Context) error
 }
 
-// prober is a driver that can tell whether its terminal answers without
-// running a transaction (Concert's Probe, where the driver has it).
-type prober interface {
-	Probe(ctx context.Context) error
+// lateBound is the longest a terminal of c may still work on a
+// transaction after feepos last heard of it: ZVT's T4 (the wait for the
+// end of a transaction, restarted by every message of the terminal),
+// Concert's answer wait. It bounds pos.AttemptFacts.Until.
+func lateBound(c config.Terminal) time.Duration {
+	tm := c.Timers
+	if c.Proto() == pos.Concert {
+		return concert.Timers{Answer: tm.Answer.Duration}.WithDefaults().Answer
+	}
+	return zvt.Timers{T4: tm.T4.Duration}.WithDefaults().T4
 }
 
 // Operations a terminal may or may not support (UnsupportedError.Op).
@@ -124,26 +138,23 @@ func Unsupported(p pos.Protocol, op string) error {
 	return nil
 }
 
-// DriverError gives a driver's error the protocol-neutral form feepos
-// uses: a Concert "not supported" becomes an *UnsupportedError (errors.Is
-// pos.ErrNotSupported, with its Vietnamese message). Other errors are
-// returned as they are.
-//
-// TODO(issue 9, merge with i9-concert): once concert.NotSupportedError
-// matches pos.ErrNotSupported itself, this stays only for MessageVI.
-func DriverError(p pos.Protocol, err error) error {
+// driverMessageVI is the Vietnamese message a driver's error carries for
+// the cashier ("" if none): Concert's "not supported" says what to do on
+// the terminal instead.
+func driverMessageVI(err error) string {
 	var ns *concert.NotSupportedError
 	if errors.As(err, &ns) {
-		return &UnsupportedError{Protocol: p, Op: ns.Op, Reason: ns.Reason, MessageVI: ns.MessageVI}
+		return ns.MessageVI
 	}
-	return err
+	return ""
 }
 
 // lastResultAnswered reports whether the terminal answered a LastResult
-// (with its record, with "none", or with a refusal) rather than not at
-// all.
+// (with its record, with "none", with a refusal, or by printing the
+// receipt again with no record) rather than not at all. Asking again
+// what it answered would only print another copy.
 func lastResultAnswered(err error) bool {
-	return err == nil || errors.Is(err, pos.ErrNoLastResult) || errors.Is(err, zvt.ErrNoLastResult) || errors.Is(err, zvt.ErrRefused)
+	return err == nil || errors.Is(err, pos.ErrNoLastResult) || errors.Is(err, zvt.ErrRefused) || errors.Is(err, zvt.ErrLastResultPrinted)
 }
 
 // outcomeError makes a transaction's error match the pos kind of its

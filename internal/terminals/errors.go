@@ -86,5 +86,5 @@ func MessageVI(err error) string {
 	if errors.As(err, &u) {
 		return u.MessageVI
 	}
-	return ""
+	return driverMessageVI(err)
 }

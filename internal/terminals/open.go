@@ -3,6 +3,7 @@ package terminals
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -81,6 +82,9 @@ type OpenOptions struct {
 	// Trace, if set, sees every unit on the wire (TraceWriter prints them
 	// as --trace does).
 	Trace func(direction string, b []byte)
+	// Log, if set, gets the driver's warnings (a status information read
+	// leniently, an orphan answer).
+	Log *slog.Logger
 }
 
 // Open connects to one terminal for a technician's direct use (`feepos
@@ -101,7 +105,7 @@ func Open(ctx context.Context, t config.Terminal, o OpenOptions) (pos.Terminal, 
 	if t.ID == "" {
 		t.ID = conn.String()
 	}
-	d := newDriver(t, conn, hooks{trace: o.Trace})
+	d := newDriver(t, conn, hooks{trace: o.Trace, log: o.Log})
 	if r, ok := d.(registerer); ok {
 		if err := r.Register(ctx); err != nil {
 			_ = d.Close()

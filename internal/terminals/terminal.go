@@ -82,6 +82,8 @@ type terminal struct {
 	// the terminal did not answer, for the newest attempt in doubt.
 	lastResultTries int
 	backoff         time.Duration
+	probeFails      int  // health probes failed in a row (Concert)
+	probeDown       bool // offline because probes failed: the next open must be answered
 }
 
 // setActivity changes the terminal's state and logs the change.
@@ -365,9 +367,19 @@ func (t *terminal) connect(ctx context.Context) bool {
 	}
 	if r, ok := t.drv.(registerer); ok {
 		if err := r.Register(octx); err != nil {
-			t.goOffline(fmt.Errorf("registration: %w", DriverError(t.cfg.Proto(), err)))
+			t.goOffline(fmt.Errorf("registration: %w", err))
 			return false
 		}
+		t.seen()
+	}
+	if p, ok := t.drv.(pos.Prober); ok && t.probeDown {
+		// Offline because it stopped answering probes, not because its
+		// port went away: an open port proves nothing, an answer does.
+		if err := p.Probe(octx); err != nil {
+			t.goOffline(fmt.Errorf("probe after reopening the link: %w", err))
+			return false
+		}
+		t.probeDown = false
 		t.seen()
 	}
 	if t.lost.Load() {
@@ -381,31 +393,58 @@ func (t *terminal) connect(ctx context.Context) bool {
 	return true
 }
 
+// probeFailuresOffline is how many health probes in a row must fail
+// before a terminal without a status enquiry (Concert) is taken as
+// offline. The probe (a session opened and closed at once) is the link
+// layer's own sequence but was not tried on a real Telium: one failure is
+// a doubt (logged, LastError set), not proof that the terminal is gone.
+const probeFailuresOffline = 3
+
 // healthPoll asks an idle terminal whether it is there: ZVT's status
-// enquiry, Concert's Probe where the driver has one; otherwise the link
-// being open (and not reported lost) is all that can be known.
+// enquiry (one failure: offline), Concert's Probe (offline after
+// probeFailuresOffline failures in a row); with neither, the link being
+// open (and not reported lost) is all that can be known.
 func (t *terminal) healthPoll(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, pollTimeout)
 	defer cancel()
-	switch d := t.drv.(type) {
-	case prober:
-		if err := d.Probe(pctx); err != nil {
-			t.goOffline(fmt.Errorf("probe: %w", err))
-			return
-		}
-		t.seen()
-	default:
-		if !t.caps.Status {
-			return
-		}
+	if t.caps.Status {
 		st, err := t.drv.Status(pctx)
 		if err != nil {
-			t.goOffline(fmt.Errorf("status enquiry: %w", DriverError(t.cfg.Proto(), err)))
+			t.goOffline(fmt.Errorf("status enquiry: %w", err))
 			return
 		}
 		t.seen()
 		t.ready.Store(st.Ready)
 		t.setTID(st.TerminalID)
+		return
+	}
+	p, ok := t.drv.(pos.Prober)
+	if !ok {
+		return
+	}
+	err := p.Probe(pctx)
+	switch {
+	case err == nil:
+		if t.probeFails > 0 {
+			t.log.Info("terminal probe answered again", "failed_before", t.probeFails)
+			t.setErr(nil)
+		}
+		t.probeFails = 0
+		t.seen()
+	case errors.Is(err, pos.ErrBusy):
+		// The driver is in a session of its own (an answer that came on
+		// its own, a payment whose caller stopped waiting): the line is
+		// in use, which proves nothing either way.
+	default:
+		t.probeFails++
+		if t.probeFails >= probeFailuresOffline {
+			t.probeFails = 0
+			t.probeDown = true
+			t.goOffline(fmt.Errorf("the terminal did not answer %d probes in a row, the last: %w", probeFailuresOffline, err))
+			return
+		}
+		t.setErr(fmt.Errorf("probe %d of %d failed (not offline yet): %w", t.probeFails, probeFailuresOffline, err))
+		t.log.Warn("terminal probe failed: in doubt, not offline yet", "failures", t.probeFails, "offline_after", probeFailuresOffline, "err", err)
 	}
 }
 

@@ -594,4 +594,7 @@ func (t *Terminal) LastResult(ctx context.Context) (pos.Result, error) {
 		Text: err.Error(), TextVI: err.MessageVI}, err
 }
 
-var _ pos.Terminal = (*Terminal)(nil)
+var (
+	_ pos.Terminal = (*Terminal)(nil)
+	_ pos.Prober   = (*Terminal)(nil)
+)
