@@ -50,6 +50,7 @@ type Charge struct {
 	// Set before finished is closed.
 	final    State
 	finalErr error
+	expired  bool // the manager ended the hold at the deadline, not the caller
 }
 
 const (
@@ -90,9 +91,12 @@ func (c *Charge) Err() error {
 	}
 }
 
-// Deadline is when the hold on an approval ends: record it and Confirm
-// before. After it the manager refuses the result itself (a ZVT terminal
-// reverses it). Zero when nothing is held.
+// Deadline is when the hold on an approval ends: the driver's
+// (pos.Pending.Deadline). Record it and Confirm before. At the deadline
+// the driver acts by its protocol's rules: ZVT refuses the result (the
+// terminal reverses it: expired, not charged); Concert acknowledges it
+// itself and delivers it as an orphan (the charge stands: in doubt until
+// that orphan settles it). Zero when nothing is held.
 func (c *Charge) Deadline() time.Time {
 	select {
 	case <-c.ready:
@@ -132,16 +136,20 @@ func (c *Charge) Finished() <-chan struct{} { return c.finished }
 // Confirm acknowledges a held approval once the caller has recorded it
 // (ZVT 80 00 00; Concert the held ACK). Its error matches
 // pos.ErrReversedByTerminal (the terminal reversed it: not charged),
-// pos.ErrPendingExpired (too late: the result was refused) or
-// pos.ErrConfirmUncertain (no answer: the attempt is in doubt, recovery
-// settles it). A result that holds nothing returns nil.
+// pos.ErrPendingExpired (too late: the ZVT driver had refused the result,
+// not charged) or pos.ErrConfirmUncertain (the attempt is in doubt, and
+// recovery settles it: no end came from a ZVT terminal, or a Concert
+// terminal's charge stands though the hold had expired or the ACK
+// failed). A result that holds nothing returns nil.
 func (c *Charge) Confirm(ctx context.Context) error {
 	return c.finish(ctx, true)
 }
 
 // Reject refuses a held approval the caller could not record. A ZVT
 // terminal reverses it (nil: it said so). A Concert terminal does not:
-// the charge stands, and the attempt stays in doubt for a person.
+// Reject returns an error matching pos.ErrConfirmUncertain, the attempt
+// is in doubt, and the answer the driver delivers as an orphan settles
+// it (charged).
 func (c *Charge) Reject(ctx context.Context) error {
 	return c.finish(ctx, false)
 }
@@ -157,10 +165,7 @@ func (c *Charge) finish(ctx context.Context, confirm bool) error {
 	}
 	if !c.phase.CompareAndSwap(phaseHeld, phaseFinishing) {
 		<-c.finished
-		if c.final == StateExpired {
-			return fmt.Errorf("attempt %s: %w", c.id, pos.ErrPendingExpired)
-		}
-		return fmt.Errorf("attempt %s is %s: %w", c.id, c.final, ErrFinished)
+		return c.lateError()
 	}
 	var err error
 	if confirm {
@@ -168,32 +173,57 @@ func (c *Charge) finish(ctx context.Context, confirm bool) error {
 	} else {
 		err = c.pending.Reject(ctx)
 	}
-	err = DriverError(c.t.cfg.Proto(), err)
 	state, reason := c.t.finishState(confirm, false, err)
 	c.t.writeFinal(c, state, reason, err)
 	return err
 }
 
+// lateError is what Confirm or Reject returns once the hold has ended.
+// After the deadline it is the driver's own answer (ZVT:
+// pos.ErrPendingExpired, refused; Concert: pos.ErrConfirmUncertain, the
+// charge stands, in doubt), so that a caller that comes too late never
+// takes the approval as booked.
+func (c *Charge) lateError() error {
+	if !c.expired {
+		return fmt.Errorf("attempt %s is %s: %w", c.id, c.final, ErrFinished)
+	}
+	why := c.finalErr
+	if why == nil {
+		why = pos.ErrPendingExpired
+	}
+	return fmt.Errorf("attempt %s was not confirmed before its deadline %s and is %s: %w", c.id, c.deadline.Format(time.RFC3339), c.final, why)
+}
+
 // finishState is the state an approval ends in after Confirm (confirm),
 // Reject, or the deadline (expiry), whose driver error is err.
+//
+// An error that matches pos.ErrConfirmUncertain puts the attempt in doubt
+// whatever else it matches: a ZVT terminal that ended otherwise than told
+// (it completed although refused, aborted after our 80 00 00) or did not
+// end at all; and every error of a terminal that does not reverse
+// (Concert: the charge stands, and the answer the driver delivered as an
+// orphan settles it). Only a refusal the terminal confirmed is "not
+// charged".
 func (t *terminal) finishState(confirm, expiry bool, err error) (State, string) {
-	if !t.caps.HoldResult {
-		// Concert: the terminal keeps the charge whatever feepos says.
-		if confirm {
-			if err != nil {
-				return StateConfirmed, "acknowledged; the exchange ended untidily (" + err.Error() + "), the terminal's charge stands"
-			}
-			return StateConfirmed, "acknowledged"
-		}
-		why := "rejected"
-		if expiry {
-			why = "not recorded before the manager's hold ran out"
-		}
-		return StateInDoubt, why + ": this terminal does not reverse an approval it was not sent the acknowledgement of, so the charge stands though feepos did not record it: review it with the terminal's journal"
-	}
 	switch {
-	case err == nil && confirm:
+	case err == nil && confirm && t.caps.HoldResult:
 		return StateConfirmed, "acknowledged; the terminal booked it"
+	case err == nil && confirm:
+		return StateConfirmed, "acknowledged"
+	case !t.caps.HoldResult:
+		why := "rejected"
+		switch {
+		case expiry:
+			why = "not recorded before the terminal's deadline (the driver acknowledged it itself)"
+		case confirm:
+			why = "confirmed too late, or the acknowledgement failed"
+		}
+		if err != nil {
+			why += " (" + err.Error() + ")"
+		}
+		return StateInDoubt, why + ": this terminal does not reverse an approval, so the charge stands though feepos did not record it; the answer the driver kept as an orphan settles it"
+	case errors.Is(err, pos.ErrConfirmUncertain):
+		return StateInDoubt, "the terminal did not end as told, or did not say how it ended: " + err.Error()
 	case err == nil && expiry:
 		return StateExpired, "not recorded before the terminal's deadline: refused, the terminal reversed it"
 	case err == nil:
@@ -334,7 +364,6 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 	default:
 		p, err = t.drv.Pay(ctx, req, drvEvents)
 	}
-	err = DriverError(t.cfg.Proto(), err)
 	if p == nil {
 		// The driver refused before anything happened (CheckRequest
 		// should have caught it).
@@ -343,13 +372,18 @@ func (t *terminal) runCharge(ctx context.Context, c *Charge, online bool) {
 	res := p.Result()
 	err = outcomeError(res, err)
 	state, reason := resultState(res, err)
+	if state == StateHeld && p.Deadline().IsZero() {
+		// A driver holds an approval until its deadline; one that gives
+		// none breaks the contract of pos.Pending. Nothing can be recorded
+		// against an unknown deadline: refused below, in doubt.
+		res.Outcome, res.Text = pos.Unknown, "the driver returned an approval with no deadline for holding it: not recorded, refused"
+		err = outcomeError(res, err)
+		state, reason = resultState(res, err)
+	}
 	c.res, c.err, c.pending = res, err, p
 	if state == StateHeld {
 		c.held = true
 		c.deadline = p.Deadline()
-		if c.deadline.IsZero() {
-			c.deadline = t.m.now().Add(t.m.hold)
-		}
 		c.phase.Store(phaseHeld)
 		t.setActivity(actAwaitingRecord, "approval held until "+c.deadline.Format(time.RFC3339))
 	}
@@ -407,10 +441,17 @@ func (c *Charge) endWithout() {
 	close(c.finished)
 }
 
+// expiryGrace is how long after a held approval's deadline the manager
+// collects its end: at the deadline the driver acts by its protocol's
+// rules (ZVT refuses the result, Concert acknowledges it and delivers it
+// as an orphan); the manager's Reject a moment later only reads how that
+// ended, and never races the driver's own deadline.
+const expiryGrace = time.Second
+
 // hold waits, on the worker, for the caller to Confirm or Reject a held
-// approval, or for its deadline; at the deadline it refuses the result.
+// approval, or for its deadline; then it reads how the driver ended it.
 func (t *terminal) hold(ctx context.Context, c *Charge) {
-	timer := time.NewTimer(c.deadline.Sub(t.m.now()))
+	timer := time.NewTimer(c.deadline.Add(expiryGrace).Sub(t.m.now()))
 	defer timer.Stop()
 	select {
 	case <-c.finished:
@@ -431,8 +472,9 @@ func (t *terminal) hold(ctx context.Context, c *Charge) {
 		<-c.finished // the caller is confirming or rejecting it now
 		return
 	}
+	c.expired = true
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pollTimeout)
-	err := DriverError(t.cfg.Proto(), c.pending.Reject(rctx))
+	err := c.pending.Reject(rctx)
 	cancel()
 	state, reason := t.finishState(false, true, err)
 	t.writeFinal(c, state, reason, err)

@@ -11,11 +11,13 @@ func WithTestHook(o Options, hook func(stage, attempt string)) Options {
 }
 
 // DeliverOrphan hands the manager an orphan answer of terminal id as its
-// driver's OnOrphan hook does (the drivers get the hook with issue 9's
-// driver work; see drivers.go).
+// driver's OnOrphan hook does: an orphan no simulator sends on cue.
 func (m *Manager) DeliverOrphan(id string, o pos.Orphan) {
 	m.orphans.deliver(m.terms[id], o)
 }
 
 // MatchUSB exposes matchUSB.
 var MatchUSB = matchUSB
+
+// ExpiryGrace exposes expiryGrace.
+const ExpiryGrace = expiryGrace

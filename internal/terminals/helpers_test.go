@@ -30,8 +30,14 @@ import (
 // simulator's wait for an acknowledgement is longer than T2.
 var (
 	fastZVT = zvt.Timers{T1: 20 * time.Millisecond, T2: 60 * time.Millisecond, T3: 250 * time.Millisecond, T4: 500 * time.Millisecond, MaxResends: 2}
-	// fastZVTConfig is fastZVT as a [terminals.timers] table.
-	fastZVTConfig = config.Timers{T1: dur(fastZVT.T1), T2: dur(fastZVT.T2), T3: dur(fastZVT.T3), T4: dur(fastZVT.T4), MaxResends: fastZVT.MaxResends}
+	// fastZVTConfig is fastZVT as a [terminals.timers] table, with the
+	// hold shrunk the same way (as in pos/zvt's rig): the driver asks for
+	// more time (84 9C) well inside the simulator's wait for an answer
+	// (simAckTimeout), the simulator repeats its result (simRepeatAfter)
+	// well inside the driver's wait for it (hold_repeat), and the driver
+	// refuses a result not confirmed within max_hold.
+	fastZVTConfig = config.Timers{T1: dur(fastZVT.T1), T2: dur(fastZVT.T2), T3: dur(fastZVT.T3), T4: dur(fastZVT.T4), MaxResends: fastZVT.MaxResends,
+		HoldAnswer: dur(150 * time.Millisecond), HoldRepeat: dur(400 * time.Millisecond), MaxHold: dur(fastMaxHold)}
 	fastConcert   = concert.Timers{ACK: 200 * time.Millisecond, ENQAttempts: 3, ENQRetryPause: 50 * time.Millisecond, FrameAttempts: 3,
 		ByteGap: 200 * time.Millisecond, EOT: 200 * time.Millisecond, Answer: 2 * time.Second}
 	fastConcertConfig = config.Timers{ACK: dur(fastConcert.ACK), ENQAttempts: fastConcert.ENQAttempts, ENQRetryPause: dur(fastConcert.ENQRetryPause),
@@ -39,8 +45,10 @@ var (
 )
 
 const (
-	simAckTimeout = 300 * time.Millisecond
-	simHangFor    = 600 * time.Millisecond
+	simAckTimeout  = 300 * time.Millisecond
+	simRepeatAfter = 100 * time.Millisecond
+	simHangFor     = 600 * time.Millisecond
+	fastMaxHold    = 2 * time.Second
 )
 
 func dur(d time.Duration) config.Duration { return config.Duration{Duration: d} }
@@ -104,7 +112,7 @@ func newPipeRigSim(t *testing.T, cfgs []config.Terminal, tune func(*terminals.Op
 	r := &pipeRig{t: t, cfgs: cfgs, log: &logBuffer{}, down: map[string]bool{}, ends: map[string]transport.Conn{}}
 	r.ctx, r.stop = context.WithCancel(context.Background())
 	var err error
-	zc := zvtsim.Config{Timers: fastZVT, AckTimeout: simAckTimeout, HangFor: simHangFor}
+	zc := zvtsim.Config{Timers: fastZVT, AckTimeout: simAckTimeout, RepeatAfter: simRepeatAfter, HangFor: simHangFor}
 	if simTune != nil {
 		simTune(&zc)
 	}
@@ -116,7 +124,7 @@ func newPipeRigSim(t *testing.T, cfgs []config.Terminal, tune func(*terminals.Op
 	r.db, err = sqlite.Open(context.Background(), r.dbp)
 	require.NoError(t, err)
 	r.opts = terminals.Options{Store: r.db, Log: slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Open: r.open, Hold: 5 * time.Second}
+		Open: r.open}
 	if tune != nil {
 		tune(&r.opts)
 	}

@@ -43,9 +43,6 @@ type Options struct {
 	// Open, if set, opens a terminal's link instead of Resolve and the
 	// serial or TCP opener (an in-memory line in tests).
 	Open func(ctx context.Context, t config.Terminal) (transport.Conn, error)
-	// Hold is how long an approval is held for Confirm when the driver
-	// gives no deadline of its own (default 2 minutes).
-	Hold time.Duration
 	// TapSize is how many wire units each terminal's tap keeps (default
 	// DefaultTapSize).
 	TapSize int
@@ -55,9 +52,6 @@ type Options struct {
 
 	testHook func(stage, attempt string) // export_test.go
 }
-
-// DefaultHold is Options.Hold's default.
-const DefaultHold = 2 * time.Minute
 
 // closeGrace is how long Close lets running conversations end, and a
 // caller recording a held approval confirm it, before it stops them.
@@ -73,7 +67,6 @@ type Manager struct {
 	clock  func() time.Time
 	zone   *time.Location
 	skew   time.Duration
-	hold   time.Duration
 	hookFn func(stage, attempt string)
 
 	terms map[string]*terminal
@@ -100,7 +93,7 @@ func New(cfgs []config.Terminal, opt Options) (*Manager, error) {
 	if err := config.CheckTerminals(cfgs); err != nil {
 		return nil, err
 	}
-	m := &Manager{store: opt.Store, log: opt.Log, clock: opt.Clock, zone: opt.Zone, skew: opt.ClockSkew, hold: opt.Hold,
+	m := &Manager{store: opt.Store, log: opt.Log, clock: opt.Clock, zone: opt.Zone, skew: opt.ClockSkew,
 		hookFn: opt.testHook, terms: map[string]*terminal{}, events: newHub(), closing: make(chan struct{}), stopOrph: make(chan struct{})}
 	if m.log == nil {
 		m.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -113,9 +106,6 @@ func New(cfgs []config.Terminal, opt Options) (*Manager, error) {
 	}
 	if m.skew <= 0 {
 		m.skew = pos.DefaultClockSkew
-	}
-	if m.hold <= 0 {
-		m.hold = DefaultHold
 	}
 	m.orphans = newOrphans(m)
 	m.ctx, m.cancel = context.WithCancel(context.Background())
@@ -151,7 +141,8 @@ func (m *Manager) newTerminal(c config.Terminal, opt Options) *terminal {
 	if opt.OnWire != nil {
 		also = func(e TapEntry) { opt.OnWire(c.ID, e) }
 	}
-	t.drv = newDriver(c, watchConn{t.conn, t}, hooks{trace: t.tap.Hook(also), onOrphan: func(o pos.Orphan) { m.orphans.deliver(t, o) }})
+	t.drv = newDriver(c, watchConn{t.conn, t}, hooks{trace: t.tap.Hook(also), log: t.log,
+		onOrphan: func(o pos.Orphan) { m.orphans.deliver(t, o) }})
 	t.caps = t.drv.Capabilities()
 	return t
 }
@@ -336,7 +327,7 @@ func (m *Manager) EndOfDay(ctx context.Context, id string) (pos.EndOfDay, error)
 		if t.activity() != actOffline {
 			t.setActivity(actIdle, "end of day "+string(eod.Outcome))
 		}
-		return eod, DriverError(t.cfg.Proto(), err)
+		return eod, err
 	})
 }
 
@@ -359,7 +350,7 @@ func (m *Manager) Abort(ctx context.Context, id string) error {
 	if err := Unsupported(t.cfg.Proto(), OpAbort); err != nil {
 		return err
 	}
-	return DriverError(t.cfg.Proto(), t.drv.Abort(ctx))
+	return t.drv.Abort(ctx)
 }
 
 // InDoubt lists every attempt in doubt, with its evidence, oldest first.

@@ -24,10 +24,10 @@ func TestQueueWaitsThenBusy(t *testing.T) {
 		cfg := zvtTerminal("T1")
 		cfg.QueueSize = 1
 		cfg.QueueTimeout = dur(2 * time.Second)
-		// The terminal waits long for the record (as the hold with 84 9C
-		// makes it).
-		r := newPipeRigSim(t, []config.Terminal{cfg}, func(o *terminals.Options) { o.Hold = 10 * time.Second },
-			func(c *zvtsim.Config) { c.AckTimeout = 30 * time.Second })
+		// The driver holds the approval for the record well past the
+		// queue's timeout (asking the terminal for more time, 84 9C).
+		cfg.Timers.MaxHold = dur(10 * time.Second)
+		r := newPipeRig(t, []config.Terminal{cfg}, nil)
 		defer r.close()
 		r.waitStatus("T1", terminals.StatusIdle)
 		ctx := context.Background()
@@ -108,9 +108,16 @@ func TestCallerStopsWaiting(t *testing.T) {
 		require.NotNil(t, c, "the attempt goes on")
 		<-c.Done()
 		assert.Equal(t, pos.Approved, c.Result().Outcome, "cancelling the wait did not abort the payment")
-		// Nobody confirms it: at the hold's end it is refused.
+		assert.Equal(t, time.Now().Add(fastMaxHold), c.Deadline(), "the driver's deadline: max_hold from the result")
+		// Nobody confirms it: at its deadline the driver refuses it (84 66)
+		// and the terminal reverses it.
 		<-c.Finished()
 		assert.Equal(t, terminals.StateExpired, c.State())
-		require.ErrorIs(t, c.Confirm(context.Background()), pos.ErrPendingExpired)
+		err = c.Confirm(context.Background())
+		require.ErrorIs(t, err, pos.ErrPendingExpired)
+		assert.ErrorIs(t, err, pos.ErrReversedByTerminal, "the terminal confirmed the reversal")
+		j := r.zvt.Journal()
+		require.Len(t, j, 1)
+		assert.Equal(t, zvtsim.AutoReversed, j[0].Status)
 	})
 }

@@ -116,7 +116,7 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 				t.lastResultTries = 0
 			}
 			if err != nil {
-				rep.Note = "the terminal gave no last transaction: " + DriverError(t.cfg.Proto(), err).Error()
+				rep.Note = "the terminal gave no last transaction: " + err.Error()
 				f := pos.Finding{Verdict: pos.StillUnknown, Reason: rep.Note}
 				t.addEvidence(ctx, Evidence{AttemptID: latest.ID, Terminal: t.id, Source: pos.EvidenceLastResult, At: now, Result: &r, Finding: &f, Note: why})
 			} else {
@@ -192,12 +192,9 @@ func (t *terminal) judgeOrphans(ctx context.Context, a AttemptRecord) []pos.Find
 		if e.Result.Reference != "" && a.Reference != "" && e.Result.Reference != a.Reference {
 			continue // about another attempt
 		}
+		// An answer the driver refused (ZVT 84 66) never proves a charge:
+		// pos.Judge reads it so (Evidence.Refused).
 		f := pos.Judge(a.Facts(), pos.Evidence{Source: pos.EvidenceOrphan, Result: *e.Result, At: e.At, Refused: e.Refused}, t.m.zone, t.m.skew)
-		if e.Refused && f.Verdict == pos.Charged {
-			// The driver refused this answer (ZVT 84 66): the terminal was
-			// told to reverse it. Whether it did, only its records show.
-			f = pos.Finding{Verdict: pos.StillUnknown, Reason: f.Reason + "; but feepos refused that answer, so the terminal should have reversed it: its last transaction or journal tells whether it did"}
-		}
 		r := *e.Result
 		t.addEvidence(ctx, Evidence{AttemptID: a.ID, Terminal: t.id, Source: pos.EvidenceOrphan, At: e.At, Result: &r, Refused: e.Refused, Finding: &f, RefersTo: e.ID})
 		out = append(out, f)

@@ -18,9 +18,11 @@ import (
 )
 
 // A Concert terminal pays and nothing else, which is known before
-// anything is sent; its approval is held until Confirm; a Reject leaves
-// the charge standing (a Concert terminal does not reverse), so the
-// attempt is in doubt, never "not charged".
+// anything is sent; its approval is held until Confirm, at most until the
+// driver's deadline. A Reject, or the deadline, leaves the charge
+// standing (a Concert terminal does not reverse): the attempt is in
+// doubt, never "not charged", and the answer the driver delivers as an
+// orphan settles it as charged.
 func TestConcertCharge(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newPipeRig(t, []config.Terminal{concertTerminal("T2")}, nil)
@@ -52,15 +54,57 @@ func TestConcertCharge(t *testing.T) {
 		assert.Equal(t, terminals.StateConfirmed, c.State())
 		require.Len(t, r.conc.Charged(c.AttemptID()), 1)
 
+		// Reject: the terminal keeps the charge.
 		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T2", Amount: 120_000})
 		require.NoError(t, err)
-		require.NoError(t, c.Reject(ctx))
-		assert.Equal(t, terminals.StateInDoubt, c.State(), "the charge stands: a person reviews it")
+		err = c.Reject(ctx)
+		require.ErrorIs(t, err, pos.ErrConfirmUncertain, "a Concert terminal does not reverse")
+		assert.NotErrorIs(t, err, pos.ErrReversedByTerminal)
+		assert.Equal(t, terminals.StateInDoubt, c.State(), "the charge stands")
 		require.Len(t, r.conc.Charged(c.AttemptID()), 1, "the terminal kept it")
 		rec := attempt(t, r.m, c.AttemptID())
 		assert.Contains(t, rec.History[len(rec.History)-1].Reason, "the charge stands")
-		r.waitStatus("T2", terminals.StatusInDoubt)
+		settledCharged(t, r, c.AttemptID())
+
+		// Nobody confirms: at the driver's deadline (its ACK timers, not a
+		// constant of the manager's) the driver acknowledges the answer
+		// itself; a Confirm after it is too late, and never "refused".
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T2", Amount: 130_000})
+		require.NoError(t, err)
+		require.True(t, c.Held())
+		frames := time.Duration(fastConcert.FrameAttempts) * fastConcert.ACK
+		assert.True(t, c.Deadline().After(time.Now()) && !c.Deadline().After(time.Now().Add(frames)),
+			"the driver's deadline, within the terminal's resends of its answer: %v", c.Deadline().Sub(time.Now()))
+		deadline := c.Deadline()
+		<-c.Finished()
+		assert.Equal(t, deadline.Add(terminals.ExpiryGrace), time.Now(), "ended by the driver at its deadline, read a moment later")
+		assert.Equal(t, terminals.StateInDoubt, c.State())
+		err = c.Confirm(ctx)
+		require.ErrorIs(t, err, pos.ErrConfirmUncertain)
+		assert.NotErrorIs(t, err, pos.ErrPendingExpired, "expired on Concert is no refusal: the charge stands")
+		require.Len(t, r.conc.Charged(c.AttemptID()), 1)
+		settledCharged(t, r, c.AttemptID())
+		r.waitStatus("T2", terminals.StatusIdle)
 	})
+}
+
+// settledCharged waits until attempt id is settled charged by the orphan
+// its driver delivered.
+func settledCharged(t *testing.T, r *pipeRig, id string) {
+	t.Helper()
+	for i := 0; i < 100 && attempt(t, r.m, id).State == terminals.StateInDoubt; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	rec := attempt(t, r.m, id)
+	require.Equal(t, terminals.StateSettledCharged, rec.State, "%+v\n%s", rec.History, r.log)
+	var found bool
+	for _, e := range evidence(rec, pos.EvidenceOrphan) {
+		if e.Finding != nil {
+			found = true
+			assert.Equal(t, pos.Charged, e.Finding.Verdict)
+		}
+	}
+	assert.True(t, found, "settled by the driver's orphan")
 }
 
 // An answer that comes when nothing waits for it is kept as evidence,
@@ -133,13 +177,25 @@ func TestOrphanAnswers(t *testing.T) {
 		}
 		require.NotNil(t, judged)
 		assert.Equal(t, pos.StillUnknown, judged.Finding.Verdict)
-		assert.Contains(t, judged.Finding.Reason, "feepos refused that answer")
+		assert.Contains(t, judged.Finding.Reason, "the driver refused")
 
+		// Back: the terminal's last transaction is the hung attempt itself,
+		// which it recorded as aborted under the next trace number.
 		r.setDown("T1", false)
 		r.waitStatus("T1", terminals.StatusIdle)
 		rec = attempt(t, r.m, c2.AttemptID())
-		assert.Equal(t, terminals.StateSettledNotCharged, rec.State, "the terminal's last transaction is the one before")
-		for _, tx := range r.zvt.Journal() {
+		assert.Equal(t, terminals.StateSettledNotCharged, rec.State)
+		lr := evidence(rec, pos.EvidenceLastResult)
+		require.Len(t, lr, 1)
+		require.NotNil(t, lr[0].Finding)
+		assert.Equal(t, pos.NotCharged, lr[0].Finding.Verdict)
+		assert.Equal(t, before+1, lr[0].Result.TraceNo, "the hung attempt's own record")
+		assert.Equal(t, pos.Aborted, lr[0].Result.Outcome)
+		j := r.zvt.Journal()
+		require.Len(t, j, 2)
+		assert.Equal(t, zvtsim.Aborted, j[1].Status, "the simulator recorded the hung attempt")
+		assert.Equal(t, before+1, j[1].Trace)
+		for _, tx := range j {
 			assert.False(t, tx.Charged() && tx.Amount == 40_000, "the simulator agrees: %+v", tx)
 		}
 	})
@@ -147,32 +203,51 @@ func TestOrphanAnswers(t *testing.T) {
 
 // A held approval that is refused — by the caller (Reject) or at the
 // deadline — ends not charged on ZVT, and the payment workflow can no
-// longer record it.
+// longer record it. The deadline is the driver's (max_hold of the
+// terminal's configuration): the driver refuses the result itself then
+// (84 66), the terminal reverses it, and a Confirm after it gets the
+// driver's pos.ErrPendingExpired.
 func TestHeldApprovalRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newPipeRigSim(t, []config.Terminal{zvtTerminal("T1")}, func(o *terminals.Options) { o.Hold = 3 * time.Second },
-			func(c *zvtsim.Config) { c.AckTimeout = 2 * time.Second })
+		cfg := zvtTerminal("T1")
+		cfg.Timers.MaxHold = dur(3 * time.Second)
+		r := newPipeRig(t, []config.Terminal{cfg}, nil)
 		defer r.close()
 		r.waitStatus("T1", terminals.StatusIdle)
 		ctx := context.Background()
 
+		// Reject: refused (84 66), the terminal says it reversed it.
 		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 100_000})
 		require.NoError(t, err)
 		require.NoError(t, c.Reject(ctx))
 		assert.Equal(t, terminals.StateRejected, c.State())
 		require.ErrorIs(t, c.Confirm(ctx), terminals.ErrFinished)
-		time.Sleep(3 * time.Second) // a terminal that was not told (84 66) reverses it after its own wait
+		assert.Equal(t, zvtsim.AutoReversed, r.zvt.Journal()[0].Status)
 
+		// Nobody decides: the manager holds it until the driver's deadline.
 		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 100_000})
 		require.NoError(t, err)
-		start := time.Now()
+		assert.Equal(t, time.Now().Add(3*time.Second), c.Deadline(), "the driver's deadline: max_hold from the result")
 		<-c.Finished()
-		assert.Equal(t, 3*time.Second, time.Since(start).Round(time.Second), "at the hold's end")
+		assert.Equal(t, c.Deadline().Add(terminals.ExpiryGrace), time.Now(), "ended by the driver at its deadline, read a moment later")
 		assert.Equal(t, terminals.StateExpired, c.State())
 		require.ErrorIs(t, c.Confirm(ctx), pos.ErrPendingExpired)
 		err = r.db.WithTx(ctx, func(tx *sqlite.Tx) error { return tx.MarkAttemptRecorded(ctx, c.AttemptID(), "") })
 		require.ErrorIs(t, err, terminals.ErrIllegalTransition, "too late to book it")
+		assert.Equal(t, zvtsim.AutoReversed, r.zvt.Journal()[1].Status)
 		r.waitStatus("T1", terminals.StatusIdle)
+
+		// A Confirm just after the driver's deadline, before the manager
+		// reads the end: the driver's own answer, refused, not charged.
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 100_000})
+		require.NoError(t, err)
+		time.Sleep(time.Until(c.Deadline()) + terminals.ExpiryGrace/2)
+		err = c.Confirm(ctx)
+		require.ErrorIs(t, err, pos.ErrPendingExpired)
+		assert.ErrorIs(t, err, pos.ErrReversedByTerminal)
+		assert.Equal(t, terminals.StateExpired, c.State())
+		assert.Equal(t, zvtsim.AutoReversed, r.zvt.Journal()[2].Status)
+		assert.Empty(t, r.zvt.Batch(), "nothing charged")
 	})
 }
 
