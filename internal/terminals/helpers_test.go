@@ -38,7 +38,7 @@ var (
 	// refuses a result not confirmed within max_hold.
 	fastZVTConfig = config.Timers{T1: dur(fastZVT.T1), T2: dur(fastZVT.T2), T3: dur(fastZVT.T3), T4: dur(fastZVT.T4), MaxResends: fastZVT.MaxResends,
 		HoldAnswer: dur(150 * time.Millisecond), HoldRepeat: dur(400 * time.Millisecond), MaxHold: dur(fastMaxHold)}
-	fastConcert   = concert.Timers{ACK: 200 * time.Millisecond, ENQAttempts: 3, ENQRetryPause: 50 * time.Millisecond, FrameAttempts: 3,
+	fastConcert = concert.Timers{ACK: 200 * time.Millisecond, ENQAttempts: 3, ENQRetryPause: 50 * time.Millisecond, FrameAttempts: 3,
 		ByteGap: 200 * time.Millisecond, EOT: 200 * time.Millisecond, Answer: 2 * time.Second}
 	fastConcertConfig = config.Timers{ACK: dur(fastConcert.ACK), ENQAttempts: fastConcert.ENQAttempts, ENQRetryPause: dur(fastConcert.ENQRetryPause),
 		FrameAttempts: fastConcert.FrameAttempts, ByteGap: dur(fastConcert.ByteGap), EOT: dur(fastConcert.EOT), Answer: dur(fastConcert.Answer)}
