@@ -126,6 +126,7 @@ var zvtArgs = map[zvtsim.FaultKind]argKind{
 	// issue 9: the hold, the Status-Information, the terminal's state
 	zvtsim.FaultLostAnswer:          argNone,
 	zvtsim.FaultAbortAfterAck:       argNone,
+	zvtsim.FaultAbortHeld:           argNone,
 	zvtsim.FaultShortTimers:         argDuration,
 	zvtsim.FaultStatusBadLength:     argNone,
 	zvtsim.FaultStatusUnknownField:  argNone,

@@ -71,7 +71,7 @@ const (
 
 // holdEnd is how a held exchange ended.
 type holdEnd struct {
-	applied int  // the decision the holder answered with (decNone: none)
+	applied int  // the decision the holder answered with (decNone: none; decConfirm: it sent 80 00 00)
 	expired bool // no decision before the deadline: the holder refused the result
 	booked  bool // the terminal completed (06 0F)
 	aborted bool // the terminal aborted (06 1E): it reversed the result
@@ -104,11 +104,12 @@ func (p *pending) Deadline() time.Time { return p.deadline }
 
 // Confirm has the held result booked (80 00 00) and waits for the end of
 // the exchange (Completion 06 0F). nil: booked. Its error matches
-// pos.ErrReversedByTerminal when the terminal aborted instead (nothing
-// charged), pos.ErrPendingExpired when it came after the Deadline (the
-// driver had refused the result), pos.ErrConfirmUncertain when the
-// terminal's end did not come (settle it by recovery). A second call, of
-// either, returns ErrFinished.
+// pos.ErrReversedByTerminal when the terminal aborted the result while it
+// was held, before our answer (nothing charged), pos.ErrPendingExpired
+// when it came after the Deadline (the driver had refused the result),
+// pos.ErrConfirmUncertain when the terminal's end did not come, or was an
+// abort after our 80 00 00, which the protocol does not allow (settle it
+// by recovery). A second call, of either, returns ErrFinished.
 func (p *pending) Confirm(ctx context.Context) error { return p.decide(ctx, decConfirm) }
 
 // Reject refuses the held result (84 66 00): the terminal reverses it and
@@ -170,6 +171,12 @@ func (e holdEnd) errorFor(dec int) error {
 	switch {
 	case e.aborted && dec == decReject:
 		return nil
+	case e.aborted && e.applied == decConfirm:
+		// PA00P015: a terminal sends no abort after the ECR took the
+		// result with 80 00 00. One that does is not keeping to the
+		// protocol, and whether it booked is not something its abort
+		// proves: its own record settles it (recovery).
+		return fmt.Errorf("%w: the terminal aborted (06 1E %s) after our confirmation (80 00 00), which the protocol does not allow: whether it booked the payment is settled by its last transaction: %s", ErrConfirmUncertain, e.code, e.why)
 	case e.aborted:
 		return fmt.Errorf("%w (06 1E %s): %s", ErrReversedByTerminal, e.code, e.why)
 	case e.booked && dec == decConfirm && e.applied == decConfirm:
@@ -213,21 +220,28 @@ func (p *pending) hold() {
 		if dec == decNone && !expired && !time.Now().Before(p.deadline) {
 			expired = true // the caller did not decide in time: refuse it
 		}
-		if waiting && (dec != decNone || expired) {
-			p.finishWith(p.answer(ctx, dec, expired))
-			return
+		// Ready to answer: what the terminal has sent already is read
+		// first (wait 0), so that an abort it sent while the result was
+		// held is known to come before our answer, not after it.
+		ready := waiting && (dec != decNone || expired)
+		wait := time.Duration(0)
+		if !ready {
+			next := answerBy
+			if !waiting {
+				next = repeatBy
+			}
+			if dec == decNone && !expired && p.deadline.Before(next) {
+				next = p.deadline
+			}
+			wait = max(time.Until(next), 0)
 		}
-		next := answerBy
-		if !waiting {
-			next = repeatBy
-		}
-		if dec == decNone && !expired && p.deadline.Before(next) {
-			next = p.deadline
-		}
-		a, err := t.link.Receive(ctx, max(time.Until(next), 0), p.wake)
+		a, err := t.link.Receive(ctx, wait, p.wake)
 		switch {
 		case errors.Is(err, ErrInterrupted):
 			continue
+		case errors.Is(err, transport.ErrTimeout) && ready:
+			p.finishWith(p.answer(ctx, dec, expired))
+			return
 		case errors.Is(err, transport.ErrTimeout):
 			now := time.Now()
 			switch {
@@ -330,6 +344,9 @@ func (p *pending) finishWith(e holdEnd) {
 	res := p.res
 	switch {
 	case e.booked && e.applied == decConfirm && !e.expired:
+	case e.aborted && e.applied == decConfirm && !e.expired:
+		// An abort after our 80 00 00 proves nothing (see errorFor).
+		res.Outcome = pos.Unknown
 	case e.aborted:
 		res.Outcome = pos.Aborted
 		res.TextVI = "Máy POS đã hủy giao dịch: thẻ không bị trừ tiền"

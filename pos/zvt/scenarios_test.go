@@ -194,9 +194,12 @@ func TestTerminalTimerShorterThanFeepos(t *testing.T) {
 	})
 }
 
-// Defect 2: Confirm tells "the terminal reversed it" from "unknown": a
-// terminal that aborts after our 80 00 00 says it did not book.
-func TestConfirmAnsweredWithAnAbortIsReversed(t *testing.T) {
+// Defect 2: Confirm tells "the terminal reversed it" from "unknown". A
+// terminal that aborts (06 1E) after our 80 00 00 does what PA00P015 does
+// not allow (no abort after the ECR took the result): its abort proves
+// nothing, so Confirm is uncertain and the terminal's own record settles
+// the payment.
+func TestAbortAfterOurConfirmationIsUncertain(t *testing.T) {
 	lines(t, func(t *testing.T, line rigOpt) {
 		synctest.Test(t, func(t *testing.T) {
 			r := newRig(t, line)
@@ -204,9 +207,36 @@ func TestConfirmAnsweredWithAnAbortIsReversed(t *testing.T) {
 			p, err := r.term.Pay(r.ctx, pos.Request{Amount: 33_000}, nil)
 			require.NoError(t, err)
 			err = p.Confirm(r.ctx)
+			assert.ErrorIs(t, err, pos.ErrConfirmUncertain)
+			assert.ErrorIs(t, err, zvt.ErrConfirmUncertain)
+			assert.NotErrorIs(t, err, pos.ErrReversedByTerminal, "not charged would be a guess")
+			assert.Contains(t, err.Error(), "06 1E")
+			assert.Equal(t, zvtsim.AutoReversed, r.sim.Journal()[0].Status)
+			assert.Empty(t, r.sim.Batch())
+			f := judge(traceNoneYet, 33_000, pos.Evidence{Source: pos.EvidenceLastResult, Result: r.lastResult(), At: fixedClock()})
+			assert.Equal(t, pos.NotCharged, f.Verdict, "its record settles it: %s", f.Reason)
+		})
+	})
+}
+
+// A terminal that aborts the result it holds before feepos answered it
+// (06 1E while the result is held) has reversed it: Confirm says so, and
+// the driver sent no 80 00 00 for it.
+func TestAbortWhileHeldIsReversed(t *testing.T) {
+	lines(t, func(t *testing.T, line rigOpt) {
+		synctest.Test(t, func(t *testing.T) {
+			r := newRig(t, line, withWire())
+			r.sim.Inject(zvtsim.Fault{Kind: zvtsim.FaultAbortHeld})
+			p, err := r.term.Pay(r.ctx, pos.Request{Amount: 34_000}, nil)
+			require.NoError(t, err)
+			require.Equal(t, pos.Approved, p.Result().Outcome)
+			synctest.Wait() // the terminal's abort is on the line before the caller decides
+			acks := r.count(zvt.Ack())
+			err = p.Confirm(r.ctx)
 			assert.ErrorIs(t, err, pos.ErrReversedByTerminal)
 			assert.ErrorIs(t, err, zvt.ErrReversedByTerminal)
 			assert.NotErrorIs(t, err, pos.ErrConfirmUncertain)
+			assert.Equal(t, acks+1, r.count(zvt.Ack()), "only the abort was acknowledged (80 00 00): the result never was")
 			assert.Equal(t, zvtsim.AutoReversed, r.sim.Journal()[0].Status)
 			assert.Empty(t, r.sim.Batch())
 		})

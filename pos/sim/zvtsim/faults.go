@@ -36,6 +36,10 @@ const (
 	// FaultAbortAfterAck: after the ECR's 80 00 00 the terminal reverses
 	// the payment anyway and ends with an abort (06 1E 6C).
 	FaultAbortAfterAck FaultKind = "abort_after_ack"
+	// FaultAbortHeld: the terminal gives up the approved result it holds
+	// before the ECR answers: it reverses the payment and says so with an
+	// abort (06 1E 6C) right after its Status-Information.
+	FaultAbortHeld FaultKind = "abort_held"
 	// FaultShortTimers: for this transaction the terminal waits only
 	// Fault.Delay (default T1) for each answer of the ECR: shorter than
 	// feepos's timers, so a held result is reversed before feepos asks
@@ -90,7 +94,7 @@ var AllFaults = []FaultKind{
 	FaultDecline, FaultCustomerAbort, FaultCardError, FaultSlowCard, FaultHang,
 	FaultNAK, FaultBadCRC, FaultByteGap, FaultDropAck, FaultHangUp, FaultGarbage,
 	FaultDuplicate, FaultNoAckReverse,
-	FaultLostAnswer, FaultAbortAfterAck, FaultShortTimers, FaultStatusBadLength,
+	FaultLostAnswer, FaultAbortAfterAck, FaultAbortHeld, FaultShortTimers, FaultStatusBadLength,
 	FaultStatusUnknownField, FaultBusyMenu, FaultUnsolicited,
 }
 

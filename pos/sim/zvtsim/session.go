@@ -582,6 +582,11 @@ func (ss *session) holdResult(ctx context.Context, seq int, tx Tx, original *Tx,
 	if fault.Kind == FaultNoAckReverse {
 		ss.ignoreAcks = true
 	}
+	if fault.Kind == FaultAbortHeld {
+		// It gives the result up before any answer, and says so.
+		ss.reverse(seq)
+		return ss.abortMessage(ctx, 0x6C)
+	}
 	lose := 0
 	if fault.Kind == FaultLostAnswer {
 		lose = 1

@@ -334,17 +334,24 @@ func TestSimAnswerFaults(t *testing.T) {
 		e.raw(ackBytes)
 		assert.Equal(t, zvtsim.AutoReversed, s.Journal()[1].Status)
 
+		// abort_held: reversed before any answer, and it says so.
+		s.Inject(zvtsim.Fault{Kind: zvtsim.FaultAbortHeld})
+		e.pay(2_500)
+		assert.Equal(t, []byte{0x06, 0x1E, 0x01, 0x6C}, e.expect(0x06, 0x1E))
+		e.raw(ackBytes)
+		assert.Equal(t, zvtsim.AutoReversed, s.Journal()[2].Status)
+
 		// short_timers: no answer within 30 ms: reversed.
 		s.Inject(zvtsim.Fault{Kind: zvtsim.FaultShortTimers, Delay: 30 * time.Millisecond})
 		e.pay(3_000)
 		time.Sleep(40 * time.Millisecond)
-		assert.Equal(t, zvtsim.AutoReversed, s.Journal()[2].Status)
+		assert.Equal(t, zvtsim.AutoReversed, s.Journal()[3].Status)
 
 		// busy_menu: 84 9C, nothing runs.
 		s.Inject(zvtsim.Fault{Kind: zvtsim.FaultBusyMenu})
 		e.send(zvt.Authorization(zvt.AuthorizationRequest{Amount: 4_000, Currency: 704}))
 		assert.Equal(t, []byte{0x84, 0x9C, 0x00}, e.expect(0x84, 0x9C))
-		assert.Len(t, s.Journal(), 3)
+		assert.Len(t, s.Journal(), 4)
 
 		// registration_refused: 84 83.
 		s.Inject(zvtsim.Fault{Kind: zvtsim.FaultRegistrationRefused})
