@@ -112,6 +112,9 @@ func (q *orphans) store(x orphan) bool {
 		return false
 	}
 	t.log.Info("orphan answer kept as evidence", "attempt", e.AttemptID, "reference", o.Result.Reference, "trace", o.Result.TraceNo)
+	if o.Result.TraceNo > 0 {
+		t.orphanTrace.Store(o.Result.TraceNo) // for the worker (traceFromOrphan)
+	}
 	t.wakeRecovery()
 	return true
 }

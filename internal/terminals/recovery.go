@@ -64,6 +64,7 @@ func (m *Manager) settleStale(ctx context.Context) error {
 // be about it) and the orphan answers received. A verdict is kept with
 // the attempt as evidence; an attempt no evidence proves stays in doubt.
 func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Recovery {
+	t.traceFromOrphan(ctx)
 	rep := Recovery{Terminal: t.id}
 	open, err := t.m.store.OpenAttempts(ctx, t.id)
 	if err != nil {
@@ -121,7 +122,7 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 				t.addEvidence(ctx, Evidence{AttemptID: latest.ID, Terminal: t.id, Source: pos.EvidenceLastResult, At: now, Result: &r, Finding: &f, Note: why})
 			} else {
 				last = &pos.Evidence{Source: pos.EvidenceLastResult, Result: r, At: now}
-				if r.TraceNo > 0 {
+				if t.lastTraceTrusted(r) {
 					t.noteTrace(ctx, TraceInfo{Trace: r.TraceNo, Certain: true, At: now, Source: "the terminal's last transaction"})
 				}
 			}
@@ -131,7 +132,7 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 	for _, a := range doubt {
 		var findings []pos.Finding
 		if last != nil && a.ID == latest.ID {
-			f := pos.Judge(a.Facts(), *last, t.m.zone, t.m.skew)
+			f := t.judgeLast(a, *last)
 			r := last.Result
 			t.addEvidence(ctx, Evidence{AttemptID: a.ID, Terminal: t.id, Source: pos.EvidenceLastResult, At: last.At, Result: &r, Finding: &f, Note: why})
 			findings = append(findings, f)
@@ -194,12 +195,47 @@ func (t *terminal) judgeOrphans(ctx context.Context, a AttemptRecord) []pos.Find
 		}
 		// An answer the driver refused (ZVT 84 66) never proves a charge:
 		// pos.Judge reads it so (Evidence.Refused).
-		f := pos.Judge(a.Facts(), pos.Evidence{Source: pos.EvidenceOrphan, Result: *e.Result, At: e.At, Refused: e.Refused}, t.m.zone, t.m.skew)
+		f := pos.Judge(t.facts(a), pos.Evidence{Source: pos.EvidenceOrphan, Result: *e.Result, At: e.At, Refused: e.Refused}, t.m.zone, t.m.skew)
 		r := *e.Result
 		t.addEvidence(ctx, Evidence{AttemptID: a.ID, Terminal: t.id, Source: pos.EvidenceOrphan, At: e.At, Result: &r, Refused: e.Refused, Finding: &f, RefersTo: e.ID})
 		out = append(out, f)
 	}
 	return out
+}
+
+// facts is what pos.Judge matches the terminal's records against for
+// attempt a: its own facts, and Until, the last time feepos heard of it
+// plus the longest its terminal may still take (lateBound: ZVT's T4,
+// Concert's answer wait). A record dated after Until is a later
+// transaction, never this attempt's, when no trace number can tell.
+func (t *terminal) facts(a AttemptRecord) pos.AttemptFacts {
+	f := a.Facts()
+	if last := a.LastHeard(); !last.IsZero() {
+		f.Until = last.Add(lateBound(t.cfg))
+	}
+	return f
+}
+
+// judgeLast judges the terminal's last transaction for attempt a. A
+// terminal that repeats the original receipt after a reversal
+// (repeats_original_receipt) shows a payment it reversed since — by a
+// reversal, or by itself, refusing an approval feepos did not take — as
+// approved: any approved record of it proves nothing.
+func (t *terminal) judgeLast(a AttemptRecord, ev pos.Evidence) pos.Finding {
+	f := pos.Judge(t.facts(a), ev, t.m.zone, t.m.skew)
+	if t.cfg.RepeatsOriginalReceipt && ev.Result.Outcome == pos.Approved && f.Verdict != pos.StillUnknown {
+		return pos.Finding{Verdict: pos.StillUnknown,
+			Reason: "this terminal repeats the original receipt after a reversal (repeats_original_receipt): an approved record may be a payment it reversed since, so it proves nothing (judged alone: " + string(f.Verdict) + ", " + f.Reason + ")"}
+	}
+	return f
+}
+
+// lastTraceTrusted reports whether the trace number of the terminal's
+// last record r is its last trace: on a terminal that repeats the
+// original receipt after a reversal an approved record may be that
+// original, with an older trace number.
+func (t *terminal) lastTraceTrusted(r pos.Result) bool {
+	return r.TraceNo > 0 && !(t.cfg.RepeatsOriginalReceipt && r.Outcome == pos.Approved)
 }
 
 // verdict combines findings: one proof settles, proofs that disagree

@@ -15,6 +15,8 @@ import (
 	"github.com/feepos/feepos/pos"
 	"github.com/feepos/feepos/pos/sim/concertsim"
 	"github.com/feepos/feepos/pos/sim/zvtsim"
+	"github.com/feepos/feepos/pos/transport"
+	"github.com/feepos/feepos/pos/zvt"
 )
 
 // A Concert terminal pays and nothing else, which is known before
@@ -311,5 +313,143 @@ func TestLastResultAskedThreeTimes(t *testing.T) {
 		require.Error(t, err, "the terminal still hangs")
 		assert.NotErrorIs(t, err, pos.ErrBusy, "but the charge was let through: %v", err)
 		assert.Equal(t, terminals.StateInDoubt, attempt(t, r.m, hung.AttemptID()).State)
+	})
+}
+
+// A terminal configured repeats_original_receipt shows, after a reversal,
+// the original payment as approved: its approved last record settles
+// nothing. Here the terminal aborts after our 80 00 00 (Confirm is
+// uncertain) and reverses the payment; its Repeat Receipt shows the
+// payment approved, with the attempt's own trace number. Read as usual
+// that would be "charged"; for this terminal it stays in doubt.
+func TestRepeatsOriginalReceiptProvesNoCharge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := zvtTerminal("T1")
+		cfg.RepeatsOriginalReceipt = true
+		r := newPipeRig(t, []config.Terminal{cfg}, nil)
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 10_000})
+		require.NoError(t, err)
+		require.NoError(t, c.Confirm(ctx))
+
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultAbortAfterAck}, zvtsim.Fault{Kind: zvtsim.FaultRepeatOriginal})
+		c, err = r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 20_000})
+		require.NoError(t, err)
+		require.ErrorIs(t, c.Confirm(ctx), pos.ErrConfirmUncertain)
+		assert.Equal(t, terminals.StateInDoubt, c.State())
+
+		rep, err := r.m.Recover(ctx, "T1")
+		require.NoError(t, err)
+		assert.Equal(t, []string{c.AttemptID()}, rep.InDoubt)
+		rec := attempt(t, r.m, c.AttemptID())
+		assert.Equal(t, terminals.StateInDoubt, rec.State)
+		lr := evidence(rec, pos.EvidenceLastResult)
+		require.Len(t, lr, 1)
+		assert.Equal(t, pos.Approved, lr[0].Result.Outcome, "the original receipt")
+		assert.Equal(t, c.Result().TraceNo, lr[0].Result.TraceNo, "with the attempt's own trace")
+		assert.Equal(t, pos.StillUnknown, lr[0].Finding.Verdict)
+		assert.Contains(t, lr[0].Finding.Reason, "repeats_original_receipt")
+		j := r.zvt.Journal()
+		require.Len(t, j, 2)
+		assert.Equal(t, zvtsim.AutoReversed, j[1].Status, "charged would have been wrong")
+	})
+}
+
+// With no trace number to go by, a terminal record dated after the
+// attempt ended (Until: the last time feepos heard of it plus the
+// terminal's T4) is a later transaction: here one keyed in on the
+// terminal while it was unplugged from feepos, of the same amount. Without
+// Until it would pass for the attempt's own approval.
+func TestLaterTransactionIsNotTheAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRig(t, []config.Terminal{zvtTerminal("T1")}, nil)
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultHang})
+		hung, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 50_000})
+		require.ErrorIs(t, err, pos.ErrUnknownOutcome)
+		<-hung.Finished()
+		r.unplug("T1")
+		r.waitStatus("T1", terminals.StatusOffline)
+		rec := attempt(t, r.m, hung.AttemptID())
+		assert.Zero(t, rec.TraceBefore, "a fresh terminal: no trace number known")
+
+		// Minutes later someone pays 50 000 đồng on the terminal itself
+		// (another register on the same terminal, in the test).
+		time.Sleep(3 * time.Minute)
+		ecr, line := transport.Pipe("menu", "terminal")
+		go func() { _ = r.zvt.Serve(r.ctx, line) }()
+		other := zvt.New(ecr, zvt.Config{ID: "menu", Timers: fastZVT, HoldAnswer: 150 * time.Millisecond, HoldRepeat: 400 * time.Millisecond})
+		p, err := other.Pay(ctx, pos.Request{Amount: 50_000}, nil)
+		require.NoError(t, err)
+		require.NoError(t, p.Confirm(ctx))
+		require.NoError(t, other.Close())
+
+		r.setDown("T1", false)
+		r.waitStatus("T1", terminals.StatusInDoubt)
+		rec = attempt(t, r.m, hung.AttemptID())
+		assert.Equal(t, terminals.StateInDoubt, rec.State, "never charged by a later payment")
+		lr := evidence(rec, pos.EvidenceLastResult)
+		require.Len(t, lr, 1)
+		assert.Equal(t, pos.Approved, lr[0].Result.Outcome)
+		assert.Equal(t, pos.StillUnknown, lr[0].Finding.Verdict)
+		assert.Contains(t, lr[0].Finding.Reason, "after this attempt had ended")
+		j := r.zvt.Journal()
+		require.Len(t, j, 2)
+		assert.False(t, j[0].Charged(), "the hung attempt charged nothing")
+	})
+}
+
+// The last trace number follows every result that carries one — an abort
+// too, and an end of day — and an orphan answer ahead of it makes it
+// uncertain (the terminal ran a transaction feepos did not count): the
+// next attempt is then written without TraceBefore.
+func TestLastTraceFollowsResultsOrphansAndEndOfDay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRig(t, []config.Terminal{zvtTerminal("T1")}, nil)
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+		pay := func(amount int64) (*terminals.Charge, terminals.AttemptRecord) {
+			t.Helper()
+			c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: amount})
+			require.NoError(t, err)
+			require.NoError(t, c.Confirm(ctx))
+			<-c.Finished()
+			return c, attempt(t, r.m, c.AttemptID())
+		}
+		c, _ := pay(10_000)
+		k := c.Result().TraceNo
+		require.NotZero(t, k)
+
+		// An abort carries its trace number.
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultCustomerAbort})
+		ab, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 11_000})
+		require.NoError(t, err)
+		require.Equal(t, pos.Aborted, ab.Result().Outcome)
+		require.Equal(t, k+1, ab.Result().TraceNo)
+		<-ab.Finished()
+		assert.Equal(t, k, attempt(t, r.m, ab.AttemptID()).TraceBefore)
+		c, rec := pay(12_000)
+		assert.Equal(t, k+1, rec.TraceBefore, "the abort's trace")
+
+		// An orphan of a transaction feepos did not count.
+		r.m.DeliverOrphan("T1", pos.Orphan{Result: pos.Result{Outcome: pos.Approved, Amount: 5_000, TraceNo: c.Result().TraceNo + 1}, At: time.Now(), Refused: true})
+		time.Sleep(time.Second)
+		c, rec = pay(13_000)
+		assert.Zero(t, rec.TraceBefore, "the trace known is stale: not used")
+		_, rec = pay(14_000)
+		assert.Equal(t, c.Result().TraceNo, rec.TraceBefore, "certain again from the next result")
+
+		// An end of day takes a trace number of its own.
+		eod, err := r.m.EndOfDay(ctx, "T1")
+		require.NoError(t, err)
+		require.NotZero(t, eod.TraceNo)
+		_, rec = pay(15_000)
+		assert.Equal(t, eod.TraceNo, rec.TraceBefore)
 	})
 }

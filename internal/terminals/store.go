@@ -156,6 +156,39 @@ type AttemptRecord struct {
 	Evidence []Evidence    `json:"evidence,omitempty"`
 }
 
+// LastHeard is the last time feepos heard of the attempt: its sending,
+// the state changes the terminal's answers made (held, recorded), the
+// driver's result, the last unit of its wire and the answers kept with it
+// (orphans naming it). In-doubt and settlement changes are bookkeeping (a
+// restart writes them), and the terminal's last transaction asked during
+// recovery is not news of the attempt: neither counts. Zero if nothing is
+// known.
+func (r AttemptRecord) LastHeard() time.Time {
+	var last time.Time
+	later := func(t time.Time) {
+		if t.After(last) {
+			last = t
+		}
+	}
+	for _, h := range r.History {
+		switch h.State {
+		case StateSent, StateHeld, StateRecorded:
+			later(h.At)
+		}
+	}
+	for _, e := range r.Evidence {
+		switch {
+		case e.Source == EvidenceResult:
+			later(e.At)
+		case e.Source == EvidenceWire && len(e.Wire) > 0:
+			later(e.Wire[len(e.Wire)-1].At)
+		case e.Source == pos.EvidenceOrphan && e.Finding == nil && e.RefersTo == 0:
+			later(e.At)
+		}
+	}
+	return last
+}
+
 // Updated is the time of the last state change.
 func (r AttemptRecord) Updated() time.Time {
 	if len(r.History) == 0 {

@@ -69,6 +69,9 @@ type terminal struct {
 	queued   atomic.Int32
 	inDoubt  atomic.Int32
 	seq      atomic.Uint64 // events
+	// orphanTrace is the trace number of the latest orphan answer that
+	// carried one, until the worker takes it (traceFromOrphan).
+	orphanTrace atomic.Int64
 	lost     atomic.Bool   // the link reported a loss since it was opened
 	outcomes map[pos.Outcome]*atomic.Uint64
 	finals   atomic.Uint64 // final events the manager sent for the driver
@@ -476,6 +479,28 @@ func (t *terminal) traceAfter(ctx context.Context, r pos.Result, source string) 
 	}
 }
 
+// traceFromOrphan takes, on the worker, the trace number of the latest
+// orphan answer. One ahead of the last trace feepos knows means the
+// terminal ran a transaction feepos did not count (keyed in on the
+// terminal, or the end of an exchange feepos had given up on): the known
+// number is stale. The orphan's is kept, but not as certain — it need
+// not be the terminal's newest — so the next attempt is written without
+// TraceBefore and a stale number never passes for the one before it. One
+// behind, or the same, changes nothing.
+func (t *terminal) traceFromOrphan(ctx context.Context) {
+	tr := t.orphanTrace.Swap(0)
+	if tr <= 0 {
+		return
+	}
+	if t.trace.Trace > 0 {
+		if d := pos.TraceDistance(t.trace.Trace, tr); d == 0 || d >= pos.TraceModulus/2 {
+			return
+		}
+	}
+	t.noteTrace(ctx, TraceInfo{Trace: tr, Certain: false, At: t.m.now(), Source: "an orphan answer: a transaction feepos did not count"})
+	t.log.Info("last trace number from an orphan answer, not certain", "trace", tr)
+}
+
 // traceBefore is the TraceBefore of the next attempt: the last trace
 // number if certain, else 0 (unknown).
 func (t *terminal) traceBefore() int64 {
@@ -499,8 +524,8 @@ func (t *terminal) learnTrace(ctx context.Context) {
 	lctx, cancel := context.WithTimeout(ctx, pollTimeout)
 	defer cancel()
 	r, err := t.drv.LastResult(lctx)
-	if err != nil || r.TraceNo <= 0 {
-		t.log.Info("last trace number not learned", "err", err)
+	if err != nil || !t.lastTraceTrusted(r) {
+		t.log.Info("last trace number not learned", "err", err, "trace", r.TraceNo)
 		return
 	}
 	t.noteTrace(ctx, TraceInfo{Trace: r.TraceNo, Certain: true, At: t.m.now(), Source: "learned from the terminal's last transaction"})
