@@ -72,9 +72,9 @@ type terminal struct {
 	// orphanTrace is the trace number of the latest orphan answer that
 	// carried one, until the worker takes it (traceFromOrphan).
 	orphanTrace atomic.Int64
-	lost     atomic.Bool   // the link reported a loss since it was opened
-	outcomes map[pos.Outcome]*atomic.Uint64
-	finals   atomic.Uint64 // final events the manager sent for the driver
+	lost        atomic.Bool // the link reported a loss since it was opened
+	outcomes    map[pos.Outcome]*atomic.Uint64
+	finals      atomic.Uint64 // final events the manager sent for the driver
 
 	// Owned by the worker goroutine.
 	trace         TraceInfo
