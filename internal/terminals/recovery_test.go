@@ -453,3 +453,35 @@ func TestLastTraceFollowsResultsOrphansAndEndOfDay(t *testing.T) {
 		assert.Equal(t, eod.TraceNo, rec.TraceBefore)
 	})
 }
+
+// The ZVT driver's orphans reach the manager (Config.OnOrphan): a
+// Status-Information the terminal sends on its own, before it takes the
+// next command, is kept as evidence of the terminal, with its wire.
+func TestZVTDriverOrphanIsKept(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRig(t, []config.Terminal{zvtTerminal("T1")}, nil)
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 10_000})
+		require.NoError(t, err)
+		require.NoError(t, c.Confirm(ctx))
+
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultUnsolicited})
+		c2, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 20_000})
+		require.NoError(t, err)
+		require.NoError(t, c2.Confirm(ctx))
+		var loose []terminals.Evidence
+		for i := 0; i < 50 && len(loose) == 0; i++ {
+			time.Sleep(100 * time.Millisecond)
+			loose, err = r.db.TerminalEvidence(ctx, "T1", time.Time{})
+			require.NoError(t, err)
+		}
+		require.Len(t, loose, 1)
+		assert.Equal(t, pos.EvidenceOrphan, loose[0].Source)
+		assert.Equal(t, c.Result().TraceNo, loose[0].Result.TraceNo, "its last transaction again")
+		assert.NotEmpty(t, loose[0].Raw)
+		assert.True(t, loose[0].Refused, "an approval nobody waits for is refused (84 66)")
+		assert.Equal(t, terminals.StateConfirmed, c2.State())
+	})
+}
