@@ -71,6 +71,45 @@ const (
 type Finding struct {
 	Verdict Verdict `json:"verdict"`
 	Reason  string  `json:"reason"` // English: why, for the log and the evidence kept
+	// ReasonVI is the same in Vietnamese, for the technician or the
+	// accountant who reads it at the counter.
+	ReasonVI string `json:"reason_vi,omitempty"`
+}
+
+func find(v Verdict, en, vi string) Finding { return Finding{Verdict: v, Reason: en, ReasonVI: vi} }
+
+// VerdictVI names a verdict on an attempt of kind (KindPay, KindRefund,
+// KindReverse) for the cashier and the technician: for a reversal or a
+// refund, Charged means it took effect.
+func VerdictVI(kind string, v Verdict) string {
+	switch {
+	case v == StillUnknown:
+		return "CHƯA XÁC ĐỊNH"
+	case kind == KindReverse && v == Charged:
+		return "ĐÃ HỦY"
+	case kind == KindReverse:
+		return "CHƯA HỦY"
+	case kind == KindRefund && v == Charged:
+		return "ĐÃ HOÀN TIỀN"
+	case kind == KindRefund:
+		return "CHƯA HOÀN TIỀN"
+	case v == Charged:
+		return "ĐÃ TRỪ TIỀN"
+	}
+	return "KHÔNG TRỪ TIỀN"
+}
+
+// kindVI names an attempt kind in Vietnamese.
+func kindVI(k string) string {
+	switch k {
+	case KindPay:
+		return "thanh toán"
+	case KindRefund:
+		return "hoàn tiền"
+	case KindReverse:
+		return "hủy giao dịch"
+	}
+	return k
 }
 
 // Judge decides what ev proves about attempt a (docs/TERMINALS.md,
@@ -82,38 +121,45 @@ type Finding struct {
 // skew is how far the terminal's clock may be off (DefaultClockSkew). An
 // approval the driver refused (Evidence.Refused) proves nothing by itself:
 // the terminal was told to reverse it, and only its own record says
-// whether it did.
+// whether it did. The Finding's reason is in English and in Vietnamese.
 func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration) Finding {
 	r := ev.Result
+	dt := func(t time.Time) string { return t.In(zone).Format(time.DateTime) }
 	if ev.Source == EvidenceOrphan && a.Reference != "" && r.Reference != "" {
 		if r.Reference != a.Reference {
-			return Finding{StillUnknown, fmt.Sprintf("the answer names reference %q, not this attempt's %q", r.Reference, a.Reference)}
+			return find(StillUnknown, fmt.Sprintf("the answer names reference %q, not this attempt's %q", r.Reference, a.Reference),
+				fmt.Sprintf("kết quả của máy POS ghi tham chiếu %q, không phải %q của lần giao dịch này", r.Reference, a.Reference))
 		}
 		if f, ok := amountMismatch(a, r); ok {
 			return f
 		}
 		if ev.Refused && r.Outcome == Approved {
-			return Finding{StillUnknown, "the terminal's approval names this attempt's reference, but no one could record it and the driver refused it (the terminal was told to reverse it): only the terminal's own record can say whether it did"}
+			return find(StillUnknown, "the terminal's approval names this attempt's reference, but no one could record it and the driver refused it (the terminal was told to reverse it): only the terminal's own record can say whether it did",
+				"máy POS chấp nhận giao dịch mang tham chiếu của lần này, nhưng không ai ghi nhận được nên phần mềm đã từ chối (máy POS được yêu cầu hủy): chỉ bản ghi của chính máy POS mới cho biết đã hủy hay chưa")
 		}
-		return byOutcome(a, r, "the terminal's answer names this attempt's reference")
+		return byOutcome(a, r, "the terminal's answer names this attempt's reference", "kết quả của máy POS ghi đúng tham chiếu của lần giao dịch này")
 	}
 	if ev.Refused && r.Outcome == Approved {
-		return Finding{StillUnknown, "an approval the driver refused (the terminal was told to reverse it): only the terminal's own record can say whether it did"}
+		return find(StillUnknown, "an approval the driver refused (the terminal was told to reverse it): only the terminal's own record can say whether it did",
+			"một kết quả chấp nhận mà phần mềm đã từ chối (máy POS được yêu cầu hủy): chỉ bản ghi của chính máy POS mới cho biết đã hủy hay chưa")
 	}
 	if r.Outcome == Unknown || (r.TraceNo == 0 && r.Date == "") {
-		return Finding{StillUnknown, "the terminal gave no record of a transaction"}
+		return find(StillUnknown, "the terminal gave no record of a transaction", "máy POS không đưa ra bản ghi giao dịch nào")
 	}
 	if a.TraceBefore > 0 && r.TraceNo > 0 {
 		switch d := TraceDistance(a.TraceBefore, r.TraceNo); {
 		case d == 0:
-			return Finding{NotCharged, fmt.Sprintf("the terminal's last transaction is trace %d, the one before this attempt: no transaction was recorded after it was sent", r.TraceNo)}
+			return find(NotCharged, fmt.Sprintf("the terminal's last transaction is trace %d, the one before this attempt: no transaction was recorded after it was sent", r.TraceNo),
+				fmt.Sprintf("giao dịch cuối của máy POS là số trace %d, giao dịch trước lần này: sau khi gửi lệnh, máy POS không ghi nhận giao dịch nào", r.TraceNo))
 		case d == 1:
 			// The trace feepos knew may be stale (a transaction made on the
 			// terminal's own menu): the record's time must not predate the
 			// attempt either.
 			if at, ok := RecordTime(r, ev.At, zone); ok && at.Before(a.StartedAt.Add(-skew)) {
-				return Finding{NotCharged, fmt.Sprintf("the terminal's last transaction (trace %d) is dated %s, before this attempt was sent (%s, allowing %s of clock difference): none was recorded after it",
-					r.TraceNo, at.Format(time.DateTime), a.StartedAt.In(zone).Format(time.DateTime), skew)}
+				return find(NotCharged, fmt.Sprintf("the terminal's last transaction (trace %d) is dated %s, before this attempt was sent (%s, allowing %s of clock difference): none was recorded after it",
+					r.TraceNo, at.Format(time.DateTime), dt(a.StartedAt), skew),
+					fmt.Sprintf("giao dịch cuối của máy POS (số trace %d) lúc %s, trước khi gửi lệnh lần này (%s, đã tính sai lệch đồng hồ %s): sau đó máy POS không ghi nhận giao dịch nào",
+						r.TraceNo, at.Format(time.DateTime), dt(a.StartedAt), skew))
 			}
 			if f, ok := kindMismatch(a, r); ok {
 				return f
@@ -121,30 +167,39 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 			if f, ok := amountMismatch(a, r); ok {
 				return f
 			}
-			return byOutcome(a, r, fmt.Sprintf("trace %d is the next after %d, the terminal's last before this attempt", r.TraceNo, a.TraceBefore))
+			return byOutcome(a, r, fmt.Sprintf("trace %d is the next after %d, the terminal's last before this attempt", r.TraceNo, a.TraceBefore),
+				fmt.Sprintf("số trace %d là số kế tiếp sau %d, số trace cuối trước lần này", r.TraceNo, a.TraceBefore))
 		case d < TraceModulus/2:
-			return Finding{StillUnknown, fmt.Sprintf("the terminal recorded %d transactions after this attempt was sent (last trace %d, %d before it): its last record is not this attempt's", d-1, r.TraceNo, a.TraceBefore)}
+			return find(StillUnknown, fmt.Sprintf("the terminal recorded %d transactions after this attempt was sent (last trace %d, %d before it): its last record is not this attempt's", d-1, r.TraceNo, a.TraceBefore),
+				fmt.Sprintf("máy POS đã ghi nhận thêm %d giao dịch sau lần này (số trace cuối %d, trước lần này là %d): bản ghi cuối không phải của lần này", d-1, r.TraceNo, a.TraceBefore))
 		default:
-			return Finding{StillUnknown, fmt.Sprintf("the terminal's last trace %d is older than %d, known before this attempt: was the terminal reset or replaced?", r.TraceNo, a.TraceBefore)}
+			return find(StillUnknown, fmt.Sprintf("the terminal's last trace %d is older than %d, known before this attempt: was the terminal reset or replaced?", r.TraceNo, a.TraceBefore),
+				fmt.Sprintf("số trace cuối của máy POS (%d) cũ hơn số %d đã biết trước lần này: máy POS đã được cài đặt lại hoặc thay máy?", r.TraceNo, a.TraceBefore))
 		}
 	}
 	// No trace to go by: the record's own time, against the attempt's.
 	at, ok := RecordTime(r, ev.At, zone)
 	if !ok {
-		return Finding{StillUnknown, "the terminal's record carries neither a trace number feepos can place nor a date and time"}
+		return find(StillUnknown, "the terminal's record carries neither a trace number feepos can place nor a date and time",
+			"bản ghi của máy POS không có số trace dùng được, cũng không có ngày giờ")
 	}
 	switch {
 	case at.Before(a.StartedAt.Add(-skew)):
-		return Finding{NotCharged, fmt.Sprintf("the terminal's last transaction is dated %s, before this attempt was sent (%s, allowing %s of clock difference): none was recorded after it",
-			at.Format(time.DateTime), a.StartedAt.In(zone).Format(time.DateTime), skew)}
+		return find(NotCharged, fmt.Sprintf("the terminal's last transaction is dated %s, before this attempt was sent (%s, allowing %s of clock difference): none was recorded after it",
+			at.Format(time.DateTime), dt(a.StartedAt), skew),
+			fmt.Sprintf("giao dịch cuối của máy POS lúc %s, trước khi gửi lệnh lần này (%s, đã tính sai lệch đồng hồ %s): sau đó máy POS không ghi nhận giao dịch nào",
+				at.Format(time.DateTime), dt(a.StartedAt), skew))
 	case at.After(ev.At.Add(skew)):
-		return Finding{StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, after it was read (%s): its clock is off", at.Format(time.DateTime), ev.At.In(zone).Format(time.DateTime))}
+		return find(StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, after it was read (%s): its clock is off", at.Format(time.DateTime), dt(ev.At)),
+			fmt.Sprintf("giao dịch cuối của máy POS lúc %s, sau cả thời điểm đọc (%s): đồng hồ máy POS bị lệch", at.Format(time.DateTime), dt(ev.At)))
 	case !a.Until.IsZero() && at.After(a.Until.Add(skew)):
-		return Finding{StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, after this attempt had ended (%s): a later transaction, which says nothing of this one", at.Format(time.DateTime), a.Until.In(zone).Format(time.DateTime))}
+		return find(StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, after this attempt had ended (%s): a later transaction, which says nothing of this one", at.Format(time.DateTime), dt(a.Until)),
+			fmt.Sprintf("giao dịch cuối của máy POS lúc %s, sau khi lần này đã kết thúc (%s): đó là một giao dịch sau, không cho biết gì về lần này", at.Format(time.DateTime), dt(a.Until)))
 	case at.Before(a.StartedAt.Add(skew)):
 		// Within the clock tolerance of the start: it could be the
 		// transaction just before. Only a trace number could tell.
-		return Finding{StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, too close to this attempt's start (%s) to tell which it is", at.Format(time.DateTime), a.StartedAt.In(zone).Format(time.DateTime))}
+		return find(StillUnknown, fmt.Sprintf("the terminal's last transaction is dated %s, too close to this attempt's start (%s) to tell which it is", at.Format(time.DateTime), dt(a.StartedAt)),
+			fmt.Sprintf("giao dịch cuối của máy POS lúc %s, quá sát thời điểm bắt đầu lần này (%s) nên không biết là giao dịch nào", at.Format(time.DateTime), dt(a.StartedAt)))
 	}
 	if f, ok := kindMismatch(a, r); ok {
 		return f
@@ -152,7 +207,8 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 	if f, ok := amountMismatch(a, r); ok {
 		return f
 	}
-	return byOutcome(a, r, fmt.Sprintf("the terminal's last transaction, dated %s, falls inside this attempt and has its amount", at.Format(time.DateTime)))
+	return byOutcome(a, r, fmt.Sprintf("the terminal's last transaction, dated %s, falls inside this attempt and has its amount", at.Format(time.DateTime)),
+		fmt.Sprintf("giao dịch cuối của máy POS, lúc %s, nằm trong thời gian của lần này và đúng số tiền", at.Format(time.DateTime)))
 }
 
 // kindMismatch: a record of another kind of transaction (a reversal, when
@@ -162,7 +218,8 @@ func kindMismatch(a AttemptFacts, r Result) (Finding, bool) {
 	if r.Kind == "" || a.Kind == "" || r.Kind == a.Kind {
 		return Finding{}, false
 	}
-	return Finding{StillUnknown, fmt.Sprintf("the terminal's record is of a %s, not of this attempt's %s", r.Kind, a.Kind)}, true
+	return find(StillUnknown, fmt.Sprintf("the terminal's record is of a %s, not of this attempt's %s", r.Kind, a.Kind),
+		fmt.Sprintf("bản ghi của máy POS là một giao dịch %s, không phải %s như lần này", kindVI(r.Kind), kindVI(a.Kind))), true
 }
 
 func amountMismatch(a AttemptFacts, r Result) (Finding, bool) {
@@ -170,17 +227,19 @@ func amountMismatch(a AttemptFacts, r Result) (Finding, bool) {
 		// A reversal's record may carry the original amount or none.
 		return Finding{}, false
 	}
-	return Finding{StillUnknown, fmt.Sprintf("the terminal's record of that transaction is for %d đồng, not this attempt's %d", r.Amount, a.Amount)}, true
+	return find(StillUnknown, fmt.Sprintf("the terminal's record of that transaction is for %d đồng, not this attempt's %d", r.Amount, a.Amount),
+		fmt.Sprintf("bản ghi của máy POS là %d đồng, không phải %d đồng của lần này", r.Amount, a.Amount)), true
 }
 
-func byOutcome(a AttemptFacts, r Result, why string) Finding {
+func byOutcome(a AttemptFacts, r Result, why, whyVI string) Finding {
 	switch r.Outcome {
 	case Approved:
-		return Finding{Charged, why + ", and the terminal approved it"}
+		return find(Charged, why+", and the terminal approved it", whyVI+", và máy POS đã chấp nhận")
 	case Declined, CardError, Aborted:
-		return Finding{NotCharged, why + ", and the terminal did not approve it (" + string(r.Outcome) + ", result " + r.ResultCode + ")"}
+		return find(NotCharged, why+", and the terminal did not approve it ("+string(r.Outcome)+", result "+r.ResultCode+")",
+			whyVI+", và máy POS không chấp nhận ("+string(r.Outcome)+", mã "+r.ResultCode+")")
 	}
-	return Finding{StillUnknown, why + ", but its outcome is " + string(r.Outcome)}
+	return find(StillUnknown, why+", but its outcome is "+string(r.Outcome), whyVI+", nhưng kết quả là "+string(r.Outcome))
 }
 
 // TraceDistance is how many trace numbers after before comes after, on the

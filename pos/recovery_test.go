@@ -65,6 +65,7 @@ func TestJudge(t *testing.T) {
 			f := Judge(tt.a, tt.ev, zone, DefaultClockSkew)
 			assert.Equal(t, tt.want, f.Verdict, f.Reason)
 			assert.NotEmpty(t, f.Reason)
+			assert.NotEmpty(t, f.ReasonVI)
 		})
 	}
 }
@@ -94,4 +95,13 @@ func TestFinalKindCoversEveryOutcome(t *testing.T) {
 	}
 	assert.False(t, EventCardProblem.Final())
 	assert.Equal(t, EventUnknown, FinalKind(""), "an outcome nobody set is unknown, never declined")
+}
+
+func TestVerdictVI(t *testing.T) {
+	assert.Equal(t, "ĐÃ TRỪ TIỀN", VerdictVI(KindPay, Charged))
+	assert.Equal(t, "KHÔNG TRỪ TIỀN", VerdictVI(KindPay, NotCharged))
+	assert.Equal(t, "CHƯA XÁC ĐỊNH", VerdictVI(KindPay, StillUnknown))
+	assert.Equal(t, "ĐÃ HỦY", VerdictVI(KindReverse, Charged))
+	assert.Equal(t, "CHƯA HỦY", VerdictVI(KindReverse, NotCharged))
+	assert.Equal(t, "CHƯA HOÀN TIỀN", VerdictVI(KindRefund, NotCharged))
 }

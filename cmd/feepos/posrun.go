@@ -44,6 +44,7 @@ type posRunFlags struct {
 	parity              string
 	stopBits            float64
 	trace               bool
+	repeatsOriginal     bool
 }
 
 func (f *posRunFlags) register(cmd *cobra.Command, withAmount, withReceipt bool) {
@@ -57,6 +58,9 @@ func (f *posRunFlags) register(cmd *cobra.Command, withAmount, withReceipt bool)
 	}
 	if withReceipt {
 		fl.StringVar(&f.receipt, "receipt", "", "the terminal's receipt number of the payment to reverse")
+	}
+	if withAmount {
+		fl.BoolVar(&f.repeatsOriginal, "repeats-original-receipt", false, "ZVT: the terminal repeats the ORIGINAL receipt after a reversal (as [[terminals]] repeats_original_receipt): its approved last record then proves nothing after an unknown outcome")
 	}
 	fl.StringVar(&f.password, "password", "", "ZVT terminal password, 6 digits (default "+terminals.DefaultZVTPassword+")")
 	fl.IntVar(&f.baud, "baud", 0, "serial speed (default: the protocol's, 9600)")
@@ -79,6 +83,9 @@ func (f *posRunFlags) check(cmd *cobra.Command) error {
 		return usagef("give either --port or --tcp, not both")
 	case p == pos.Concert && f.tcp != "":
 		return usagef("--tcp: Concert over TCP is not supported; connect the terminal's serial/USB port and use --port")
+	}
+	if f.repeatsOriginal && p != pos.ZVT {
+		return usagef("--repeats-original-receipt is for ZVT terminals only")
 	}
 	if f.password != "" {
 		if p != pos.ZVT {
@@ -106,7 +113,7 @@ func (f *posRunFlags) check(cmd *cobra.Command) error {
 // terminal manager's code opens it (terminals.Open) as it opens the
 // configured ones.
 func (f *posRunFlags) terminal(cmd *cobra.Command) config.Terminal {
-	t := config.Terminal{Protocol: f.protocol, Port: f.port, TCP: f.tcp, Password: f.password}
+	t := config.Terminal{Protocol: f.protocol, Port: f.port, TCP: f.tcp, Password: f.password, RepeatsOriginalReceipt: f.repeatsOriginal}
 	ch := cmd.Flags().Changed
 	if ch("baud") {
 		t.Baud = f.baud
@@ -333,7 +340,15 @@ func (a *app) runTransaction(cmd *cobra.Command, f *posRunFlags, receipt int64, 
 	defer t.Close()
 
 	events, stopEvents := printEvents(errOut)
+	kind := pos.KindPay
+	if receipt != 0 {
+		kind = pos.KindReverse
+	}
+	facts := pos.AttemptFacts{Kind: kind, Reference: req.Reference, Amount: req.Amount, StartedAt: time.Now()}
 	p, err := do(ctx, t, events)
+	// The terminal may still work on it for its longest wait after it
+	// last answered: a record dated later is another transaction.
+	facts.Until = terminals.AttemptUntil(f.terminal(cmd), time.Now())
 	if p == nil { // the driver refused before anything happened (Concert reverse)
 		stopEvents()
 		return withVietnamese(err)
@@ -361,7 +376,7 @@ func (a *app) runTransaction(cmd *cobra.Command, f *posRunFlags, receipt int64, 
 		return nil
 	}
 	if res.Outcome == pos.Unknown {
-		a.recoverLast(cmd.Context(), t, errOut)
+		a.recoverLast(cmd.Context(), t, f.terminal(cmd), facts, errOut)
 	}
 	return outcomeError(res, err, f, receipt)
 }
@@ -373,9 +388,10 @@ func zvtHint(f *posRunFlags) string {
 	return " (ZVT: `feepos pos status`, then the terminal's Repeat Receipt shows whether it stands)"
 }
 
-// recoverLast asks a ZVT terminal for its last transaction after an
-// Unknown outcome (Repeat Receipt, 06 20) and says what it answered.
-func (a *app) recoverLast(ctx context.Context, t pos.Terminal, w io.Writer) {
+// recoverLast asks a ZVT terminal, after a payment (or reversal) whose
+// outcome is unknown, for its last transaction (Repeat Receipt, 06 20),
+// and says what that record proves about THIS attempt (printRecovery).
+func (a *app) recoverLast(ctx context.Context, t pos.Terminal, cfg config.Terminal, facts pos.AttemptFacts, w io.Writer) {
 	if t.Protocol() != pos.ZVT {
 		return
 	}
@@ -383,11 +399,52 @@ func (a *app) recoverLast(ctx context.Context, t pos.Terminal, w io.Writer) {
 	ctx, cancel := context.WithTimeout(ctx, recoverTimeout)
 	defer cancel()
 	r, err := t.LastResult(ctx)
+	printRecovery(w, cfg, facts, r, err, time.Now())
+}
+
+// printRecovery prints the terminal's last record r as the record it is
+// — of a payment, a reversal or a refund, whatever it was — and then what
+// it proves for the attempt facts, by pos.Judge: charged, not charged or
+// still unknown, with the reason, in Vietnamese. The terminal's last
+// transaction is never shown as this attempt's result: a technician's
+// test keeps no trace number, so it is this attempt's only when its time
+// and amount prove it. at is when the record was read.
+func printRecovery(w io.Writer, cfg config.Terminal, facts pos.AttemptFacts, r pos.Result, err error, at time.Time) pos.Finding {
+	var f pos.Finding
 	if err != nil {
-		fmt.Fprintf(w, "… Không lấy được giao dịch cuối: %v\n", err)
-		return
+		fmt.Fprintf(w, "… Máy POS không đưa ra giao dịch cuối: %v\n", err)
+		f = pos.Finding{Verdict: pos.StillUnknown, Reason: "the terminal gave no record of its last transaction: " + err.Error(),
+			ReasonVI: "máy POS không đưa ra bản ghi giao dịch cuối, nên không có gì chứng minh lần này đã hay chưa trừ tiền"}
+	} else {
+		kind := r.Kind
+		if kind == "" {
+			kind = pos.KindPay
+		}
+		line := fmt.Sprintf("… Giao dịch cuối trên máy POS (chưa chắc là lần này): %s %s, %s đồng", recordKindVI[kind], outcomeVI[r.Outcome], vnd(r.Amount))
+		if r.TraceNo != 0 {
+			line += fmt.Sprintf(", trace %d", r.TraceNo)
+		}
+		if r.ReceiptNo != 0 {
+			line += fmt.Sprintf(", hóa đơn %d", r.ReceiptNo)
+		}
+		if r.Date != "" || r.Time != "" {
+			line += ", lúc " + strings.TrimSpace(r.Date+" "+r.Time)
+		}
+		fmt.Fprintln(w, line)
+		f = terminals.JudgeLast(cfg, facts, pos.Evidence{Source: pos.EvidenceLastResult, Result: r, At: at}, terminals.Zone, pos.DefaultClockSkew)
 	}
-	fmt.Fprintf(w, "… Giao dịch cuối trên máy POS: %s, %s đồng, trace %d, hóa đơn %d\n", r.Outcome, vnd(r.Amount), r.TraceNo, r.ReceiptNo)
+	fmt.Fprintf(w, "… Kết luận cho lần %s này: %s — %s\n", recordKindVI[facts.Kind], pos.VerdictVI(facts.Kind, f.Verdict), f.ReasonVI)
+	if f.Verdict == pos.StillUnknown {
+		fmt.Fprintln(w, "… KHÔNG thu tiền lại cho đến khi đối chiếu xong: nhật ký và hóa đơn của máy POS, sao kê ngân hàng")
+	}
+	return f
+}
+
+// recordKindVI names what a terminal's record is of.
+var recordKindVI = map[string]string{
+	pos.KindPay:     "thanh toán",
+	pos.KindRefund:  "hoàn tiền",
+	pos.KindReverse: "hủy giao dịch",
 }
 
 // outcomeError says what a non-approved outcome means and what to do.

@@ -57,8 +57,9 @@ type Options struct {
 // caller recording a held approval confirm it, before it stops them.
 const closeGrace = 10 * time.Second
 
-// defaultZone: Vietnam has one time zone and no daylight saving.
-var defaultZone = time.FixedZone("ICT", 7*3600)
+// Zone is the terminals' local time, Options.Zone's default: Vietnam has
+// one time zone and no daylight saving.
+var Zone = time.FixedZone("ICT", 7*3600)
 
 // Manager holds the configured terminals.
 type Manager struct {
@@ -102,7 +103,7 @@ func New(cfgs []config.Terminal, opt Options) (*Manager, error) {
 		m.clock = time.Now
 	}
 	if m.zone == nil {
-		m.zone = defaultZone
+		m.zone = Zone
 	}
 	if m.skew <= 0 {
 		m.skew = pos.DefaultClockSkew

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/feepos/feepos/internal/config"
 	"github.com/feepos/feepos/pos"
 )
 
@@ -118,7 +120,7 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 			}
 			if err != nil {
 				rep.Note = "the terminal gave no last transaction: " + err.Error()
-				f := pos.Finding{Verdict: pos.StillUnknown, Reason: rep.Note}
+				f := pos.Finding{Verdict: pos.StillUnknown, Reason: rep.Note, ReasonVI: "máy POS không đưa ra giao dịch cuối của nó"}
 				t.addEvidence(ctx, Evidence{AttemptID: latest.ID, Terminal: t.id, Source: pos.EvidenceLastResult, At: now, Result: &r, Finding: &f, Note: why})
 			} else {
 				last = &pos.Evidence{Source: pos.EvidenceLastResult, Result: r, At: now}
@@ -211,21 +213,34 @@ func (t *terminal) judgeOrphans(ctx context.Context, a AttemptRecord) []pos.Find
 func (t *terminal) facts(a AttemptRecord) pos.AttemptFacts {
 	f := a.Facts()
 	if last := a.LastHeard(); !last.IsZero() {
-		f.Until = last.Add(lateBound(t.cfg))
+		f.Until = AttemptUntil(t.cfg, last)
 	}
 	return f
 }
 
-// judgeLast judges the terminal's last transaction for attempt a. A
-// terminal that repeats the original receipt after a reversal
+// AttemptUntil is pos.AttemptFacts.Until of an attempt on terminal c that
+// feepos last heard of at lastHeard: plus the longest the terminal may
+// still take (ZVT's T4, Concert's answer wait).
+func AttemptUntil(c config.Terminal, lastHeard time.Time) time.Time {
+	return lastHeard.Add(lateBound(c))
+}
+
+func (t *terminal) judgeLast(a AttemptRecord, ev pos.Evidence) pos.Finding {
+	return JudgeLast(t.cfg, t.facts(a), ev, t.m.zone, t.m.skew)
+}
+
+// JudgeLast judges terminal c's last transaction ev (LastResult) for an
+// attempt (pos.Judge), with what its configuration says: a terminal that
+// repeats the original receipt after a reversal
 // (repeats_original_receipt) shows a payment it reversed since — by a
 // reversal, or by itself, refusing an approval feepos did not take — as
-// approved: any approved record of it proves nothing.
-func (t *terminal) judgeLast(a AttemptRecord, ev pos.Evidence) pos.Finding {
-	f := pos.Judge(t.facts(a), ev, t.m.zone, t.m.skew)
-	if t.cfg.RepeatsOriginalReceipt && ev.Result.Outcome == pos.Approved && f.Verdict != pos.StillUnknown {
+// approved, so any approved record of it proves nothing.
+func JudgeLast(c config.Terminal, a pos.AttemptFacts, ev pos.Evidence, zone *time.Location, skew time.Duration) pos.Finding {
+	f := pos.Judge(a, ev, zone, skew)
+	if c.RepeatsOriginalReceipt && ev.Result.Outcome == pos.Approved && f.Verdict != pos.StillUnknown {
 		return pos.Finding{Verdict: pos.StillUnknown,
-			Reason: "this terminal repeats the original receipt after a reversal (repeats_original_receipt): an approved record may be a payment it reversed since, so it proves nothing (judged alone: " + string(f.Verdict) + ", " + f.Reason + ")"}
+			Reason:   "this terminal repeats the original receipt after a reversal (repeats_original_receipt): an approved record may be a payment it reversed since, so it proves nothing (judged alone: " + string(f.Verdict) + ", " + f.Reason + ")",
+			ReasonVI: "máy POS này in lại hóa đơn gốc sau khi hủy giao dịch (repeats_original_receipt): bản ghi \"chấp nhận\" có thể là một giao dịch máy đã hủy sau đó, nên không chứng minh được gì"}
 	}
 	return f
 }
