@@ -218,7 +218,17 @@ func TestKilledBetweenSteps(t *testing.T) {
 				zsim.Inject(zvtsim.Fault{}, zvtsim.Fault{Kind: zvtsim.FaultHang})
 			}
 			dbPath := filepath.Join(t.TempDir(), "feepos.db")
-			id := runKilledChild(t, dbPath, path, stage)
+			// The child is killed while the terminal hangs: once the
+			// terminal took the second payment (it records it at once).
+			taken := func() bool {
+				for _, tx := range zsim.Journal() {
+					if tx.Amount == 20_000 {
+						return true
+					}
+				}
+				return false
+			}
+			id := runKilledChild(t, dbPath, path, stage, taken)
 
 			db := openDB(t, dbPath)
 			rec, err := db.Attempt(context.Background(), id)
@@ -238,6 +248,14 @@ func TestKilledBetweenSteps(t *testing.T) {
 				lr := evidence(rec, pos.EvidenceLastResult)
 				require.Len(t, lr, 1)
 				assert.Equal(t, pos.NotCharged, lr[0].Finding.Verdict)
+				if stage == "hang" {
+					// The terminal took it: its last record is the hung
+					// attempt's own, recorded aborted, next trace number.
+					assert.Equal(t, pos.Aborted, lr[0].Result.Outcome, lr[0].Finding.Reason)
+					assert.Equal(t, rec.TraceBefore+1, lr[0].Result.TraceNo)
+				} else {
+					assert.Equal(t, rec.TraceBefore, lr[0].Result.TraceNo, "never sent: the payment before")
+				}
 			}
 			for _, tx := range zsim.Journal() {
 				assert.False(t, tx.Charged() && tx.Amount == 20_000, "the terminal did not charge it either: %+v", tx)
@@ -249,8 +267,11 @@ func TestKilledBetweenSteps(t *testing.T) {
 
 // runKilledChild runs TestKilledChild in a child process, which pays once
 // on the terminal at port, then starts a second payment and is killed at
-// stage; it returns the second attempt's id.
-func runKilledChild(t *testing.T, dbPath, port, stage string) string {
+// stage; it returns the second attempt's id. For "hang" the child reports
+// the attempt when it is about to send it, and the parent kills it once
+// taken says the terminal took the command (no guess of how long that
+// takes on a busy machine).
+func runKilledChild(t *testing.T, dbPath, port, stage string, taken func() bool) string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "FEEPOS_KILL_DB="+dbPath, "FEEPOS_KILL_PORT="+port, "FEEPOS_KILL_AT="+stage)
@@ -286,8 +307,17 @@ func runKilledChild(t *testing.T, dbPath, port, stage string) string {
 		}
 	}
 	if stage == "hang" {
-		// The command is on its way: let the terminal take it and hang.
-		time.Sleep(time.Second)
+		// The command is on its way: kill the child once the terminal
+		// took it and hangs.
+		deadline := time.Now().Add(patient)
+		for !taken() {
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				t.Fatalf("the terminal never took the second payment: %s", stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		require.NoError(t, cmd.Process.Kill())
 	}
 	err = cmd.Wait()
