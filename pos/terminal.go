@@ -77,10 +77,13 @@ type Prober interface {
 //
 // While a Pending is open the driver holds the terminal: on ZVT it asks the
 // terminal for more time (84 9C) as the terminal's wait runs out, until
-// Confirm, Reject, or the hold limit. At the deadline the driver refuses
-// the result itself (ZVT 84 66: the terminal reverses it), so a caller
-// that records "approved" after Deadline must not: Confirm then returns
-// ErrPendingExpired.
+// Confirm, Reject, or the hold limit. At the deadline the driver acts by
+// its protocol: ZVT refuses the result (84 66: the terminal reverses it,
+// and Confirm then returns ErrPendingExpired); Concert acknowledges it
+// itself and delivers it as an Orphan (a Concert terminal never reverses:
+// the charge stands, and Confirm then returns an error matching
+// ErrConfirmUncertain). Either way a caller must not record "approved"
+// after Deadline.
 type Pending interface {
 	Result() Result
 	// Deadline is when the driver will refuse the result if neither
