@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +13,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/internal/terminals"
+	"github.com/feepos/feepos/pos"
 )
 
 // serve --demo runs two simulated terminals in the process and the
@@ -60,4 +66,47 @@ port = "`+filepath.Join(dir, "no-such-tty")+`"
 		assert.Contains(t, string(b), `feepos_terminal_online{terminal="T1"} 0`)
 	}, "--config", cfg, "--db", filepath.Join(dir, "f.db"))
 	assert.Contains(t, log, "terminal id=T1 protocol=zvt")
+}
+
+// The demo's simulated terminals take payments through the terminal
+// manager with the real drivers, each with its own protocol's hold: a
+// ZVT approval confirmed; a Concert approval confirmed, and one rejected,
+// whose charge stands and which the Concert driver's orphan settles.
+func TestDemoTerminalsTakePayments(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "feepos-data")
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "feepos.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	m, stop, err := startTerminals(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), db, nil, true)
+	require.NoError(t, err)
+	defer stop()
+	idle := func(id string) bool {
+		for _, s := range m.Status() {
+			if s.ID == id {
+				return s.Status == terminals.StatusIdle
+			}
+		}
+		return false
+	}
+	require.Eventually(t, func() bool { return idle(demoZVT) && idle(demoConcert) }, time.Minute, 20*time.Millisecond)
+
+	for _, id := range []string{demoZVT, demoConcert} {
+		c, err := m.Charge(ctx, terminals.ChargeRequest{Terminal: id, Amount: 25_000, Cashier: "demo"})
+		require.NoError(t, err, id)
+		require.Equal(t, pos.Approved, c.Result().Outcome, id)
+		assert.True(t, c.Deadline().After(time.Now()), "held until the driver's deadline")
+		require.NoError(t, c.Confirm(ctx), id)
+		assert.Equal(t, terminals.StateConfirmed, c.State(), id)
+	}
+
+	c, err := m.Charge(ctx, terminals.ChargeRequest{Terminal: demoConcert, Amount: 30_000})
+	require.NoError(t, err)
+	require.ErrorIs(t, c.Reject(ctx), pos.ErrConfirmUncertain, "a Concert terminal keeps the charge")
+	require.Eventually(t, func() bool {
+		rec, err := m.Attempt(ctx, c.AttemptID())
+		return err == nil && rec.State == terminals.StateSettledCharged
+	}, time.Minute, 20*time.Millisecond, "settled charged by the driver's orphan")
 }
