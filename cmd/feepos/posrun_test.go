@@ -262,6 +262,7 @@ func TestPosUsageErrors(t *testing.T) {
 		{"reverse without receipt", []string{"pos", "reverse", "--protocol", "zvt", "--port", "/dev/null"}, "--receipt is required"},
 		{"bad password", append(base, "--amount", "1", "--password", "12"), "6 digits"},
 		{"bad parity", append(base, "--amount", "1", "--parity", "sideways"), "parity"},
+		{"repeats original on concert", []string{"pos", "pay", "--protocol", "concert", "--port", "/dev/null", "--amount", "1", "--repeats-original-receipt"}, "for ZVT terminals only"},
 		{"sim bad protocol", []string{"sim", "--protocol", "x"}, "zvt or concert"},
 		{"sim unknown fault", []string{"sim", "--protocol", "zvt", "--fault", "explode"}, "valid faults: "},
 		{"sim concert tcp", []string{"sim", "--protocol", "concert", "--tcp", "127.0.0.1:0"}, "not supported"},
