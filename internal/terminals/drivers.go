@@ -15,8 +15,11 @@ import (
 )
 
 // This file is the only one that knows the drivers' own types: how a
-// configured terminal becomes a pos.Terminal, what each protocol can
-// carry, and how their errors become the protocol-neutral ones of pos.
+// configured terminal becomes a pos.Terminal (its timers, hold and hooks),
+// what each protocol can carry, and the little of their errors the pos
+// kinds do not say (Concert's Vietnamese "not supported" text, a ZVT
+// terminal that answers Repeat Receipt by printing). Every driver error
+// matches its pos kind (errors.Is) as it comes: nothing is converted.
 
 // hooks are what the manager hands a driver.
 type hooks struct {
