@@ -2,6 +2,7 @@ package terminals_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -483,5 +484,50 @@ func TestZVTDriverOrphanIsKept(t *testing.T) {
 		assert.NotEmpty(t, loose[0].Raw)
 		assert.True(t, loose[0].Refused, "an approval nobody waits for is refused (84 66)")
 		assert.Equal(t, terminals.StateConfirmed, c2.State())
+	})
+}
+
+// A terminal that answers Repeat Receipt by printing the receipt again,
+// with no record (zvt.ErrLastResultPrinted), has answered: it is asked
+// once — each question would print another copy — and the attempt is
+// left to its orphans and a person, while the terminal takes charges.
+func TestLastResultPrintedIsAskedOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		repeats := 0
+		r := newPipeRig(t, []config.Terminal{zvtTerminal("T1")}, func(o *terminals.Options) {
+			o.OnWire = func(_ string, e terminals.TapEntry) {
+				if e.Direction == "ecr_to_pt" && e.Message.Kind == "repeat_receipt" {
+					mu.Lock()
+					repeats++
+					mu.Unlock()
+				}
+			}
+		})
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		count := func() int {
+			mu.Lock()
+			defer mu.Unlock()
+			return repeats
+		}
+		ctx := context.Background()
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultHang})
+		hung, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 20_000})
+		require.ErrorIs(t, err, pos.ErrUnknownOutcome)
+		<-hung.Finished()
+		time.Sleep(simHangFor) // awake again
+
+		before := count()
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultRepeatPrintOnly})
+		rep, err := r.m.Recover(ctx, "T1")
+		require.NoError(t, err)
+		assert.Equal(t, []string{hung.AttemptID()}, rep.InDoubt)
+		assert.Contains(t, rep.Note, "printed")
+		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+		require.NoError(t, err, "the terminal takes charges")
+		require.NoError(t, c.Confirm(ctx))
+		assert.Equal(t, 1, count()-before, "asked once: one copy printed")
+		assert.Equal(t, terminals.StateInDoubt, attempt(t, r.m, hung.AttemptID()).State, "for a person")
 	})
 }
