@@ -521,8 +521,10 @@ func (s *Sim) answer(req concert.PaymentRequest, status byte, kind FaultKind) ([
 		return concert.Frame(text), nil
 	}
 	// Two free characters at the end of the report make any LRC
-	// reachable with printable ASCII: find the pair giving 0x02.
-	for c1 := byte('A'); c1 <= 'Z'; c1++ {
+	// reachable with printable ASCII: find the pair giving 0x02. (Both
+	// range over printable ASCII: an upper-case letter alone cannot clear
+	// bit 6 of the rest's XOR without setting bit 5.)
+	for c1 := byte(0x20); c1 <= 0x7e; c1++ {
 		for c2 := byte(0x20); c2 <= 0x7e; c2++ {
 			a.ReportRest = "AUT 00A1B2 SIM" + string([]byte{c1, c2})
 			text, err := a.Text()
