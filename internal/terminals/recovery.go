@@ -55,8 +55,26 @@ func (m *Manager) settleStale(ctx context.Context) error {
 			return fmt.Errorf("attempt %s: %w", a.ID, err)
 		}
 		m.log.Warn("attempt left open by the last run", "terminal", a.Terminal, "attempt", a.ID, "was", a.State, "now", c.State, "reason", c.Reason)
+		if c.State == StateInDoubt {
+			// The terminal may have given it the next trace number, which
+			// the killed run did not store: the last one known is stale.
+			if err := m.traceUncertain(ctx, a.Terminal, "attempt "+a.ID+" left "+string(a.State)+" by the last run"); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// traceUncertain keeps terminal id's last trace number, but no longer as
+// certain (TraceInfo.Certain): a transaction may have run since.
+func (m *Manager) traceUncertain(ctx context.Context, id, why string) error {
+	ti, err := m.store.LastTrace(ctx, id)
+	if err != nil || !ti.Certain {
+		return err
+	}
+	ti.Certain, ti.At, ti.Source = false, m.now(), why
+	return m.store.SetLastTrace(ctx, id, ti)
 }
 
 // recoverOpen settles, on the worker, the terminal's attempts in doubt
