@@ -56,25 +56,43 @@ func (m *Manager) settleStale(ctx context.Context) error {
 		}
 		m.log.Warn("attempt left open by the last run", "terminal", a.Terminal, "attempt", a.ID, "was", a.State, "now", c.State, "reason", c.Reason)
 		if c.State == StateInDoubt {
-			// The terminal may have given it the next trace number, which
-			// the killed run did not store: the last one known is stale.
-			if err := m.traceUncertain(ctx, a.Terminal, "attempt "+a.ID+" left "+string(a.State)+" by the last run"); err != nil {
-				return err
+			if err := m.traceAfterStale(ctx, a); err != nil {
+				return fmt.Errorf("attempt %s: %w", a.ID, err)
 			}
 		}
 	}
 	return nil
 }
 
-// traceUncertain keeps terminal id's last trace number, but no longer as
-// certain (TraceInfo.Certain): a transaction may have run since.
-func (m *Manager) traceUncertain(ctx context.Context, id, why string) error {
-	ti, err := m.store.LastTrace(ctx, id)
-	if err != nil || !ti.Certain {
+// traceAfterStale is the terminal's last trace number after attempt a,
+// which the last run left sent, held or recorded: the trace number of
+// a's result when it was stored (the worker stores the result before the
+// trace number, and may have died in between); else the number known
+// before, no longer certain, since the terminal may have given a the
+// next one. Without this the next attempt would be written down with a
+// stale TraceBefore, and its recovery could take a's record for its own.
+func (m *Manager) traceAfterStale(ctx context.Context, a AttemptRecord) error {
+	ti, err := m.store.LastTrace(ctx, a.Terminal)
+	if err != nil {
 		return err
 	}
-	ti.Certain, ti.At, ti.Source = false, m.now(), why
-	return m.store.SetLastTrace(ctx, id, ti)
+	for _, e := range a.Evidence {
+		if e.Source != EvidenceResult || e.Result == nil || e.Result.TraceNo <= 0 {
+			continue
+		}
+		if ti.Trace > 0 {
+			if d := pos.TraceDistance(ti.Trace, e.Result.TraceNo); (d == 0 && ti.Certain) || d >= pos.TraceModulus/2 {
+				return nil // known already, or older than what is known
+			}
+		}
+		return m.store.SetLastTrace(ctx, a.Terminal, TraceInfo{Trace: e.Result.TraceNo, Certain: true, At: m.now(),
+			Source: "the result of attempt " + a.ID + ", left " + string(a.State) + " by the last run"})
+	}
+	if !ti.Certain {
+		return nil
+	}
+	ti.Certain, ti.At, ti.Source = false, m.now(), "attempt "+a.ID+" left "+string(a.State)+" by the last run, before its result"
+	return m.store.SetLastTrace(ctx, a.Terminal, ti)
 }
 
 // recoverOpen settles, on the worker, the terminal's attempts in doubt

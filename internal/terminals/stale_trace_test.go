@@ -87,3 +87,48 @@ func TestRestartAfterSentMakesTheTraceUncertain(t *testing.T) {
 		assert.NotEqual(t, pos.Charged, f.Verdict, "X's charge is not Y's: %s", f.Reason)
 	})
 }
+
+// A killed run that stored the held result of an attempt, with its trace
+// number, but not yet the terminal's last trace number (the worker
+// writes the result first): the restart takes the result's trace number,
+// certain, for the next attempt's TraceBefore (not the stale one, nor
+// none at all).
+func TestRestartAfterHeldTakesTheResultsTrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRig(t, []config.Terminal{zvtTerminal("T1")}, nil)
+		defer r.close()
+		r.waitStatus("T1", terminals.StatusIdle)
+		ctx := context.Background()
+		c, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 10_000})
+		require.NoError(t, err)
+		require.NoError(t, c.Confirm(ctx))
+		<-c.Finished()
+		k := c.Result().TraceNo
+		require.NoError(t, r.m.Close())
+
+		now := time.Now()
+		x := terminals.Attempt{ID: "killed0002", Terminal: "T1", Protocol: pos.ZVT, Kind: pos.KindPay, Amount: 20_000,
+			Reference: "killed0002", TraceBefore: k, StartedAt: now}
+		require.NoError(t, r.db.CreateAttempt(ctx, x, now))
+		require.NoError(t, r.db.SetAttemptState(ctx, x.ID, terminals.StateChange{State: terminals.StateSent, At: now}))
+		// The terminal took it as k+1 and, unanswered, reversed it.
+		ecr, line := transport.Pipe("killed feepos", "terminal")
+		go func() { _ = r.zvt.Serve(r.ctx, line) }()
+		drv := zvt.New(ecr, zvt.Config{ID: "killed", Timers: fastZVT, HoldAnswer: 150 * time.Millisecond, HoldRepeat: 400 * time.Millisecond})
+		p, err := drv.Pay(ctx, pos.Request{Amount: 20_000}, nil)
+		require.NoError(t, err)
+		res := p.Result()
+		require.Equal(t, k+1, res.TraceNo)
+		require.NoError(t, r.db.SetAttemptResult(ctx, x.ID, terminals.StateChange{State: terminals.StateHeld, At: now, Deadline: now.Add(time.Minute)}, res))
+		require.NoError(t, p.Reject(ctx))
+		require.NoError(t, drv.Close())
+
+		r.zvt.Inject(zvtsim.Fault{Kind: zvtsim.FaultRepeatPrintOnly})
+		r.start()
+		r.waitStatus("T1", terminals.StatusInDoubt)
+		y, err := r.m.Charge(ctx, terminals.ChargeRequest{Terminal: "T1", Amount: 30_000})
+		require.NoError(t, err)
+		require.NoError(t, y.Confirm(ctx))
+		assert.Equal(t, k+1, attempt(t, r.m, y.AttemptID()).TraceBefore)
+	})
+}
