@@ -50,6 +50,12 @@ func main() {
 		err = fleetOneMain(os.Args[2:])
 	case "pt":
 		err = ptMain(os.Args[2:])
+	case "manager":
+		err = managerMain(os.Args[2:])
+	case "manager-idle":
+		err = managerIdleMain(os.Args[2:])
+	case "manager-idle-one":
+		err = managerIdleOneMain(os.Args[2:])
 	default:
 		usage()
 	}
@@ -89,7 +95,7 @@ func noArgs(fs *flag.FlagSet) error {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: posbench latency|fleet [flags]   (-h for the flags)")
+	fmt.Fprintln(os.Stderr, "usage: posbench latency|fleet|manager|manager-idle [flags]   (-h for the flags)")
 	os.Exit(2)
 }
 

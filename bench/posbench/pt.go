@@ -202,6 +202,10 @@ func (p *zvtPT) serve() error {
 			if err := p.authorization(a); err != nil {
 				return err
 			}
+		case a[0] == 0x05 && a[1] == 0x01: // Status Enquiry (the manager's health poll)
+			if err := p.status(); err != nil {
+				return err
+			}
 		case a[0] == 0x80: // a late 80 00 00 (Confirm after a failure): ignore
 		default:
 			if err := p.send(zvt.Nack(0x83)); err != nil {
@@ -216,6 +220,21 @@ func (p *zvtPT) registration() error {
 		return err
 	}
 	c, err := zvt.Completion(zvt.CompletionInfo{TerminalID: benchTID, Currency: pos.CurrencyVND})
+	if err != nil {
+		return err
+	}
+	if err := p.send(c); err != nil {
+		return err
+	}
+	return p.expectAck()
+}
+
+// status answers a Status Enquiry: ready, with the software version.
+func (p *zvtPT) status() error {
+	if err := p.send(zvt.Ack()); err != nil {
+		return err
+	}
+	c, err := zvt.StatusCompletion("posbench-pt", 0x00)
 	if err != nil {
 		return err
 	}
@@ -340,6 +359,25 @@ func (p *concertPT) want(ev concert.Event) (concertEvent, error) {
 	}
 }
 
+// wantFrameOrEOT is the driver's request frame after our ACK to its ENQ,
+// or the EOT that ends a session opened only to see that we answer.
+func (p *concertPT) wantFrameOrEOT() (concertEvent, error) {
+	for {
+		e, err := p.next()
+		if err != nil {
+			return e, err
+		}
+		switch e.ev {
+		case concert.EventFrame, concert.EventEOT:
+			return e, nil
+		case concert.EventBadLRC:
+			if _, err := p.f.Write([]byte{concert.NAK}); err != nil {
+				return e, err
+			}
+		}
+	}
+}
+
 func (p *concertPT) serve() error {
 	for {
 		if _, err := p.want(concert.EventENQ); err != nil {
@@ -348,9 +386,12 @@ func (p *concertPT) serve() error {
 		if _, err := p.f.Write([]byte{concert.ACK}); err != nil {
 			return err
 		}
-		e, err := p.want(concert.EventFrame)
+		e, err := p.wantFrameOrEOT()
 		if err != nil {
 			return err
+		}
+		if e.ev == concert.EventEOT {
+			continue // a probe (the manager's health poll): ENQ, ACK, EOT
 		}
 		if _, err := p.f.Write([]byte{concert.ACK}); err != nil {
 			return err
