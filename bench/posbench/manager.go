@@ -11,9 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/feepos/feepos/bench/internal/sysinfo"
@@ -43,6 +46,43 @@ import (
 //     manager with 16 idle terminals, the health polls at their default
 //     interval and off, each in a fresh process, interleaved.
 
+// stampConn is a terminal's link that notes when a read last handed the
+// driver bytes: the moment the driver has the result frame's last byte,
+// in this process. From there to the caller holding the result is the
+// driver's own time, and through the manager the driver's and the
+// manager's: the pseudo-terminal's delivery and the wake-up of the
+// process, which dominate the tails on a shared VM, are left out.
+type stampConn struct {
+	transport.Conn
+	last atomic.Int64 // mono() of the last read that returned bytes
+}
+
+func (s *stampConn) note(n int) {
+	if n > 0 {
+		s.last.Store(mono())
+	}
+}
+
+func (s *stampConn) ReadTimeout(p []byte, timeout time.Duration) (int, error) {
+	n, err := s.Conn.ReadTimeout(p, timeout)
+	s.note(n)
+	return n, err
+}
+
+func (s *stampConn) ReadWait(ctx context.Context, p []byte, timeout time.Duration, wake <-chan struct{}) (int, error) {
+	n, err := s.Conn.ReadWait(ctx, p, timeout, wake)
+	s.note(n)
+	return n, err
+}
+
+func (s *stampConn) ReadByteTimeout(timeout time.Duration) (byte, error) {
+	b, err := s.Conn.ReadByteTimeout(timeout)
+	if err == nil {
+		s.note(1)
+	}
+	return b, err
+}
+
 // mgrTerm is one scripted terminal of the fleet.
 type mgrTerm struct {
 	id    string
@@ -51,6 +91,23 @@ type mgrTerm struct {
 	child *ptChild
 	index int // in its child
 	used  int // stamps of the child already taken
+	conn  atomic.Pointer[stampConn]
+	wire  atomic.Int64 // mono() when the manager's wire tap last returned (the driver's trace hook)
+}
+
+// open opens t's serial line, stamped.
+func (t *mgrTerm) open() (*stampConn, error) {
+	cfg := transport.ZVTSerial(t.path)
+	if t.proto == "concert" {
+		cfg = transport.ConcertSerial(t.path)
+	}
+	conn, err := transport.OpenSerial(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sc := &stampConn{Conn: conn}
+	t.conn.Store(sc)
+	return sc, nil
 }
 
 // startFleet starts the scripted terminals: nz ZVT and nc Concert, each
@@ -115,20 +172,35 @@ type MgrPhase struct {
 	Elapsed    string             `json:"elapsed"`
 	Overhead   map[string]Summary `json:"overhead_us"`    // by protocol: caller has the result − write(2) returned
 	FromBefore map[string]Summary `json:"from_before_us"` // − write(2) called
-	samples    map[string][2][]float64
+	// Own: caller has the result − the driver's read that handed it the
+	// frame's last byte (in this process).
+	Own map[string]Summary `json:"own_us"`
+	// Through the manager: the driver's read → the wire tap's last unit
+	// (the driver's trace hook: for ZVT the line ACK it writes) and from
+	// there → the caller.
+	ToTap    map[string]Summary `json:"read_to_tap_us,omitempty"`
+	AfterTap map[string]Summary `json:"tap_to_caller_us,omitempty"`
+	samples  map[string][5][]float64
 }
 
 // MgrResult is the manager latency run.
 type MgrResult struct {
-	Machine   Machine            `json:"machine"`
-	ZVT       int                `json:"zvt"`
-	Concert   int                `json:"concert"`
-	N         int                `json:"n"`
-	Warmup    int                `json:"warmup"`
-	Phases    []MgrPhase         `json:"phases"`
-	Total     map[string]Summary `json:"total_overhead_us"` // phase/protocol over every round
-	TotalFrom map[string]Summary `json:"total_from_before_us"`
-	Database  string             `json:"database"`
+	Machine Machine `json:"machine"`
+	ZVT     int     `json:"zvt"`
+	Concert int     `json:"concert"`
+	N       int     `json:"n"`
+	Warmup  int     `json:"warmup"`
+	// The scripted terminals' pause before their result (the driver is
+	// blocked in its read meanwhile, as while a customer pays).
+	ZVTHold     string             `json:"zvt_hold"`
+	ConcertHold string             `json:"concert_hold"`
+	Phases      []MgrPhase         `json:"phases"`
+	Total       map[string]Summary `json:"total_overhead_us"` // phase/protocol over every round
+	TotalFrom   map[string]Summary `json:"total_from_before_us"`
+	TotalOwn    map[string]Summary `json:"total_own_us"` // from the driver's read of the last byte
+	TotalToTap  map[string]Summary `json:"total_read_to_tap_us"`
+	TotalAfter  map[string]Summary `json:"total_tap_to_caller_us"`
+	Database    string             `json:"database"`
 }
 
 const (
@@ -145,11 +217,27 @@ func managerMain(args []string) error {
 	warmup := fs.Int("warmup", 20, "payments per terminal and phase run first and not counted")
 	rounds := fs.Int("rounds", 3, "rounds; each runs every phase, in an order alternating from round to round")
 	phases := fs.String("phases", phaseBare+","+phaseMgr+","+phaseRecord, "phases, comma separated")
+	zhMin := fs.Duration("zvt-hold-min", time.Millisecond, "a ZVT terminal's shortest pause before its result")
+	zhMax := fs.Duration("zvt-hold-max", 25*time.Millisecond, "a ZVT terminal's longest pause before its result (latency's default)")
+	chMin := fs.Duration("concert-hold-min", time.Millisecond, "a Concert terminal's shortest pause before its result")
+	chMax := fs.Duration("concert-hold-max", 105*time.Millisecond, "a Concert terminal's longest pause before its result (latency's -hold-max for Concert)")
 	dir := fs.String("dir", "", "folder of the manager's database (default: a new temporary folder; say where, it is timed with the disk under it)")
 	jsonPath := fs.String("json", "", "write the result as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	_ = fs.Parse(args)
 	if err := noArgs(fs); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *nz < 0 || *nc < 0 || *nz+*nc == 0 || *n < 1 || *warmup < 0 || *rounds < 1 {
 		return usagef("need terminals, -n ≥ 1, -warmup ≥ 0 and -rounds ≥ 1")
@@ -164,7 +252,7 @@ func managerMain(args []string) error {
 		}
 	}
 	printMachine()
-	r, err := runManagerLatency(*nz, *nc, *n, *warmup, *rounds, list, *dir)
+	r, err := runManagerLatency(*nz, *nc, *n, *warmup, *rounds, list, *dir, Hold{Min: *zhMin, Max: *zhMax}, Hold{Min: *chMin, Max: *chMax})
 	if err != nil {
 		return err
 	}
@@ -172,9 +260,10 @@ func managerMain(args []string) error {
 	return writeJSON(*jsonPath, r)
 }
 
-func runManagerLatency(nz, nc, n, warmup, rounds int, phases []string, dir string) (MgrResult, error) {
-	res := MgrResult{Machine: machineInfo(), ZVT: nz, Concert: nc, N: n, Warmup: warmup}
-	terms, stop, err := startFleet(nz, nc, Hold{Min: time.Millisecond, Max: 25 * time.Millisecond}, Hold{Min: time.Millisecond, Max: 105 * time.Millisecond})
+func runManagerLatency(nz, nc, n, warmup, rounds int, phases []string, dir string, zhold, chold Hold) (MgrResult, error) {
+	res := MgrResult{Machine: machineInfo(), ZVT: nz, Concert: nc, N: n, Warmup: warmup,
+		ZVTHold: zhold.Min.String() + ".." + zhold.Max.String(), ConcertHold: chold.Min.String() + ".." + chold.Max.String()}
+	terms, stop, err := startFleet(nz, nc, zhold, chold)
 	if err != nil {
 		return res, err
 	}
@@ -192,7 +281,7 @@ func runManagerLatency(nz, nc, n, warmup, rounds int, phases []string, dir strin
 		return res, err
 	}
 	defer db.Close()
-	all := map[string][2][]float64{}
+	all := map[string][5][]float64{}
 	for round := 1; round <= rounds; round++ {
 		order := append([]string(nil), phases...)
 		if round%2 == 0 {
@@ -209,25 +298,38 @@ func runManagerLatency(nz, nc, n, warmup, rounds int, phases []string, dir strin
 			for proto, s := range p.samples {
 				k := ph + "/" + proto
 				a := all[k]
-				a[0], a[1] = append(a[0], s[0]...), append(a[1], s[1]...)
+				for i := range a {
+					a[i] = append(a[i], s[i]...)
+				}
 				all[k] = a
 			}
 			res.Phases = append(res.Phases, p)
 		}
 	}
-	res.Total, res.TotalFrom = map[string]Summary{}, map[string]Summary{}
+	res.Total, res.TotalFrom, res.TotalOwn = map[string]Summary{}, map[string]Summary{}, map[string]Summary{}
 	for k, a := range all {
-		res.Total[k], res.TotalFrom[k] = summarize(a[0]), summarize(a[1])
+		res.Total[k], res.TotalFrom[k], res.TotalOwn[k] = summarize(a[0]), summarize(a[1]), summarize(a[2])
+		if len(a[3]) > 0 {
+			if res.TotalToTap == nil {
+				res.TotalToTap, res.TotalAfter = map[string]Summary{}, map[string]Summary{}
+			}
+			res.TotalToTap[k], res.TotalAfter[k] = summarize(a[3]), summarize(a[4])
+		}
 	}
 	return res, nil
 }
 
 // payer is one terminal's payment, however it is made; it returns the
-// monotonic time at which the caller held the approved result.
-type payer func(ctx context.Context, k int) (int64, error)
+// monotonic time at which the caller held the approved result, and that
+// of the driver's last read before (taken at once: Confirm reads on).
+type payer func(ctx context.Context, k int) (paid, error)
+
+// paid is one payment's times: the caller held the result; the driver's
+// last read before it.
+type paid struct{ caller, read, wire int64 }
 
 func runPhase(ctx context.Context, db *sqlite.DB, terms []*mgrTerm, phase string, round, n, warmup int) (MgrPhase, error) {
-	p := MgrPhase{Round: round, Phase: phase, LoadBefore: sysinfo.LoadAvg(), samples: map[string][2][]float64{}}
+	p := MgrPhase{Round: round, Phase: phase, LoadBefore: sysinfo.LoadAvg(), samples: map[string][5][]float64{}}
 	payers := make([]payer, len(terms))
 	var closers []func() error
 	defer func() {
@@ -250,7 +352,13 @@ func runPhase(ctx context.Context, db *sqlite.DB, terms []*mgrTerm, phase string
 		for _, t := range terms {
 			cfgs = append(cfgs, t.config())
 		}
-		m, err := terminals.New(cfgs, terminals.Options{Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		byID := map[string]*mgrTerm{}
+		for _, t := range terms {
+			byID[t.id] = t
+		}
+		m, err := terminals.New(cfgs, terminals.Options{Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Open:   func(_ context.Context, c config.Terminal) (transport.Conn, error) { return byID[c.ID].open() },
+			OnWire: func(id string, _ terminals.TapEntry) { byID[id].wire.Store(mono()) }})
 		if err != nil {
 			return p, err
 		}
@@ -266,7 +374,7 @@ func runPhase(ctx context.Context, db *sqlite.DB, terms []*mgrTerm, phase string
 		}
 	}
 	start := time.Now()
-	returned := make([][]int64, len(terms))
+	returned := make([][]paid, len(terms))
 	errs := make([]error, len(terms))
 	var wg sync.WaitGroup
 	for i := range terms {
@@ -305,51 +413,72 @@ func runPhase(ctx context.Context, db *sqlite.DB, terms []*mgrTerm, phase string
 		}
 		s := p.samples[t.proto]
 		for k := warmup; k < warmup+n; k++ {
-			s[0] = append(s[0], us(returned[i][k]-stamps[k].After))
-			s[1] = append(s[1], us(returned[i][k]-stamps[k].Before))
+			s[0] = append(s[0], us(returned[i][k].caller-stamps[k].After))
+			s[1] = append(s[1], us(returned[i][k].caller-stamps[k].Before))
+			pd := returned[i][k]
+			s[2] = append(s[2], us(pd.caller-pd.read))
+			if pd.wire >= pd.read && pd.wire <= pd.caller {
+				s[3] = append(s[3], us(pd.wire-pd.read))
+				s[4] = append(s[4], us(pd.caller-pd.wire))
+			}
 		}
 		p.samples[t.proto] = s
 	}
-	p.Overhead, p.FromBefore = map[string]Summary{}, map[string]Summary{}
+	p.Overhead, p.FromBefore, p.Own = map[string]Summary{}, map[string]Summary{}, map[string]Summary{}
 	for proto, s := range p.samples {
-		p.Overhead[proto], p.FromBefore[proto] = summarize(s[0]), summarize(s[1])
+		p.Overhead[proto], p.FromBefore[proto], p.Own[proto] = summarize(s[0]), summarize(s[1]), summarize(s[2])
+		if len(s[3]) > 0 {
+			if p.ToTap == nil {
+				p.ToTap, p.AfterTap = map[string]Summary{}, map[string]Summary{}
+			}
+			p.ToTap[proto], p.AfterTap[proto] = summarize(s[3]), summarize(s[4])
+		}
 	}
 	return p, nil
 }
 
+// stamped is the caller's moment now, with the driver's last read
+// before it on conn.
+func stamped(conn *stampConn) paid {
+	p := paid{caller: mono()}
+	if conn != nil {
+		p.read = conn.last.Load()
+	}
+	if p.read > p.caller || p.read == 0 {
+		p.read = p.caller // a read in between: not counted
+	}
+	return p
+}
+
 // barePayer opens terminal t with its bare driver (ZVT registered).
 func barePayer(ctx context.Context, t *mgrTerm) (payer, func() error, error) {
+	conn, err := t.open()
+	if err != nil {
+		return nil, nil, err
+	}
 	if t.proto == "zvt" {
-		conn, err := transport.OpenSerial(transport.ZVTSerial(t.path))
-		if err != nil {
-			return nil, nil, err
-		}
 		term := zvt.New(conn, zvt.Config{ID: t.id})
 		if err := term.Register(ctx); err != nil {
 			_ = term.Close()
 			return nil, nil, fmt.Errorf("register %s: %w", t.id, err)
 		}
-		return func(ctx context.Context, k int) (int64, error) {
+		return func(ctx context.Context, k int) (paid, error) {
 			p, err := term.Pay(ctx, pos.Request{Amount: 150_000 + int64(k), Reference: "HS-1"}, nil)
 			r := p.Result()
-			at := mono()
+			at := stamped(conn)
 			if err != nil || r.Outcome != pos.Approved {
-				return 0, fmt.Errorf("%s %v", r.Outcome, err)
+				return at, fmt.Errorf("%s %v", r.Outcome, err)
 			}
 			return at, p.Confirm(ctx)
 		}, term.Close, nil
 	}
-	conn, err := transport.OpenSerial(transport.ConcertSerial(t.path))
-	if err != nil {
-		return nil, nil, err
-	}
 	term := concert.New(conn, concert.Config{ID: t.id})
-	return func(ctx context.Context, k int) (int64, error) {
+	return func(ctx context.Context, k int) (paid, error) {
 		p, err := term.Pay(ctx, pos.Request{Amount: 150_000 + int64(k), Reference: "B" + strconv.Itoa(k)}, nil)
 		r := p.Result()
-		at := mono()
+		at := stamped(conn)
 		if err != nil || r.Outcome != pos.Approved {
-			return 0, fmt.Errorf("%s %v (%s)", r.Outcome, err, r.Text)
+			return at, fmt.Errorf("%s %v (%s)", r.Outcome, err, r.Text)
 		}
 		return at, p.Confirm(ctx)
 	}, term.Close, nil
@@ -359,26 +488,27 @@ func barePayer(ctx context.Context, t *mgrTerm) (payer, func() error, error) {
 // the caller records the payment (the attempt's "recorded" in its own
 // transaction) before it confirms.
 func managerPayer(m *terminals.Manager, db *sqlite.DB, t *mgrTerm, record bool) payer {
-	return func(ctx context.Context, k int) (int64, error) {
+	return func(ctx context.Context, k int) (paid, error) {
 		c, err := m.Charge(ctx, terminals.ChargeRequest{Terminal: t.id, Amount: 150_000 + int64(k)})
 		if c == nil {
-			return 0, err
+			return paid{}, err
 		}
 		r := c.Result()
-		at := mono()
+		at := stamped(t.conn.Load())
+		at.wire = t.wire.Load()
 		if err != nil || r.Outcome != pos.Approved {
-			return 0, fmt.Errorf("%s %v (%s)", r.Outcome, err, r.Text)
+			return at, fmt.Errorf("%s %v (%s)", r.Outcome, err, r.Text)
 		}
 		if record {
 			if err := db.WithTx(ctx, func(tx *sqlite.Tx) error {
 				return tx.MarkAttemptRecorded(ctx, c.AttemptID(), "posbench")
 			}); err != nil {
 				_ = c.Reject(ctx)
-				return 0, err
+				return at, err
 			}
 		}
 		if err := c.Confirm(ctx); err != nil {
-			return 0, err
+			return at, err
 		}
 		return at, nil
 	}
@@ -407,8 +537,8 @@ func waitIdle(m *terminals.Manager, limit time.Duration) error {
 }
 
 func printManager(r MgrResult) {
-	fmt.Printf("\nmanager vs bare driver: %d ZVT + %d Concert terminals, %d payments each per phase (+%d warm-up), %d phases; database %s\n",
-		r.ZVT, r.Concert, r.N, r.Warmup, len(r.Phases), r.Database)
+	fmt.Printf("\nmanager vs bare driver: %d ZVT + %d Concert terminals, %d payments each per phase (+%d warm-up), %d phases; pause before the result ZVT %s, Concert %s; database %s\n",
+		r.ZVT, r.Concert, r.N, r.Warmup, len(r.Phases), r.ZVTHold, r.ConcertHold, r.Database)
 	fmt.Printf("  %-32s %s\n", "µs, result write(2) returned →", summaryHeader())
 	for _, proto := range []string{"zvt", "concert"} {
 		for _, ph := range []string{phaseBare, phaseMgr, phaseRecord} {
@@ -427,6 +557,26 @@ func printManager(r MgrResult) {
 				continue
 			}
 			fmt.Printf("  %-32s %s\n", proto+" "+ph, s.row())
+		}
+	}
+	fmt.Printf("  %-32s %s\n", "µs, driver's read of the last byte →", summaryHeader())
+	for _, proto := range []string{"zvt", "concert"} {
+		for _, ph := range []string{phaseBare, phaseMgr, phaseRecord} {
+			s, ok := r.TotalOwn[ph+"/"+proto]
+			if !ok {
+				continue
+			}
+			fmt.Printf("  %-32s %s\n", proto+" "+ph, s.row())
+		}
+	}
+	if len(r.TotalToTap) > 0 {
+		fmt.Printf("  %-32s %s\n", "µs, manager: read → tap's last unit", summaryHeader())
+		for _, k := range sortedMapKeys(r.TotalToTap) {
+			fmt.Printf("  %-32s %s\n", k, r.TotalToTap[k].row())
+		}
+		fmt.Printf("  %-32s %s\n", "µs, manager: tap's last → caller", summaryHeader())
+		for _, k := range sortedMapKeys(r.TotalAfter) {
+			fmt.Printf("  %-32s %s\n", k, r.TotalAfter[k].row())
 		}
 	}
 	fmt.Println("  p99 per round (µs, from write(2) returned):")
@@ -623,4 +773,13 @@ func mapText(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s ×%d", k, v))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func sortedMapKeys(m map[string]Summary) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
