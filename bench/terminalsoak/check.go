@@ -219,6 +219,9 @@ func check(ctx context.Context, db *sqlite.DB, sims []*termSim, res soakResult) 
 			bad("booking of nothing", "", id, "the workflow booked an attempt the store does not have")
 		}
 	}
+	if res.Settled.InDoubt != len(rep.InDoubt) {
+		bad("in doubt not listed", "", "", "the manager lists %d attempts in doubt (Manager.InDoubt at the end of the settling run), the store has %d", res.Settled.InDoubt, len(rep.InDoubt))
+	}
 	sort.Slice(rep.InDoubt, func(i, j int) bool { return rep.InDoubt[i].Attempt < rep.InDoubt[j].Attempt })
 	return rep, nil
 }
