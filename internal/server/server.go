@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/feepos/feepos/internal/auth"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/internal/terminals"
 	"github.com/feepos/feepos/receipts"
@@ -31,6 +32,8 @@ type Server struct {
 	verify  *verifier
 
 	terminals *terminals.Manager // nil: no terminals
+	tokens    auth.TokenVerifier // nil: no API token opens /api/v1
+	api1      chi.Router         // /api/v1 (api.go)
 }
 
 // New builds the server on an opened database.
