@@ -64,7 +64,11 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	_, _ = io.WriteString(w, "answer "+http.StatusText(status))
 }
 
-func (r *receiver) bodies() []string { r.mu.Lock(); defer r.mu.Unlock(); return append([]string(nil), r.got...) }
+func (r *receiver) bodies() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
 
 type fixture struct {
 	db     *sqlite.DB
