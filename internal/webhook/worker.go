@@ -82,7 +82,7 @@ func (w *Worker) Poke() {
 // again at once after a round that tried something (the successors of a
 // delivered message are due then).
 func (w *Worker) Run(ctx context.Context) {
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(w.opt.Poll)
 	defer timer.Stop()
 	for {
 		n, err := w.RunOnce(ctx)
@@ -100,9 +100,9 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-w.poke:
-			if !timer.Stop() {
-				<-timer.C
-			}
+			// Since Go 1.23 a stopped timer never delivers a stale tick,
+			// so Reset above needs no draining.
+			timer.Stop()
 		case <-timer.C:
 		}
 	}
