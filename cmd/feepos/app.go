@@ -51,6 +51,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.serveCommand(), a.backupCommand(), a.restoreCommand(), a.ledgerCommand(), a.posCommand(), a.simCommand(),
 		a.receiptsCommand())
 	root.AddCommand(a.migrateCommand())
+	root.AddCommand(a.tokensCommand())
 	return root
 }
 

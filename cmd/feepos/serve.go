@@ -119,6 +119,11 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	defer stop()
 	srv := server.New(db, log)
 	srv.SetReceiptTrust(trust)
+	_, stopAccess, err := startAccess(ctx, log, a.stdout, db, srv, cfg, demo) // API tokens, rate limit, webhook worker
+	if err != nil {
+		return err
+	}
+	defer stopAccess()
 
 	// Card terminals: closed after the HTTP server stopped (deferred
 	// first, run last).

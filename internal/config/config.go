@@ -126,6 +126,9 @@ type Service struct {
 	Addr     string `toml:"addr"`
 	DB       string `toml:"db"`
 	LogLevel string `toml:"log_level"` // debug, info, warn, error
+	// RateLimit is the API requests per minute per token (per address
+	// without one): 0 is the default (600), a negative number no limit.
+	RateLimit int `toml:"rate_limit"`
 }
 
 // Ledger holds chart-of-accounts overrides, merged into the default chart

@@ -31,12 +31,18 @@ func (s *Server) apiRouter() chi.Router {
 }
 
 // api is the middleware of a route open to roles (admin may use every
-// route): 401 without a valid token, 403 for another role. The actor is
-// put in the request's context (auth.ActorFrom).
+// route): 401 without a valid token, 403 for another role, 429 over the
+// rate limit (api_ratelimit.go). The actor is put in the request's context
+// (auth.ActorFrom).
 func (s *Server) api(roles ...auth.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			token, ok := bearer(r)
+			if !ok || s.tokens == nil {
+				if s.limited(w, r, addressKey(r)) {
+					return
+				}
+			}
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="feepos"`)
 				writeError(w, http.StatusUnauthorized, apperr.Unauthorized, "this route needs an API token: send Authorization: Bearer TOKEN (feepos tokens create)")
@@ -49,11 +55,17 @@ func (s *Server) api(roles ...auth.Role) func(http.Handler) http.Handler {
 			actor, err := s.tokens.VerifyToken(r.Context(), token)
 			if err != nil {
 				if errors.Is(err, auth.ErrBadToken) {
+					if s.limited(w, r, addressKey(r)) {
+						return
+					}
 					w.Header().Set("WWW-Authenticate", `Bearer realm="feepos", error="invalid_token"`)
 					writeError(w, http.StatusUnauthorized, apperr.Unauthorized, err.Error())
 					return
 				}
 				s.writeErr(w, r, err)
+				return
+			}
+			if s.limited(w, r, "token:"+actor.ID) {
 				return
 			}
 			if !actor.Has(roles...) {

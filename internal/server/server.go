@@ -34,6 +34,7 @@ type Server struct {
 	terminals *terminals.Manager // nil: no terminals
 	tokens    auth.TokenVerifier // nil: no API token opens /api/v1
 	api1      chi.Router         // /api/v1 (api.go)
+	rate      rateLimit          // api_ratelimit.go
 }
 
 // New builds the server on an opened database.

@@ -24,6 +24,11 @@ type WebhookMessage struct {
 	Tries     int
 	NextAt    time.Time
 	LastError string
+
+	DeliveredAt *time.Time
+	WindowStart time.Time // the retry window's start: CreatedAt, or an admin's last retry
+	WindowTries int       // tries in that window (the backoff's exponent)
+	RetriedBy   string    // the admin whose retry is not tried yet
 }
 
 // EnqueueWebhook writes m to the outbox, due now; its id is returned.
@@ -31,7 +36,7 @@ func (tx *Tx) EnqueueWebhook(ctx context.Context, m WebhookMessage) (int64, erro
 	if m.RequestID == "" || m.URL == "" || m.Event == "" || len(m.Body) == 0 {
 		return 0, errors.New("webhook message: request, URL, event and body are required")
 	}
-	now := tx.Now.UTC().Format(time.RFC3339Nano)
+	now := outboxTime(tx.Now)
 	res, err := tx.ExecContext(ctx, `INSERT INTO webhook_outbox
 		(request_id, client_id, url, event, body, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		m.RequestID, m.ClientID, m.URL, m.Event, m.Body, now, now)

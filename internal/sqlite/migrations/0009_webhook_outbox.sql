@@ -13,9 +13,16 @@ CREATE TABLE webhook_outbox (
     created_at   TEXT NOT NULL,
     state        TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
     tries        INTEGER NOT NULL DEFAULT 0,
-    next_at      TEXT NOT NULL,          -- when the worker may try next
+    next_at      TEXT NOT NULL,          -- when the worker may try next (fixed-width UTC, compared as text)
     last_error   TEXT NOT NULL DEFAULT '',
-    delivered_at TEXT
+    delivered_at TEXT,
+    -- The retry window: tries back off from window_start (NULL: created_at)
+    -- for 24 h, then the message is dead. An admin's retry opens a new
+    -- window (window_start = then, window_tries = 0) and names itself in
+    -- retried_by, which the next try's delivery row records.
+    window_start TEXT,
+    window_tries INTEGER NOT NULL DEFAULT 0,
+    retried_by   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox (state, next_at) WHERE state = 'pending';
 CREATE INDEX webhook_outbox_by_request ON webhook_outbox (request_id, id);
