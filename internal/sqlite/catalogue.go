@@ -123,7 +123,9 @@ func procedures(ctx context.Context, q querier) ([]catalogue.Procedure, error) {
 
 // Catalogue is the whole stored catalogue: every procedure, and every fee
 // with those no longer collected (Active false), as an export writes it.
-func (db *DB) Catalogue(ctx context.Context) (catalogue.Catalogue, error) { return storedCatalogue(ctx, db.db) }
+func (db *DB) Catalogue(ctx context.Context) (catalogue.Catalogue, error) {
+	return storedCatalogue(ctx, db.db)
+}
 
 func storedCatalogue(ctx context.Context, q querier) (catalogue.Catalogue, error) {
 	fees, err := allFees(ctx, q)
