@@ -273,4 +273,3 @@ func osActor() auth.Actor {
 	}
 	return auth.Actor{Kind: auth.KindCLI, ID: name, Role: auth.RoleAdmin}
 }
-
