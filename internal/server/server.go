@@ -44,6 +44,7 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 	s.router.Get("/healthz", s.handleHealth)
 	s.router.Handle("/metrics", s.metrics.handler())
 	s.router.Mount("/verify", s.verifyRoutes())
+	s.routeFees()
 	return s
 }
 
