@@ -97,6 +97,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	defer db.Close()
 	version, _ := db.SchemaVersion(ctx)
 	log.Info("database ready", "path", path, "schema_version", version, "demo", demo)
+	if err := seedDemoCatalogue(ctx, log, db, demo); err != nil {
+		return err
+	}
 
 	// The organisations' signing keys, and the certificates /verify trusts.
 	// Nothing issues receipts over HTTP yet, so only the trust is handed
