@@ -13,6 +13,7 @@ import (
 
 	"github.com/feepos/feepos/internal/config"
 	"github.com/feepos/feepos/internal/server"
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/receipts"
 )
@@ -104,7 +105,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	// The organisations' signing keys, and the certificates /verify trusts.
 	// Nothing issues receipts over HTTP yet, so only the trust is handed
 	// on; the keyring signs the demo receipts (and will sign payments').
-	keys, trust, err := serveKeys(ctx, log, db, cfg.Receipts, path, demo)
+	keys, trust, err := signing.Load(ctx, log, db, cfg.Receipts, path, demo)
 	if err != nil {
 		return err
 	}
