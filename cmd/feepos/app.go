@@ -49,7 +49,7 @@ func (a *app) rootCommand() *cobra.Command {
 	pf.BoolVar(&a.jsonOut, "json", false, "print the result as JSON")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.serveCommand(), a.backupCommand(), a.restoreCommand(), a.ledgerCommand(), a.posCommand(), a.simCommand(),
-		a.receiptsCommand())
+		a.receiptsCommand(), a.feesCommand())
 	root.AddCommand(a.migrateCommand())
 	root.AddCommand(a.tokensCommand())
 	return root

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/internal/sqlite"
 )
 
@@ -65,7 +66,7 @@ beside it as FILE.before-restore-TIME. Refused while feepos serve runs.`,
 				return err
 			}
 			path := a.databasePath(cfg)
-			trust, _, err := receiptTrust(cfg.Receipts, "", path)
+			trust, _, err := signing.Trust(cfg.Receipts, "", path)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/feepos/feepos/internal/apperr"
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/ledger"
 	"github.com/feepos/feepos/receipts"
@@ -42,14 +43,14 @@ func demoPayments(day string) []demoPayment {
 		payer:   receipts.Payer{Name: "Nguyễn Văn An", Address: "Số 12 đường Trần Hưng Đạo, thị trấn Demo", IDNumber: "001090001234"},
 		card:    &receipts.CardPayment{TerminalID: "DEMO-T1", TraceNo: "000001", ApprovalCode: "A1B2C3", PANMasked: "411111******1111"},
 		fees: []demoFee{
-			{org: demoOrgs[0].series.OrgCode, line: receipts.Line{Name: "Lệ phí cấp giấy chứng nhận đăng ký hộ kinh doanh", Kind: receipts.LePhi, FeeCode: "LP-HKD", Amount: 100_000}},
-			{org: demoOrgs[1].series.OrgCode, line: receipts.Line{Name: "Lệ phí đăng ký cư trú", Kind: receipts.LePhi, FeeCode: "LP-CT", Amount: 20_000}},
+			{org: signing.DemoOrgs[0].Series.OrgCode, line: receipts.Line{Name: "Lệ phí cấp giấy chứng nhận đăng ký hộ kinh doanh", Kind: receipts.LePhi, FeeCode: "LP-HKD", Amount: 100_000}},
+			{org: signing.DemoOrgs[1].Series.OrgCode, line: receipts.Line{Name: "Lệ phí đăng ký cư trú", Kind: receipts.LePhi, FeeCode: "LP-CT", Amount: 20_000}},
 		},
 	}, {
 		dossier: demoDossierPrefix + day + "-0002",
 		payer:   receipts.Payer{Name: "Trần Thị Bình"},
 		fees: []demoFee{
-			{org: demoOrgs[0].series.OrgCode, line: receipts.Line{Name: "Phí chứng thực bản sao từ bản chính (3 bản)", Kind: receipts.Phi, FeeCode: "P-CTBS", Amount: 6_000}},
+			{org: signing.DemoOrgs[0].Series.OrgCode, line: receipts.Line{Name: "Phí chứng thực bản sao từ bản chính (3 bản)", Kind: receipts.Phi, FeeCode: "P-CTBS", Amount: 6_000}},
 		},
 	}}
 }
@@ -58,7 +59,7 @@ func demoPayments(day string) []demoPayment {
 // no receipt in the current year, and returns the receipts issued (none on
 // a database that has them already).
 func seedDemoReceipts(ctx context.Context, log *slog.Logger, db *sqlite.DB, keys receipts.Keys) ([]receipts.Receipt, error) {
-	district := demoOrgs[0].series
+	district := signing.DemoOrgs[0].Series
 	now := db.Now()
 	series := receipts.SeriesSymbol(receipts.YearOf(now), district.Letters)
 	_, err := db.Receipt(ctx, receipts.Template, series, 1)
@@ -101,8 +102,8 @@ const demoDossierPrefix = "H29.DEMO-"
 func demoReceiptsOfYear(ctx context.Context, db *sqlite.DB) ([]receipts.Receipt, error) {
 	year := receipts.YearOf(db.Now())
 	var out []receipts.Receipt
-	for _, org := range demoOrgs {
-		series := receipts.SeriesSymbol(year, org.series.Letters)
+	for _, org := range signing.DemoOrgs {
+		series := receipts.SeriesSymbol(year, org.Series.Letters)
 		for n := int64(1); ; n++ {
 			r, err := db.Receipt(ctx, receipts.Template, series, n)
 			if apperr.Code(err) == apperr.NotFound {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/feepos/feepos/internal/config"
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/receipts"
 )
@@ -238,7 +239,7 @@ func TestServeDemoTwoOrganisations(t *testing.T) {
 	assert.Equal(t, "0100000002", police.TaxCode)
 
 	// The keys serve made, as receipts close finds them next to the database.
-	keys, err := receiptKeys(config.Receipts{}, dbPath)
+	keys, err := signing.ReceiptKeys(config.Receipts{}, dbPath)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"CA-DEMO"}, keys.Orgs())
 	issue := func(org string, k receipts.Keys) receipts.Receipt {

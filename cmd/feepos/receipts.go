@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -47,7 +48,7 @@ signing, not who signed it). Exit code 1 names the first receipt that fails.`,
 				return err
 			}
 			defer db.Close()
-			trust, how, err := receiptTrust(cfg.Receipts, certFile, a.databasePath(cfg))
+			trust, how, err := signing.Trust(cfg.Receipts, certFile, a.databasePath(cfg))
 			if err != nil {
 				return err
 			}

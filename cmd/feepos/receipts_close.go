@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -37,7 +38,7 @@ created, is refused; a date already closed is a conflict.`,
 				return err
 			}
 			defer db.Close()
-			signer, from, err := closureSigner(cfg.Receipts, a.databasePath(cfg))
+			signer, from, err := signing.ClosureSigner(cfg.Receipts, a.databasePath(cfg))
 			if err != nil {
 				return err
 			}

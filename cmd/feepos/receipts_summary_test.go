@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/feepos/feepos/internal/config"
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/receipts"
 )
@@ -34,7 +35,7 @@ func summaryDB(t *testing.T) string {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "feepos.db")
 	district, _ := twoKeys(t)
-	keyFile, certFile := demoKeyPaths(path, demoOrgs[0])
+	keyFile, certFile := signing.DemoKeyPaths(path, signing.DemoOrgs[0])
 	require.NoError(t, district.WritePEM(keyFile, certFile))
 	db, err := sqlite.Open(ctx, path)
 	require.NoError(t, err)
@@ -168,11 +169,11 @@ func issueDate(t *testing.T, dbPath string, ref receipts.Ref) string {
 }
 
 // configKeys is the keyring feepos builds from a config file.
-func configKeys(t *testing.T, cfgPath, dbPath string) signingKeys {
+func configKeys(t *testing.T, cfgPath, dbPath string) signing.Keys {
 	t.Helper()
 	cfg, err := config.Load(cfgPath)
 	require.NoError(t, err)
-	keys, err := receiptKeys(cfg.Receipts, dbPath)
+	keys, err := signing.ReceiptKeys(cfg.Receipts, dbPath)
 	require.NoError(t, err)
 	return keys
 }
@@ -253,7 +254,7 @@ func TestReceiptsSummaryRefusesAnotherOrganisationsKey(t *testing.T) {
 // never needs a key.
 func TestReceiptsSummaryWithoutKey(t *testing.T) {
 	dbPath := summaryDB(t)
-	keyFile, certFile := demoKeyPaths(dbPath, demoOrgs[0])
+	keyFile, certFile := signing.DemoKeyPaths(dbPath, signing.DemoOrgs[0])
 	require.NoError(t, os.Remove(keyFile))
 	require.NoError(t, os.Remove(certFile))
 	drop := t.TempDir()

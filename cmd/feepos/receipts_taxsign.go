@@ -8,6 +8,7 @@ import (
 
 	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/internal/config"
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -16,7 +17,7 @@ import (
 // receipts: the daily summary 01/TH-BLĐT and the error notice 04/SS-CTĐT
 // are signed like a receipt (enveloped XMLDSig, receipts.KeySigner) with the
 // key of the organisation they are of, found as for receipts
-// (receiptKeys: the config file, else the demo keys next to the database).
+// (signing.ReceiptKeys: the config file, else the demo keys next to the database).
 // --unsigned leaves the signature to a provider that signs itself.
 
 // taxSignature says how a document was signed, for the command's output.
@@ -32,7 +33,7 @@ type taxSignature struct {
 // key of another organisation), is refused with what to configure, or
 // --unsigned.
 func (a *app) signTaxDocument(cfg config.Config, org receipts.Organisation, form string, doc []byte) ([]byte, taxSignature, error) {
-	keys, err := receiptKeys(cfg.Receipts, a.databasePath(cfg))
+	keys, err := signing.ReceiptKeys(cfg.Receipts, a.databasePath(cfg))
 	if err != nil {
 		return nil, taxSignature{}, keyConfigError{form: form, org: org.Code, err: err}
 	}
@@ -49,9 +50,9 @@ func (a *app) signTaxDocument(cfg config.Config, org receipts.Organisation, form
 	if err != nil {
 		return nil, taxSignature{}, err
 	}
-	from := keys.fromOf("") // the default signer, unless org has its own
+	from := keys.From("") // the default signer, unless org has its own
 	if slices.Contains(keys.Orgs(), org.Code) {
-		from = keys.fromOf(org.Code)
+		from = keys.From(org.Code)
 	}
 	return signed, taxSignature{Signed: true, SignedBy: cert.Subject.CommonName, Key: from}, nil
 }

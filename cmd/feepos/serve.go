@@ -13,6 +13,7 @@ import (
 
 	"github.com/feepos/feepos/internal/config"
 	"github.com/feepos/feepos/internal/server"
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/receipts"
 )
@@ -97,11 +98,14 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	defer db.Close()
 	version, _ := db.SchemaVersion(ctx)
 	log.Info("database ready", "path", path, "schema_version", version, "demo", demo)
+	if err := seedDemoCatalogue(ctx, log, db, demo); err != nil {
+		return err
+	}
 
 	// The organisations' signing keys, and the certificates /verify trusts.
 	// Nothing issues receipts over HTTP yet, so only the trust is handed
 	// on; the keyring signs the demo receipts (and will sign payments').
-	keys, trust, err := serveKeys(ctx, log, db, cfg.Receipts, path, demo)
+	keys, trust, err := signing.Load(ctx, log, db, cfg.Receipts, path, demo)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/internal/config"
+	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -61,7 +62,7 @@ func (a *app) storedReceipt(ctx context.Context, template, series string, number
 	case err != nil:
 		return receipts.Receipt{}, "", "", err
 	default:
-		trust, _, err := receiptTrust(cfg.Receipts, "", a.databasePath(cfg))
+		trust, _, err := signing.Trust(cfg.Receipts, "", a.databasePath(cfg))
 		if err != nil {
 			return receipts.Receipt{}, "", "", err
 		}

@@ -35,8 +35,32 @@ type Fee struct {
 type Procedure struct {
 	Code   string
 	Name   string
-	Level  string // "district" or "vertical" (police, tax, land registry…)
-	Agency string
+	Level  string // LevelDistrict or LevelVertical (police, tax, land registry…)
+	Agency string // the agency that handles its dossiers
+}
+
+// The levels of a procedure: the district's own, or a vertical agency's
+// (police, tax, land registry…) whose counter sits in the center.
+const (
+	LevelDistrict = "district"
+	LevelVertical = "vertical"
+)
+
+// Catalogue is a whole fee catalogue as a file holds it: the procedures
+// its fees name, and the fees.
+type Catalogue struct {
+	Procedures []Procedure
+	Fees       []Fee
+}
+
+// Procedure is the procedure of code, if c has it.
+func (c Catalogue) Procedure(code string) (Procedure, bool) {
+	for _, p := range c.Procedures {
+		if p.Code == code {
+			return p, true
+		}
+	}
+	return Procedure{}, false
 }
 
 // UnknownFeeError names a fee code the catalogue does not hold.

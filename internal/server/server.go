@@ -46,6 +46,7 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 	s.router.Method(http.MethodGet, "/metrics", s.metrics.handler())
 	s.router.Mount("/verify", s.verifyRoutes())
 	s.routeOpenAPI()
+	s.routeFees()
 	return s
 }
 

@@ -3,10 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/feepos/feepos/internal/auth"
 	"github.com/feepos/feepos/internal/catalogue"
 )
 
@@ -89,4 +91,138 @@ func (tx *Tx) PutFee(ctx context.Context, f catalogue.Fee) error {
 		return fmt.Errorf("write fee %s: %w", f.Code, err)
 	}
 	return nil
+}
+
+// AllFees lists every fee, those no longer collected too, by code.
+func (db *DB) AllFees(ctx context.Context) ([]catalogue.Fee, error) { return allFees(ctx, db.db) }
+
+func allFees(ctx context.Context, q querier) ([]catalogue.Fee, error) {
+	var rows []feeRow
+	if err := q.SelectContext(ctx, &rows, `SELECT `+feeColumns+` FROM fees ORDER BY code`); err != nil {
+		return nil, fmt.Errorf("read fee catalogue: %w", err)
+	}
+	out := make([]catalogue.Fee, len(rows))
+	for i, r := range rows {
+		out[i] = r.fee()
+	}
+	return out, nil
+}
+
+// Procedures lists the procedures, by code.
+func (db *DB) Procedures(ctx context.Context) ([]catalogue.Procedure, error) {
+	return procedures(ctx, db.db)
+}
+
+func procedures(ctx context.Context, q querier) ([]catalogue.Procedure, error) {
+	var out []catalogue.Procedure
+	if err := q.SelectContext(ctx, &out, `SELECT code AS "code", name AS "name", level AS "level", agency AS "agency" FROM procedures ORDER BY code`); err != nil {
+		return nil, fmt.Errorf("read procedures: %w", err)
+	}
+	return out, nil
+}
+
+// Catalogue is the whole stored catalogue: every procedure, and every fee
+// with those no longer collected (Active false), as an export writes it.
+func (db *DB) Catalogue(ctx context.Context) (catalogue.Catalogue, error) {
+	return storedCatalogue(ctx, db.db)
+}
+
+func storedCatalogue(ctx context.Context, q querier) (catalogue.Catalogue, error) {
+	fees, err := allFees(ctx, q)
+	if err != nil {
+		return catalogue.Catalogue{}, err
+	}
+	procs, err := procedures(ctx, q)
+	if err != nil {
+		return catalogue.Catalogue{}, err
+	}
+	return catalogue.Catalogue{Procedures: procs, Fees: fees}, nil
+}
+
+// PutProcedure inserts or replaces a procedure.
+func (tx *Tx) PutProcedure(ctx context.Context, p catalogue.Procedure) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO procedures (code, name, level, agency) VALUES (?, ?, ?, ?)
+		ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, agency = excluded.agency`,
+		p.Code, p.Name, p.Level, p.Agency)
+	if err != nil {
+		return fmt.Errorf("write procedure %s: %w", p.Code, err)
+	}
+	return nil
+}
+
+// PlanImport is what ImportCatalogue would change, without writing (a
+// dry run).
+func (db *DB) PlanImport(ctx context.Context, c catalogue.Catalogue, opt catalogue.ImportOptions) (catalogue.Changes, error) {
+	if err := c.Validate(); err != nil {
+		return catalogue.Changes{}, withSource(err, opt.Source)
+	}
+	stored, err := storedCatalogue(ctx, db.db)
+	if err != nil {
+		return catalogue.Changes{}, err
+	}
+	return catalogue.Plan(stored, c, opt), nil
+}
+
+// ImportCatalogue stores an imported catalogue in one transaction: the
+// procedures and fees it lists are inserted or updated, the fees it does
+// not list are kept (or, with opt.DeactivateMissing, marked no longer
+// collected), and an audit line "catalogue.import" names actor and the
+// changes. A catalogue that does not validate writes nothing.
+func (db *DB) ImportCatalogue(ctx context.Context, c catalogue.Catalogue, opt catalogue.ImportOptions, actor auth.Actor) (catalogue.Changes, error) {
+	if err := c.Validate(); err != nil {
+		return catalogue.Changes{}, withSource(err, opt.Source)
+	}
+	return withTxValue(ctx, db, func(tx *Tx) (catalogue.Changes, error) {
+		stored, err := storedCatalogue(ctx, tx)
+		if err != nil {
+			return catalogue.Changes{}, err
+		}
+		ch := catalogue.Plan(stored, c, opt)
+		changed := map[string]bool{}
+		for _, code := range append(append([]string{}, ch.ProceduresAdded...), ch.ProceduresUpdated...) {
+			changed["p:"+code] = true
+		}
+		for _, code := range append(append([]string{}, ch.Added...), ch.Updated...) {
+			changed["f:"+code] = true
+		}
+		for _, p := range c.Procedures {
+			if changed["p:"+p.Code] {
+				if err := tx.PutProcedure(ctx, p); err != nil {
+					return catalogue.Changes{}, err
+				}
+			}
+		}
+		for _, f := range c.Fees {
+			if changed["f:"+f.Code] {
+				if err := tx.PutFee(ctx, f); err != nil {
+					return catalogue.Changes{}, err
+				}
+			}
+		}
+		for _, code := range ch.Deactivated {
+			if _, err := tx.ExecContext(ctx, `UPDATE fees SET active = 0, updated_at = ? WHERE code = ?`,
+				tx.Now.UTC().Format(time.RFC3339Nano), code); err != nil {
+				return catalogue.Changes{}, fmt.Errorf("deactivate fee %s: %w", code, err)
+			}
+		}
+		detail, err := json.Marshal(map[string]any{
+			"source": opt.Source, "deactivate_missing": opt.DeactivateMissing,
+			"added": ch.Added, "updated": ch.Updated, "deactivated": ch.Deactivated, "unchanged": len(ch.Unchanged),
+			"procedures_added": ch.ProceduresAdded, "procedures_updated": ch.ProceduresUpdated,
+		})
+		if err != nil {
+			return catalogue.Changes{}, err
+		}
+		err = tx.Audit(ctx, auth.AuditEntry{Actor: actor, Action: "catalogue.import", Object: "fee_catalogue", Detail: detail})
+		return ch, err
+	})
+}
+
+// withSource names the file in a validation error.
+func withSource(err error, source string) error {
+	var ie *catalogue.ImportError
+	if errors.As(err, &ie) && ie.Source == "" {
+		ie.Source = source
+	}
+	return err
 }
