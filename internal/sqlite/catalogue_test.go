@@ -27,13 +27,13 @@ func testCatalogue() catalogue.Catalogue {
 	}
 }
 
-var cliActor = auth.Actor{Kind: auth.KindCLI, ID: "tester", Role: auth.RoleAdmin}
+var catalogueActor = auth.Actor{Kind: auth.KindCLI, ID: "tester", Role: auth.RoleAdmin}
 
 func TestImportCatalogue(t *testing.T) {
 	ctx := context.Background()
 	db := newTestDB(t)
 
-	ch, err := db.ImportCatalogue(ctx, testCatalogue(), catalogue.ImportOptions{Source: "a.csv"}, cliActor)
+	ch, err := db.ImportCatalogue(ctx, testCatalogue(), catalogue.ImportOptions{Source: "a.csv"}, catalogueActor)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"LP-HKD", "P-TD"}, ch.Added)
 	assert.Equal(t, []string{"HKD"}, ch.ProceduresAdded)
@@ -61,7 +61,7 @@ func TestImportCatalogue(t *testing.T) {
 	assert.Len(t, fees, 2, "a plan writes nothing")
 	assert.Equal(t, int64(100000), *fees[0].UnitAmount)
 
-	ch, err = db.ImportCatalogue(ctx, one, catalogue.ImportOptions{}, cliActor)
+	ch, err = db.ImportCatalogue(ctx, one, catalogue.ImportOptions{}, catalogueActor)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"LP-HKD"}, ch.Updated)
 	assert.Empty(t, ch.Deactivated)
@@ -69,7 +69,7 @@ func TestImportCatalogue(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, fees, 2)
 
-	ch, err = db.ImportCatalogue(ctx, one, catalogue.ImportOptions{DeactivateMissing: true, Source: "b.xlsx"}, cliActor)
+	ch, err = db.ImportCatalogue(ctx, one, catalogue.ImportOptions{DeactivateMissing: true, Source: "b.xlsx"}, catalogueActor)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"P-TD"}, ch.Deactivated)
 	assert.Equal(t, []string{"LP-HKD"}, ch.Unchanged)
@@ -85,7 +85,7 @@ func TestImportCatalogue(t *testing.T) {
 	log, err := db.AuditLog(ctx, sqlite.AuditFilter{Action: "catalogue.import"})
 	require.NoError(t, err)
 	require.Len(t, log, 3)
-	assert.Equal(t, cliActor, log[0].Actor)
+	assert.Equal(t, catalogueActor, log[0].Actor)
 	assert.Equal(t, "fee_catalogue", log[0].Object)
 	var detail map[string]any
 	require.NoError(t, json.Unmarshal(log[0].Detail, &detail))
@@ -101,7 +101,7 @@ func TestImportCatalogueInvalidWritesNothing(t *testing.T) {
 	db := newTestDB(t)
 	bad := testCatalogue()
 	bad.Fees[1].UnitAmount = feeAmount(0)
-	_, err := db.ImportCatalogue(ctx, bad, catalogue.ImportOptions{Source: "bad.csv"}, cliActor)
+	_, err := db.ImportCatalogue(ctx, bad, catalogue.ImportOptions{Source: "bad.csv"}, catalogueActor)
 	var ie *catalogue.ImportError
 	require.True(t, errors.As(err, &ie))
 	assert.Equal(t, "bad.csv", ie.Source)
