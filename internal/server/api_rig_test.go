@@ -95,6 +95,7 @@ type rigOptions struct {
 type payRig struct {
 	t     *testing.T
 	db    *sqlite.DB
+	keys  *receipts.Keyring
 	sim   *zvtsim.Sim
 	terms *terminals.Manager
 	svc   *payments.Service
@@ -130,7 +131,7 @@ func newPayRig(t *testing.T, o rigOptions) *payRig {
 		return nil
 	}))
 
-	r := &payRig{t: t, db: db}
+	r := &payRig{t: t, db: db, keys: keys}
 	if !o.noTerms {
 		cfg := o.simTimer
 		cfg.Cards = o.cards
