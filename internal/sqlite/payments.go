@@ -443,3 +443,21 @@ func (tx *Tx) InsertShift(ctx context.Context, s ShiftRow, paymentIDs []string) 
 	}
 	return id, nil
 }
+
+// PaymentsToCheck lists the payments recovery looks at: those processing
+// or in review, and the paid card payments whose terminal attempt has not
+// ended charged (the attempt was recorded but not confirmed when feepos
+// stopped, or its confirmation failed), oldest first.
+func (db *DB) PaymentsToCheck(ctx context.Context) ([]PaymentRow, error) {
+	var out []PaymentRow
+	err := db.db.SelectContext(ctx, &out, `SELECT `+paymentColumns+` FROM payments p
+		WHERE p.status IN ('processing', 'needs_review')
+		   OR (p.status = 'paid' AND p.method = 'card' AND p.attempt_id <> '' AND
+		       (SELECT s.state FROM terminal_attempt_states s WHERE s.attempt_id = p.attempt_id ORDER BY s.seq DESC LIMIT 1)
+		       NOT IN ('confirmed', 'settled_charged'))
+		ORDER BY p.created_at, p.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list payments to check: %w", err)
+	}
+	return out, nil
+}
