@@ -155,6 +155,7 @@ func newPayRig(t *testing.T, o rigOptions) *payRig {
 		}, patient, 20*time.Millisecond, "terminal T1 comes online")
 	}
 	r.svc = payments.New(db, r.terms, keys, payments.Options{Log: log, VerifyBase: "https://bienlai.example.gov.vn"})
+	t.Cleanup(r.svc.Close) // before the manager closes (cleanups run last first)
 	r.srv = New(db, log)
 	r.srv.SetTokens(testTokens)
 	r.srv.SetTerminals(r.terms)
