@@ -90,6 +90,7 @@ type rigOptions struct {
 	cards    []zvtsim.Card // the simulator's cards (default: its own, masked)
 	noTerms  bool          // no terminal manager: cash only
 	simTimer zvtsim.Config
+	log      io.Writer // every part's log, at debug (default: discarded)
 }
 
 type payRig struct {
@@ -109,7 +110,11 @@ type payRig struct {
 func newPayRig(t *testing.T, o rigOptions) *payRig {
 	t.Helper()
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logTo := o.log
+	if logTo == nil {
+		logTo = io.Discard
+	}
+	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "feepos.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
@@ -141,7 +146,9 @@ func newPayRig(t *testing.T, o rigOptions) *payRig {
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = pty.Close() })
 		r.terms, err = terminals.New([]config.Terminal{{ID: "T1", Protocol: "zvt", Counter: "Quầy 1", Port: pty.Path}},
-			terminals.Options{Store: db, Log: log})
+			terminals.Options{Store: db, Log: log, OnWire: func(id string, e terminals.TapEntry) {
+				log.Debug("wire", "terminal", id, "direction", e.Direction, "kind", e.Message.Kind, "hex", e.Hex)
+			}})
 		require.NoError(t, err)
 		require.NoError(t, r.terms.Start(ctx))
 		t.Cleanup(func() { _ = r.terms.Close() })
