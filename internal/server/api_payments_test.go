@@ -235,6 +235,15 @@ func TestCashPaymentAndShiftClose(t *testing.T) {
 	assert.EqualValues(t, -6_000, sh.Difference)
 	assert.NotZero(t, sh.LedgerEntry, "the shortfall is posted")
 	assert.Contains(t, sh.Cashier, "Nguyễn Thị Thu")
+
+	// A refund is refused with the open question of docs/RECEIPTS.md, and
+	// a cash payment is not reversed on a terminal.
+	a = r.do("POST", "/api/v1/payments/"+p.ID+"/refund", tokAccountant, map[string]any{"reason": "Hoàn tiền cho công dân"})
+	require.Equal(t, http.StatusUnprocessableEntity, a.Status, "%s", a)
+	assert.Contains(t, a.errMessage(t), "open question")
+	a = r.do("POST", "/api/v1/payments/"+p.ID+"/reverse", tokAccountant, map[string]any{"reason": "x"})
+	assert.Equal(t, http.StatusConflict, a.Status, "%s", a)
+	assert.Equal(t, payments.PaymentPaid, r.settled(p.ID).Status, "nothing changed")
 }
 
 // Cancel: a pending request is cancelled (and the dossier system told),
