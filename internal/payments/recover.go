@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/feepos/feepos/internal/auth"
 	"github.com/feepos/feepos/internal/sqlite"
@@ -294,4 +295,27 @@ func (s *Service) Settle(ctx context.Context, actor auth.Actor, paymentID, outco
 	}
 	s.poke()
 	return s.Payment(ctx, paymentID)
+}
+
+// RecoverLoop runs Recover now and then every interval (default 5 s)
+// until ctx ends. The terminal manager settles the attempts in doubt of a
+// terminal when it comes back (and when an orphan answer arrives); the
+// next pass records what it settled charged and releases what it settled
+// not charged. A pass over nothing to check is one indexed query.
+func (s *Service) RecoverLoop(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.Recover(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("payment recovery pass failed (retried)", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
