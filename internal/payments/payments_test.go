@@ -2,6 +2,7 @@ package payments_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -229,6 +230,18 @@ func TestCashPaymentAndCancelAndShift(t *testing.T) {
 	got, err := r.s.Request(r.ctx, req.ID)
 	require.NoError(t, err)
 	assert.Equal(t, payments.RequestPaid, got.Status)
+	var bodies []string
+	require.NoError(t, r.db.SQL().SelectContext(r.ctx, &bodies, `SELECT CAST(body AS TEXT) FROM webhook_outbox WHERE request_id = ?`, req.ID))
+	require.Len(t, bodies, 1, "one message, in the record's transaction")
+	var msg map[string]any
+	require.NoError(t, json.Unmarshal([]byte(bodies[0]), &msg))
+	assert.Equal(t, "payment_request.paid", msg["event"])
+	assert.Equal(t, req.ID, msg["payment_request_id"])
+	assert.Equal(t, req.DossierCode, msg["dossier_code"])
+	assert.Equal(t, "paid", msg["status"])
+	assert.EqualValues(t, 126_000, msg["amount"])
+	assert.NotEmpty(t, msg["paid_at"])
+	assert.Equal(t, p.Receipts[0].Series, msg["receipt"].(map[string]any)["series"])
 	_, err = r.s.Charge(r.ctx, cashier, req.ID, payments.ChargeInput{Method: payments.MethodCash})
 	assert.Equal(t, apperr.Conflict, code(err), "never charged twice")
 	_, err = r.s.CancelRequest(r.ctx, dossierSystem, req.ID, "")
