@@ -488,3 +488,37 @@ func TestInDoubtNeedsReviewAndSettle(t *testing.T) {
 	require.NoError(t, r.s.Recover(r.ctx))
 	r.check()
 }
+
+// A Concert terminal (no terminal id in its answers, the reference in
+// PRIV): approved, recorded with the configured terminal id on the
+// receipt, confirmed.
+func TestCardOnConcert(t *testing.T) {
+	r := newRig(t, false)
+	s, err := sim.Start(r.ctx, sim.Config{Protocol: pos.Concert})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	m, err := terminals.New([]config.Terminal{{ID: "C1", Protocol: "concert", Counter: "Quầy 2", Port: s.Addr()}},
+		terminals.Options{Store: r.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	require.NoError(t, m.Start(r.ctx))
+	t.Cleanup(func() { _ = m.Close() })
+	svc := payments.New(r.db, m, testKeys(t), payments.Options{})
+	t.Cleanup(svc.Close)
+	require.Eventually(t, func() bool { return m.Status()[0].Status == terminals.StatusIdle }, time.Minute, 20*time.Millisecond)
+
+	req := r.request("concert")
+	p, err := svc.Charge(r.ctx, cashier, req.ID, payments.ChargeInput{Method: payments.MethodCard, Terminal: "C1"})
+	require.NoError(t, err)
+	p, err = svc.Wait(r.ctx, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, payments.PaymentPaid, p.Status, p.Message)
+	require.Eventually(t, func() bool {
+		rec, err := m.Attempt(r.ctx, p.AttemptID)
+		return err == nil && rec.State == terminals.StateConfirmed
+	}, time.Minute, 20*time.Millisecond)
+	rc, err := r.db.Receipt(r.ctx, p.Receipts[0].Template, p.Receipts[0].Series, p.Receipts[0].Number)
+	require.NoError(t, err)
+	require.NotNil(t, rc.Card)
+	assert.NotEmpty(t, rc.Card.TerminalID)
+	r.check()
+}
