@@ -2,6 +2,7 @@ package payments_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -229,6 +230,18 @@ func TestCashPaymentAndCancelAndShift(t *testing.T) {
 	got, err := r.s.Request(r.ctx, req.ID)
 	require.NoError(t, err)
 	assert.Equal(t, payments.RequestPaid, got.Status)
+	var bodies []string
+	require.NoError(t, r.db.SQL().SelectContext(r.ctx, &bodies, `SELECT CAST(body AS TEXT) FROM webhook_outbox WHERE request_id = ?`, req.ID))
+	require.Len(t, bodies, 1, "one message, in the record's transaction")
+	var msg map[string]any
+	require.NoError(t, json.Unmarshal([]byte(bodies[0]), &msg))
+	assert.Equal(t, "payment_request.paid", msg["event"])
+	assert.Equal(t, req.ID, msg["payment_request_id"])
+	assert.Equal(t, req.DossierCode, msg["dossier_code"])
+	assert.Equal(t, "paid", msg["status"])
+	assert.EqualValues(t, 126_000, msg["amount"])
+	assert.NotEmpty(t, msg["paid_at"])
+	assert.Equal(t, p.Receipts[0].Series, msg["receipt"].(map[string]any)["series"])
 	_, err = r.s.Charge(r.ctx, cashier, req.ID, payments.ChargeInput{Method: payments.MethodCash})
 	assert.Equal(t, apperr.Conflict, code(err), "never charged twice")
 	_, err = r.s.CancelRequest(r.ctx, dossierSystem, req.ID, "")
@@ -412,6 +425,11 @@ func TestCrashBetweenCommitAndConfirm(t *testing.T) {
 		require.NotNil(t, p.Review)
 		assert.Contains(t, p.Review.Reason, "did not keep the charge")
 		assert.NotNil(t, p.Review.Evidence)
+		require.NoError(t, s2.Recover(r.ctx))
+		p, err = s2.Payment(r.ctx, payID)
+		require.NoError(t, err)
+		require.Equal(t, payments.PaymentNeedsReview, p.Status, "a recorded payment waits for a person, pass after pass")
+		assert.NotZero(t, p.LedgerEntry)
 		_, err = s2.Settle(r.ctx, accountant, payID, payments.OutcomeNotCharged, "")
 		assert.Equal(t, apperr.Invalid, code(err), "a reason is required")
 		p, err = s2.Settle(r.ctx, accountant, payID, payments.OutcomeNotCharged, "the terminal's journal shows the reversal")
@@ -468,5 +486,39 @@ func TestInDoubtNeedsReviewAndSettle(t *testing.T) {
 	_, err = r.s.Settle(r.ctx, accountant, p.ID, payments.OutcomeCharged, "again")
 	assert.Equal(t, apperr.Conflict, code(err))
 	require.NoError(t, r.s.Recover(r.ctx))
+	r.check()
+}
+
+// A Concert terminal (no terminal id in its answers, the reference in
+// PRIV): approved, recorded with the configured terminal id on the
+// receipt, confirmed.
+func TestCardOnConcert(t *testing.T) {
+	r := newRig(t, false)
+	s, err := sim.Start(r.ctx, sim.Config{Protocol: pos.Concert})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	m, err := terminals.New([]config.Terminal{{ID: "C1", Protocol: "concert", Counter: "Quầy 2", Port: s.Addr()}},
+		terminals.Options{Store: r.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	require.NoError(t, m.Start(r.ctx))
+	t.Cleanup(func() { _ = m.Close() })
+	svc := payments.New(r.db, m, testKeys(t), payments.Options{})
+	t.Cleanup(svc.Close)
+	require.Eventually(t, func() bool { return m.Status()[0].Status == terminals.StatusIdle }, time.Minute, 20*time.Millisecond)
+
+	req := r.request("concert")
+	p, err := svc.Charge(r.ctx, cashier, req.ID, payments.ChargeInput{Method: payments.MethodCard, Terminal: "C1"})
+	require.NoError(t, err)
+	p, err = svc.Wait(r.ctx, p.ID)
+	require.NoError(t, err)
+	require.Equal(t, payments.PaymentPaid, p.Status, p.Message)
+	require.Eventually(t, func() bool {
+		rec, err := m.Attempt(r.ctx, p.AttemptID)
+		return err == nil && rec.State == terminals.StateConfirmed
+	}, time.Minute, 20*time.Millisecond)
+	rc, err := r.db.Receipt(r.ctx, p.Receipts[0].Template, p.Receipts[0].Series, p.Receipts[0].Number)
+	require.NoError(t, err)
+	require.NotNil(t, rc.Card)
+	assert.NotEmpty(t, rc.Card.TerminalID)
 	r.check()
 }

@@ -100,9 +100,18 @@ func (s *Service) settleErr(ctx context.Context, paymentID string, actor auth.Ac
 		}
 		p.AttemptID = rec.ID
 	}
+	var review Review
+	if p.Review.Valid {
+		_ = json.Unmarshal([]byte(p.Review.String), &review)
+	}
+	if review.SettledOutcome != "" {
+		return nil // a person settled it: the terminal's later word does not overrule them
+	}
+	recorded := p.LedgerEntryID.Valid
+	open := p.Status == string(PaymentProcessing) || p.Status == string(PaymentNeedsReview)
 	charged, final := rec.State.Charged()
 	switch {
-	case final && charged && (p.Status == string(PaymentProcessing) || p.Status == string(PaymentNeedsReview)):
+	case final && charged && open && !recorded:
 		res := approvedResult(rec)
 		err := s.db.WithTx(ctx, func(tx *sqlite.Tx) error {
 			_, err := s.Record(ctx, tx, p.RequestID, p.ID, Recording{Card: terminalResult(res), Actor: actor,
@@ -114,7 +123,7 @@ func (s *Service) settleErr(ctx context.Context, paymentID string, actor auth.Ac
 		}
 		s.log.Info("card payment recorded late", "payment", p.ID, "attempt", rec.ID, "state", rec.State)
 		s.poke()
-	case final && !charged && (p.Status == string(PaymentProcessing) || p.Status == string(PaymentNeedsReview)):
+	case final && !charged && open && !recorded:
 		status, msg := PaymentFailed, "Giao dịch không thành công: thẻ không bị trừ tiền"
 		res := lastResult(rec)
 		switch rec.State {
@@ -146,7 +155,7 @@ func (s *Service) settleErr(ctx context.Context, paymentID string, actor auth.Ac
 		}
 		return s.toReview(ctx, p, rec, actor, why)
 	case p.Status == string(PaymentNeedsReview):
-		// Still unknown: refresh the evidence a person sees.
+		// Still for a person: refresh the evidence they see.
 		return s.toReview(ctx, p, rec, actor, "")
 	}
 	return nil
@@ -168,6 +177,9 @@ func (s *Service) toReview(ctx context.Context, p sqlite.PaymentRow, rec termina
 		return err
 	}
 	review := string(b)
+	if p.Status == string(PaymentNeedsReview) && p.Review.Valid && p.Review.String == review {
+		return nil // nothing new
+	}
 	msg := "Chưa xác định được thẻ đã bị trừ tiền hay chưa: đối chiếu với hóa đơn in từ máy POS"
 	err = s.db.WithTx(ctx, func(tx *sqlite.Tx) error {
 		first := p.Status != string(PaymentNeedsReview)
