@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/feepos/feepos/internal/auth"
+	"github.com/feepos/feepos/internal/payments"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/internal/terminals"
 	"github.com/feepos/feepos/receipts"
@@ -35,6 +36,9 @@ type Server struct {
 	tokens    auth.TokenVerifier // nil: no API token opens /api/v1
 	api1      chi.Router         // /api/v1 (api.go)
 	rate      rateLimit          // api_ratelimit.go
+
+	payments   *payments.Service // nil: the payment routes answer 503 (api_payments.go)
+	verifyBase string            // the public address receipts' QR codes name ("" : the request's)
 }
 
 // New builds the server on an opened database.
@@ -47,6 +51,7 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 	s.router.Mount("/verify", s.verifyRoutes())
 	s.routeOpenAPI()
 	s.routeFees()
+	s.paymentAPIRoutes()
 	return s
 }
 
