@@ -123,7 +123,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	defer stop()
 	srv := server.New(db, log)
 	srv.SetReceiptTrust(trust)
-	_, stopAccess, err := startAccess(ctx, log, a.stdout, db, srv, cfg, demo) // API tokens, rate limit, webhook worker
+	hooks, stopAccess, err := startAccess(ctx, log, a.stdout, db, srv, cfg, demo) // API tokens, rate limit, webhook worker
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	}
 	defer stopTerminals()
 	srv.SetTerminals(terms)
-	defer servePayments(ctx, log, db, terms, keys, cfg.Receipts, srv).Close()
+	defer servePayments(ctx, log, db, terms, keys, cfg.Receipts, srv, hooks.Poke).Close()
 	ready := func(bound net.Addr) {
 		base := cfg.Receipts.VerifyBase
 		if base == "" {

@@ -30,14 +30,15 @@ func (p *servedPayments) Close() {
 // servePayments builds the payment workflow on the database, the terminal
 // manager (nil: cash only) and the organisations' signing keys (nil: the
 // receipts are issued unsigned), hands it to the server's API, and runs
-// its recovery: what the last run left in doubt now, then whatever the
+// its recovery (poke wakes the webhook worker after a commit that
+// enqueued a message): what the last run left in doubt now, then whatever the
 // terminal manager settles later (payments.Service.RecoverLoop).
-func servePayments(ctx context.Context, log *slog.Logger, db *sqlite.DB, terms *terminals.Manager, keyring *receipts.Keyring, cfg config.Receipts, srv *server.Server) *servedPayments {
+func servePayments(ctx context.Context, log *slog.Logger, db *sqlite.DB, terms *terminals.Manager, keyring *receipts.Keyring, cfg config.Receipts, srv *server.Server, poke func()) *servedPayments {
 	var keys receipts.Keys
 	if keyring != nil { // a nil *Keyring in the interface would not read as "no keys"
 		keys = keyring
 	}
-	svc := payments.New(db, terms, keys, payments.Options{Log: log.With("part", "payments"), VerifyBase: cfg.VerifyBase})
+	svc := payments.New(db, terms, keys, payments.Options{Log: log.With("part", "payments"), VerifyBase: cfg.VerifyBase, Poke: poke})
 	srv.SetVerifyBase(cfg.VerifyBase)
 	srv.SetPayments(svc)
 	p := &servedPayments{Service: svc, recovered: make(chan struct{})}
