@@ -12,13 +12,16 @@ import (
 
 // The codes, shared with ledger's.
 const (
-	Invalid      = "invalid"
-	NotFound     = "not_found"
-	Conflict     = "conflict"
-	Unauthorized = "unauthorized"
-	Forbidden    = "forbidden"
-	Unavailable  = "unavailable"
-	Internal     = "internal"
+	Invalid  = "invalid"
+	NotFound = "not_found"
+	Conflict = "conflict"
+	// Unprocessable is well-formed input the domain refuses (an unknown
+	// fee code, an amount that does not match the catalogue): 422.
+	Unprocessable = "unprocessable"
+	Unauthorized  = "unauthorized"
+	Forbidden     = "forbidden"
+	Unavailable   = "unavailable"
+	Internal      = "internal"
 	// Usage is a command line that cannot be run as typed (the CLI's exit
 	// code 2); no domain error carries it.
 	Usage = "usage"
@@ -47,6 +50,8 @@ func HTTPStatus(code string) int {
 		return http.StatusNotFound
 	case Conflict:
 		return http.StatusConflict
+	case Unprocessable:
+		return http.StatusUnprocessableEntity
 	case Unauthorized:
 		return http.StatusUnauthorized
 	case Forbidden:

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/feepos/feepos/internal/auth"
+	"github.com/feepos/feepos/internal/payments"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/internal/terminals"
 	"github.com/feepos/feepos/receipts"
@@ -34,6 +35,9 @@ type Server struct {
 	terminals *terminals.Manager // nil: no terminals
 	tokens    auth.TokenVerifier // nil: no API token opens /api/v1
 	api1      chi.Router         // /api/v1 (api.go)
+
+	payments   *payments.Service // nil: the payment routes answer 503 (api_payments.go)
+	verifyBase string            // the public address receipts' QR codes name ("" : the request's)
 }
 
 // New builds the server on an opened database.
@@ -44,6 +48,7 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 	s.router.Get("/healthz", s.handleHealth)
 	s.router.Handle("/metrics", s.metrics.handler())
 	s.router.Mount("/verify", s.verifyRoutes())
+	s.paymentAPIRoutes()
 	return s
 }
 
