@@ -133,17 +133,24 @@ func (st reqState) problems(total int64) []string {
 	if p.Receipts == 0 || p.RcptSum != total {
 		out = append(out, fmt.Sprintf("payment %s: %d receipts of %d đồng in all, the request is %d", p.ID, p.Receipts, p.RcptSum, total))
 	}
-	delivered, any := 0, 0
+	// The paid message (event "….paid"), delivered.
+	delivered, paidMsgs := 0, 0
 	for k, n := range st.Outbox {
-		any += n
-		if strings.HasSuffix(k, "/delivered") {
-			delivered += n
+		event, state, _ := strings.Cut(k, "/")
+		if strings.HasSuffix(event, ".paid") {
+			paidMsgs += n
+			if state == "delivered" {
+				delivered += n
+			}
 		}
 	}
-	if any == 0 {
-		out = append(out, "no webhook message in the outbox")
-	} else if delivered == 0 {
-		out = append(out, fmt.Sprintf("webhook messages not delivered: %v", st.Outbox))
+	switch {
+	case paidMsgs == 0:
+		out = append(out, fmt.Sprintf("no paid webhook message in the outbox (it has %v)", st.Outbox))
+	case paidMsgs > 1:
+		out = append(out, fmt.Sprintf("%d paid webhook messages in the outbox (one payment, one message)", paidMsgs))
+	case delivered == 0:
+		out = append(out, fmt.Sprintf("the paid webhook message is not delivered: %v", st.Outbox))
 	}
 	return out
 }
