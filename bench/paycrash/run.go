@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/pos"
 )
 
@@ -146,8 +148,8 @@ func runHarness(ctx context.Context, cfg runConfig) (*report, error) {
 	if err := h.fp.start(ctx); err != nil {
 		return nil, err
 	}
-	if h.fees, err = h.dossr.fees(ctx); err != nil {
-		return nil, fmt.Errorf("GET /api/v1/fees: %w", err)
+	if h.fees, err = h.catalogue(ctx); err != nil {
+		return nil, err
 	}
 	if len(h.fees) == 0 {
 		return nil, errors.New("the fee catalogue is empty: the harness charges fees from it")
@@ -269,6 +271,33 @@ func runHarness(ctx context.Context, cfg runConfig) (*report, error) {
 	rep.Elapsed = time.Since(start).Round(time.Second).String()
 	rep.Notes = append(rep.Notes, h.notes...)
 	return rep, nil
+}
+
+// catalogue is the fee catalogue, from GET /api/v1/fees, or, while
+// the running feepos does not serve that route (404), from its database.
+func (h *harness) catalogue(ctx context.Context) ([]fee, error) {
+	fees, err := h.dossr.fees(ctx)
+	if statusOf(err) != http.StatusNotFound {
+		if err != nil {
+			return nil, fmt.Errorf("GET /api/v1/fees: %w", err)
+		}
+		return fees, nil
+	}
+	h.notes = append(h.notes, "GET /api/v1/fees answered 404: the fees were read from the database")
+	db, err := sqlite.OpenReadOnly(ctx, h.fp.DB)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	cat, err := db.Fees(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range cat {
+		fees = append(fees, fee{FeeCode: f.Code, Name: f.Name, Kind: string(f.Kind), OrgCode: f.OrgCode,
+			AgencyCode: f.AgencyCode, UnitAmount: f.UnitAmount, Unit: f.Unit})
+	}
+	return fees, nil
 }
 
 // offer sends v on c unless c is full.
