@@ -145,6 +145,9 @@ func runHarness(ctx context.Context, cfg runConfig) (*report, error) {
 	if err := h.makeTokens(ctx); err != nil {
 		return nil, err
 	}
+	if err := h.importCatalogue(ctx); err != nil {
+		return nil, err
+	}
 	if err := h.fp.start(ctx); err != nil {
 		return nil, err
 	}
@@ -298,6 +301,38 @@ func (h *harness) catalogue(ctx context.Context) ([]fee, error) {
 			AgencyCode: f.AgencyCode, UnitAmount: f.UnitAmount, Unit: f.Unit})
 	}
 	return fees, nil
+}
+
+// harnessCatalogue is the fee catalogue the harness imports when feepos
+// has none (the demo's organisations collect: their receipt series and
+// signing keys exist): fees per unit and per dossier, of two
+// organisations, one collected for another agency.
+const harnessCatalogue = `fee_code,name,kind,procedure_code,procedure_name,org_code,agency_code,unit_amount,unit,legal_basis
+PC-HKD,Lệ phí đăng ký hộ kinh doanh,le_phi,PC-TT1,Đăng ký thành lập hộ kinh doanh,UBND-DEMO,UBND-DEMO,100000,hồ sơ,Thông tư 85/2019/TT-BTC
+PC-SAO,Phí chứng thực bản sao từ bản chính,phi,PC-TT2,Chứng thực bản sao từ bản chính,UBND-DEMO,UBND-DEMO,2000,trang,Thông tư 226/2016/TT-BTC
+PC-GPXD,Lệ phí cấp giấy phép xây dựng nhà ở riêng lẻ,le_phi,PC-TT3,Cấp giấy phép xây dựng,UBND-DEMO,UBND-DEMO,75000,giấy phép,Nghị quyết của HĐND tỉnh
+PC-SDD,Tiền sử dụng đất (thu hộ),phi,PC-TT4,Chuyển mục đích sử dụng đất,UBND-DEMO,STNMT-DEMO,,hồ sơ,Nghị định 103/2024/NĐ-CP
+PC-CT,Lệ phí đăng ký cư trú,le_phi,PC-TT5,Đăng ký thường trú,CA-DEMO,CA-DEMO,20000,lần,Thông tư 75/2022/TT-BTC
+`
+
+// importCatalogue imports harnessCatalogue with `feepos fees import`
+// unless feepos has fees already.
+func (h *harness) importCatalogue(ctx context.Context) error {
+	db, err := sqlite.OpenReadOnly(ctx, h.fp.DB)
+	if err != nil {
+		return err
+	}
+	fees, err := db.Fees(ctx)
+	db.Close()
+	if err != nil || len(fees) > 0 {
+		return err
+	}
+	path := filepath.Join(h.cfg.Dir, "catalogue.csv")
+	if err := os.WriteFile(path, []byte(harnessCatalogue), 0o600); err != nil {
+		return err
+	}
+	_, err = h.fp.run(ctx, "fees", "import", path)
+	return err
 }
 
 // offer sends v on c unless c is full.
