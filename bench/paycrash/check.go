@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 )
 
@@ -27,6 +28,7 @@ type review struct {
 	Reason   string `json:"reason"`
 	Charged  bool   `json:"truth_charged"` // what the journal says (the person finds it on the printed slip)
 	Fault    string `json:"fault,omitempty"`
+	Journal  string `json:"journal"` // the terminal's transactions of that amount
 }
 
 // report is the run's outcome.
@@ -161,13 +163,23 @@ func (h *harness) check(ctx context.Context) (*report, error) {
 		case kept > 1:
 			bad("charged twice", r.ID, "the terminal kept %d charges of %d đồng for one request", kept, r.Total)
 		case st.Status == "needs_review":
-			rv := review{Request: r.ID, Terminal: r.Terminal, Total: r.Total, Reason: st.Reason, Charged: kept == 1, Fault: fault}
+			rv := review{Request: r.ID, Terminal: r.Terminal, Total: r.Total, Reason: st.Reason, Charged: kept == 1, Fault: fault,
+				Journal: journalText(txs)}
 			rep.NeedsReview = append(rep.NeedsReview, rv)
 			rep.ReviewReasons[short(st.Reason)]++
 		case kept == 1 && st.Status != "paid":
 			bad("charge lost", r.ID, "the terminal kept the charge of %d đồng (fault %q), feepos has the request %s", r.Total, fault, st.Status)
 		case kept == 0 && st.Status == "paid":
 			bad("charge invented", r.ID, "feepos has the request paid, the terminal kept no charge of %d đồng (journal: %s)", r.Total, journalText(txs))
+		}
+		// A payment recorded, then found not charged (the terminal
+		// reversed it after feepos recorded it), must have its ledger
+		// entry reversed; its receipts follow docs/RECEIPTS.md.
+		for _, p := range st.Payments {
+			if p.Status != "paid" && p.Status != "needs_review" && p.Entry.Valid && !p.Reversal.Valid {
+				bad("recorded charge not undone", r.ID, "payment %s is %s (%s), but its ledger entry %d stands unreversed (journal: %s)",
+					p.ID, p.Status, p.Message, p.Entry.Int64, journalText(txs))
+			}
 		}
 		if st.Status == "paid" {
 			rep.Paid++
@@ -178,7 +190,9 @@ func (h *harness) check(ctx context.Context) (*report, error) {
 				bad("webhook missing", r.ID, "paid, but the dossier system never got (2xx) its paid webhook")
 			}
 		} else if paidHooks > 0 {
-			bad("webhook of nothing", r.ID, "the dossier system got a paid webhook, the request is %s", st.Status)
+			last := hooks[r.ID][len(hooks[r.ID])-1].Event
+			bad("webhook of nothing", r.ID, "the dossier system was told paid (its last webhook says %s, %s); the request is %s",
+				last.Status, last.Event, st.Status)
 		}
 	}
 	for amount, txs := range byAmount {
@@ -209,10 +223,17 @@ func journalText(txs []journalTx) string {
 	return s
 }
 
-// short cuts a reason to its first clause, for counting.
+// short makes a reason countable: ids and numbers masked, cut short.
 func short(s string) string {
-	if len(s) > 100 {
-		s = s[:100] + "…"
+	s = attemptID.ReplaceAllString(s, "attempt …")
+	s = digits.ReplaceAllString(s, "N")
+	if r := []rune(s); len(r) > 140 {
+		s = string(r[:140]) + "…"
 	}
 	return s
 }
+
+var (
+	attemptID = regexp.MustCompile(`attempt [0-9a-z]+`)
+	digits    = regexp.MustCompile(`[0-9]+`)
+)

@@ -76,10 +76,11 @@ type harness struct {
 	hooked  chan string // a webhook arrived (kill plan "webhook")
 	approve chan string // a terminal sent an approval (kill plan "approval")
 
-	attempts  atomic.Int64 // charge calls sent
-	planKills map[string]int
-	restarts  int
-	notes     []string
+	attempts       atomic.Int64 // charge calls sent
+	receiptsBefore int64        // receipts issued before the run (the demo's seed)
+	planKills      map[string]int
+	restarts       int
+	notes          []string
 }
 
 // runHarness sets everything up, runs the kills, settles and checks.
@@ -156,6 +157,10 @@ func runHarness(ctx context.Context, cfg runConfig) (*report, error) {
 	}
 	if len(h.fees) == 0 {
 		return nil, errors.New("the fee catalogue is empty: the harness charges fees from it")
+	}
+
+	if h.receiptsBefore, err = lastReceipt(ctx, h.fp.DB); err != nil {
+		return nil, err
 	}
 
 	// The cashiers: one per terminal, charging in a loop.
