@@ -177,6 +177,17 @@ func printReport(w io.Writer, r *report) {
 	for _, k := range sortedKeys(r.ReviewReasons) {
 		fmt.Fprintf(w, "%13s %4d  %s\n", "", r.ReviewReasons[k], k)
 	}
+	for i, rv := range r.NeedsReview {
+		if i == 30 {
+			fmt.Fprintf(w, "%13s …and %d more (-json lists them all)\n", "", len(r.NeedsReview)-i)
+			break
+		}
+		truth := "not charged"
+		if rv.Charged {
+			truth = "CHARGED"
+		}
+		fmt.Fprintf(w, "%13s %s on %s, %d đồng: the terminal %s (%s)\n", "", rv.Request, rv.Terminal, rv.Total, truth, rv.Journal)
+	}
 	p("webhooks", "%d posts (%d answered 500 by the receiver, then retried); %d requests' paid webhook came more than once",
 		r.Webhooks, r.WebhookFailed, r.Redelivered)
 	p("receipts", "%d", r.Receipts)
