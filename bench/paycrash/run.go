@@ -361,7 +361,9 @@ func drain(cs ...chan string) {
 func (h *harness) writeConfig() error {
 	var b strings.Builder
 	b.WriteString("# bench/paycrash: the simulated terminals of the harness (their ports are links to pseudo-terminals)\n")
-	b.WriteString("[service]\nlog_level = \"debug\"\n\n")
+	// No API rate limit: the harness's cashiers poll far faster than a
+	// person.
+	b.WriteString("[service]\nlog_level = \"debug\"\nrate_limit = -1\n\n")
 	for _, t := range h.terms {
 		b.WriteString(t.configTOML())
 		b.WriteString("\n")
@@ -470,11 +472,12 @@ func (h *harness) update(r *reqRec, fn func(r *reqRec)) {
 }
 
 // retry calls fn until it gets an answer from feepos (a transport error
-// means feepos is down or being killed) or ctx ends.
+// means feepos is down or being killed; 429, too many requests, is asked
+// again too) or ctx ends.
 func retry(ctx context.Context, fn func() error) error {
 	for {
 		err := fn()
-		if err == nil || statusOf(err) != 0 || ctx.Err() != nil {
+		if st := statusOf(err); err == nil || (st != 0 && st != http.StatusTooManyRequests) || ctx.Err() != nil {
 			return err
 		}
 		select {
