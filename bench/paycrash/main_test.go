@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -35,6 +36,10 @@ func TestPayCrashShort(t *testing.T) {
 	require.NoError(t, err)
 	bin, err := buildFeepos(ctx, root, dir, raceBuilt)
 	require.NoError(t, err)
+	if out, err := exec.Command(bin, "tokens", "create", "--help").CombinedOutput(); err != nil {
+		// Until the payment API's tokens are on this branch (issue 10).
+		t.Skipf("this feepos has no `tokens create`: %s", out)
+	}
 	cfg := defaults()
 	cfg.Seed, cfg.Dir, cfg.Bin = seed, filepath.Join(dir, "run"), bin
 	cfg.ZVT, cfg.Concert = soak.Pick(2, 3), soak.Pick(1, 2)
