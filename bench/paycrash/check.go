@@ -56,7 +56,8 @@ type report struct {
 	ReviewReasons map[string]int    `json:"review_reasons"` // counted by reason
 	Webhooks      int               `json:"webhook_posts"`  // POSTs that reached the receiver
 	WebhookFailed int               `json:"webhook_answered_500"`
-	Redelivered   int               `json:"webhooks_redelivered"` // requests whose paid webhook came more than once (at least once)
+	Redelivered   int               `json:"webhooks_redelivered"`  // requests whose paid webhook came more than once (at least once)
+	AdminRetries  int               `json:"webhook_admin_retries"` // undelivered messages an admin retried while the run settled
 	Receipts      int               `json:"receipts"`
 	Verify        map[string]string `json:"verify"` // ledger verify, receipts verify, trial balance: "ok" or why not
 	Violations    []violation       `json:"violations"`

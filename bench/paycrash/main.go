@@ -190,6 +190,9 @@ func printReport(w io.Writer, r *report) {
 	}
 	p("webhooks", "%d posts (%d answered 500 by the receiver, then retried); %d requests' paid webhook came more than once",
 		r.Webhooks, r.WebhookFailed, r.Redelivered)
+	if r.AdminRetries > 0 {
+		p("", "%d undelivered messages retried by an admin while the run settled (their backoff had grown with the kills)", r.AdminRetries)
+	}
 	p("receipts", "%d", r.Receipts)
 	var v []string
 	for _, k := range sortedKeys(r.Verify) {

@@ -70,6 +70,13 @@ func (r *receiver) setSecret(s string) {
 	r.mu.Unlock()
 }
 
+// setFailRate changes the share of deliveries answered 500.
+func (r *receiver) setFailRate(f float64) {
+	r.mu.Lock()
+	r.failRate = f
+	r.mu.Unlock()
+}
+
 // start listens on a free loopback port; URL is the callback address.
 func (r *receiver) start() error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -109,7 +116,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	d.Answer = http.StatusOK
-	if r.rng.Float64() < r.failRate {
+	if r.failRate > 0 && r.rng.Float64() < r.failRate {
 		d.Answer = http.StatusInternalServerError
 	}
 	r.got = append(r.got, d)
