@@ -40,28 +40,32 @@ type report struct {
 	Restarts   int            `json:"restarts"`
 	Incomplete string         `json:"incomplete,omitempty"`
 
-	Requests      int               `json:"requests"`
-	ChargeCalls   int               `json:"charge_calls"`  // POST …/charge sent
-	ChargesTaken  int               `json:"charges_taken"` // answered 202
-	ChargesLost   int               `json:"charges_unanswered"`
-	Statuses      map[string]int    `json:"statuses"` // requests by final status
-	TerminalTx    int               `json:"terminal_transactions"`
-	ApprovedKept  int               `json:"approved_kept"`  // charges the terminals kept
-	Reversed      int               `json:"reversed"`       // approvals the terminals reversed (not acknowledged, refused)
-	Declined      int               `json:"declined"`       // declined, aborted, hung: nothing charged
-	Faults        map[string]int    `json:"faults"`         // the terminals' faults, by kind
-	Replugs       int               `json:"replugs"`        // hang_up: a new pseudo-terminal
-	Paid          int               `json:"paid"`           // requests feepos has as paid
-	NeedsReview   []review          `json:"needs_review"`   // each with its reason
-	ReviewReasons map[string]int    `json:"review_reasons"` // counted by reason
-	Webhooks      int               `json:"webhook_posts"`  // POSTs that reached the receiver
-	WebhookFailed int               `json:"webhook_answered_500"`
-	Redelivered   int               `json:"webhooks_redelivered"`  // requests whose paid webhook came more than once (at least once)
-	AdminRetries  int               `json:"webhook_admin_retries"` // undelivered messages an admin retried while the run settled
-	Receipts      int               `json:"receipts"`
-	Verify        map[string]string `json:"verify"` // ledger verify, receipts verify, trial balance: "ok" or why not
-	Violations    []violation       `json:"violations"`
-	Notes         []string          `json:"notes,omitempty"`
+	Requests      int            `json:"requests"`
+	ChargeCalls   int            `json:"charge_calls"`  // POST …/charge sent
+	ChargesTaken  int            `json:"charges_taken"` // answered 202
+	ChargesLost   int            `json:"charges_unanswered"`
+	Statuses      map[string]int `json:"statuses"` // requests by final status
+	TerminalTx    int            `json:"terminal_transactions"`
+	ApprovedKept  int            `json:"approved_kept"`  // charges the terminals kept
+	Reversed      int            `json:"reversed"`       // approvals the terminals reversed (not acknowledged, refused)
+	Declined      int            `json:"declined"`       // declined, aborted, hung: nothing charged
+	Faults        map[string]int `json:"faults"`         // the terminals' faults, by kind
+	Replugs       int            `json:"replugs"`        // hang_up: a new pseudo-terminal
+	Paid          int            `json:"paid"`           // requests feepos has as paid
+	NeedsReview   []review       `json:"needs_review"`   // each with its reason
+	ReviewReasons map[string]int `json:"review_reasons"` // counted by reason
+	Webhooks      int            `json:"webhook_posts"`  // POSTs that reached the receiver
+	WebhookFailed int            `json:"webhook_answered_500"`
+	Redelivered   int            `json:"webhooks_redelivered"` // requests whose paid webhook came more than once (at least once)
+	// ReviewUnambiguous: needs_review whose reason says the terminal's
+	// evidence is final (the attempt reversed or settled not charged):
+	// the issue wants those settled, not left for a person.
+	ReviewUnambiguous int               `json:"needs_review_unambiguous"`
+	AdminRetries      int               `json:"webhook_admin_retries"` // undelivered messages an admin retried while the run settled
+	Receipts          int               `json:"receipts"`
+	Verify            map[string]string `json:"verify"` // ledger verify, receipts verify, trial balance: "ok" or why not
+	Violations        []violation       `json:"violations"`
+	Notes             []string          `json:"notes,omitempty"`
 }
 
 func (h *harness) check(ctx context.Context) (*report, error) {
@@ -168,6 +172,9 @@ func (h *harness) check(ctx context.Context) (*report, error) {
 				Journal: journalText(txs)}
 			rep.NeedsReview = append(rep.NeedsReview, rv)
 			rep.ReviewReasons[short(st.Reason)]++
+			if unambiguous.MatchString(st.Reason) {
+				rep.ReviewUnambiguous++
+			}
 		case kept == 1 && st.Status != "paid":
 			bad("charge lost", r.ID, "the terminal kept the charge of %d đồng (fault %q), feepos has the request %s", r.Total, fault, st.Status)
 		case kept == 0 && st.Status == "paid":
@@ -245,6 +252,8 @@ func short(s string) string {
 }
 
 var (
-	attemptID = regexp.MustCompile(`attempt [0-9a-z]+`)
-	digits    = regexp.MustCompile(`[0-9]+`)
+	// A reason naming an attempt settled one way: not in doubt.
+	unambiguous = regexp.MustCompile(`attempt [0-9a-z]+ (reversed|settled_not_charged|declined|aborted|failed|confirmed|settled_charged)\b`)
+	attemptID   = regexp.MustCompile(`attempt [0-9a-z]+`)
+	digits      = regexp.MustCompile(`[0-9]+`)
 )

@@ -174,6 +174,9 @@ func printReport(w io.Writer, r *report) {
 		}
 	}
 	p("needs_review", "%d (the journals say: %d charged, %d not)", len(r.NeedsReview), charged, len(r.NeedsReview)-charged)
+	if r.ReviewUnambiguous > 0 {
+		fmt.Fprintf(w, "%13s %d of them have final evidence (the terminal's attempt is settled): FINDING, not ambiguous\n", "", r.ReviewUnambiguous)
+	}
 	for _, k := range sortedKeys(r.ReviewReasons) {
 		fmt.Fprintf(w, "%13s %4d  %s\n", "", r.ReviewReasons[k], k)
 	}
