@@ -40,7 +40,7 @@ func (o Op) String() string { return o.Method + " " + o.Path }
 
 // Spec is the loaded description with its response schemas compiled.
 type Spec struct {
-	ops     []Op
+	ops      []Op
 	matchers []matcher
 	// schemas by op, status ("200", "default") and media type.
 	schemas map[Op]map[string]map[string]*jsonschema.Schema
