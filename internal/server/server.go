@@ -46,9 +46,10 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 	s.metrics = newMetrics(db)
 	s.router.Use(middleware.RequestID, middleware.Recoverer, s.observe)
 	s.router.Get("/healthz", s.handleHealth)
-	s.router.Handle("/metrics", s.metrics.handler())
+	s.router.Method(http.MethodGet, "/metrics", s.metrics.handler())
 	s.router.Mount("/verify", s.verifyRoutes())
 	s.paymentAPIRoutes()
+	s.routeOpenAPI()
 	return s
 }
 
