@@ -128,7 +128,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	}
 	defer stopTerminals()
 	srv.SetTerminals(terms)
-	servePayments(ctx, log, db, terms, keys, cfg.Receipts, srv)
+	defer servePayments(ctx, log, db, terms, keys, cfg.Receipts, srv).Close()
 	ready := func(bound net.Addr) {
 		base := cfg.Receipts.VerifyBase
 		if base == "" {

@@ -358,7 +358,9 @@ func paymentByID(ctx context.Context, q querier, id string) (PaymentRow, error) 
 }
 
 // Payment reads one payment (ErrNoPayment).
-func (tx *Tx) Payment(ctx context.Context, id string) (PaymentRow, error) { return paymentByID(ctx, tx, id) }
+func (tx *Tx) Payment(ctx context.Context, id string) (PaymentRow, error) {
+	return paymentByID(ctx, tx, id)
+}
 
 // Payment is Tx.Payment outside a transaction.
 func (db *DB) Payment(ctx context.Context, id string) (PaymentRow, error) {
