@@ -12,7 +12,7 @@ import (
 	"github.com/feepos/feepos/pos"
 )
 
-// The card terminals (docs/API-PAYMENTS.md "Terminals"): their state for
+// The card terminals (docs/API.md "Terminals"): their state for
 // the cashier's choice of terminal, and the end of day (the terminal
 // closes its batch; the accountant reconciles its totals).
 
