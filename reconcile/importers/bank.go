@@ -234,7 +234,7 @@ func ToFacts(st BankStatement, wantCurrency string) (reconcile.Statement, error)
 			Amount:      conv(e.Line, amtCol, e.Amount),
 			Currency:    wantCurrency,
 			Reversal:    e.Reversal,
-			Reference:   entryReference(e),
+			Reference:   entryReference(st.Format, e),
 			Text:        entryText(e),
 		}
 		for _, d := range e.Details {
@@ -314,18 +314,25 @@ func usableRef(s string) string {
 }
 
 // entryReference is the reference a matcher looks for: the end-to-end id
-// of a single-transaction entry, else the account owner's reference, else
-// the bank's.
-func entryReference(e StatementEntry) string {
+// of a single-transaction entry, else (MT940) the account owner's
+// reference, else the bank's; camt's NtryRef (a number within the
+// statement) comes last.
+func entryReference(format string, e StatementEntry) string {
 	if len(e.Details) == 1 {
 		if r := usableRef(e.Details[0].EndToEndID); r != "" {
 			return r
 		}
 	}
-	if r := usableRef(e.EntryRef); r != "" {
-		return r
+	refs := []string{e.EntryRef, e.BankRef}
+	if format != FormatMT940 {
+		refs = []string{e.BankRef, e.EntryRef}
 	}
-	return usableRef(e.BankRef)
+	for _, r := range refs {
+		if r = usableRef(r); r != "" {
+			return r
+		}
+	}
+	return ""
 }
 
 func detailReference(d EntryDetail) string {
