@@ -121,7 +121,7 @@ type camtParser struct {
 // column) and the reason.
 func ReadCamt(name string, r io.Reader, format string, opt BankOptions) ([]BankStatement, error) {
 	hr := newHashingReader(r)
-	br := bufio.NewReaderSize(hr, 64<<10)
+	br := bufio.NewReader(hr)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)
 	}

@@ -174,6 +174,12 @@ func mtStatement(file string, b mtBlock, opt BankOptions, rows *rowCollector) Ba
 			return true
 		}
 		switch f.tag {
+		case "20", "25", "28", "28C":
+			if strings.TrimSpace(f.value) == "" {
+				rows.add(f.line, col, "%s is empty", col)
+			}
+		}
+		switch f.tag {
 		case "20":
 			st.ID = strings.TrimSpace(f.value)
 		case "21":
