@@ -136,6 +136,13 @@ func ReadCamt(name string, r io.Reader, format string, opt BankOptions) ([]BankS
 	if fatal != nil {
 		p.rows.rows = append(p.rows.rows, *fatal)
 	}
+	if len(p.rows.rows) == 0 && len(p.stmts) == 0 {
+		tag := p.stmtTag
+		if tag == "" {
+			tag = "Stmt"
+		}
+		p.rows.add(0, tag, "the file holds no statement (%s): nothing to import", tag)
+	}
 	if format == "" {
 		format = p.format
 	}

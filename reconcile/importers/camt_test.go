@@ -218,6 +218,7 @@ func TestCamtVersions(t *testing.T) {
 		{strings.Replace(camtDoc("02", bals, ""), "camt.053.001.02", "pain.001.001.03", 1), "not an ISO 20022 camt message"},
 		{`<?xml version="1.0"?><html><body/></html>`, "not an ISO 20022 <Document>"},
 		{"", "empty"},
+		{`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"/>`, "holds no statement (Ntfctn)"},
 	} {
 		_, err := ReadCamt("s.xml", strings.NewReader(c.doc), "", BankOptions{})
 		requireRow(t, fileError(t, err), 0, "", c.reason)
