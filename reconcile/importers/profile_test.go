@@ -142,10 +142,10 @@ net_amount = "Net"
 	assert.Equal(t, "VND", l.Currency)
 
 	for bad, msg := range map[string]string{
-		`name = "x"` + "\n[columns]\namount = \"a\"\nsettlement_date = \"d\"\nbogus = \"b\"":  `columns: "bogus" is not a field`,
-		`name = "x"` + "\ndelimiter = \"#\"":                                              `delimiter "#"`,
-		`name = "x"` + "\ndate_format = \"yy/mm/dd\"\n[columns]\namount = \"a\"":              `date_format`,
-		`name = "x"` + "\nspeling = 1":                                                    `unknown setting "speling"`,
+		`name = "x"` + "\n[columns]\namount = \"a\"\nsettlement_date = \"d\"\nbogus = \"b\"":    `columns: "bogus" is not a field`,
+		`name = "x"` + "\ndelimiter = \"#\"":                                                    `delimiter "#"`,
+		`name = "x"` + "\ndate_format = \"yy/mm/dd\"\n[columns]\namount = \"a\"":                `date_format`,
+		`name = "x"` + "\nspeling = 1":                                                          `unknown setting "speling"`,
 		`name = "x"` + "\n[columns]\namount = \"a\"\nsettlement_date = \"d\"\ntxn_type = \"t\"": `types: a txn_type column needs`,
 	} {
 		_, err := ParseProfile([]byte(bad))
