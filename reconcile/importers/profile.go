@@ -94,6 +94,35 @@ var Fields = []string{
 	"amount", "fee", "net_amount", "currency",
 }
 
+// The fields' numbers, in Fields' order.
+const (
+	fExternalId = iota
+	fSettlementDate
+	fTerminalId
+	fMerchantId
+	fBatchNo
+	fTraceNo
+	fRrn
+	fApprovalCode
+	fPanMasked
+	fCardBrand
+	fTxnType
+	fTxnTime
+	fAmount
+	fFee
+	fNetAmount
+	fCurrency
+	nFields
+)
+
+var fieldNo = func() map[string]int {
+	m := make(map[string]int, len(Fields))
+	for i, f := range Fields {
+		m[f] = i
+	}
+	return m
+}()
+
 //go:embed profiles/*.toml
 var profileFiles embed.FS
 

@@ -81,11 +81,27 @@ func (c *collector) err() error {
 // NFC (a Windows-1258 file decodes to combining marks; macOS writes NFD),
 // lower case, spaces trimmed and collapsed.
 func key(s string) string {
+	if plainKey(s) {
+		return s // the common case (a type word per row): no allocation
+	}
 	s = strings.TrimPrefix(s, "\uFEFF")
 	if !norm.NFC.IsNormalString(s) {
 		s = norm.NFC.String(s)
 	}
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+func plainKey(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return s == ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' || c < ' ' || c == ' ' && s[i-1] == ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // LineID is a settlement line's id when its file gives none: the fields
@@ -235,8 +251,11 @@ const headerScan = 20
 type mapper struct {
 	p      *Profile
 	c      *collector
-	col    map[string][]int // field → its columns in this file, in the profile's order
-	header []string         // the file's header cells, to name a column in an error
+	col    [nFields][]int // field → its columns in this file, in the profile's order
+	req    [nFields]bool  // the profile requires the field
+	header []string       // the file's header cells, to name a column in an error
+
+	lastType, lastTypeKey string // the last type word and its key
 }
 
 // matchHeader maps rec as a header row: the columns of every field, and
@@ -280,7 +299,14 @@ func (h *headerFinder) try(line int, rec []string, c *collector) *mapper {
 	h.rows++
 	col, missing := h.p.matchHeader(rec)
 	if len(missing) == 0 {
-		return &mapper{p: h.p, c: c, col: col, header: append([]string(nil), rec...)}
+		m := &mapper{p: h.p, c: c, header: append([]string(nil), rec...)}
+		for f, idx := range col {
+			m.col[fieldNo[f]] = idx
+		}
+		for _, f := range h.p.Required {
+			m.req[fieldNo[f]] = true
+		}
+		return m
 	}
 	if h.best == nil || len(missing) < len(h.best) {
 		h.best, h.bestLine = missing, line
@@ -322,7 +348,7 @@ type cell struct {
 }
 
 // get returns a field's first non-empty cell.
-func (m *mapper) get(rec []string, num []bool, field string) cell {
+func (m *mapper) get(rec []string, num []bool, field int) cell {
 	idx := m.col[field]
 	if len(idx) == 0 {
 		return cell{}
@@ -338,19 +364,10 @@ func (m *mapper) get(rec []string, num []bool, field string) cell {
 	return first
 }
 
-func (m *mapper) required(field string) bool {
-	for _, f := range m.p.Required {
-		if f == field {
-			return true
-		}
-	}
-	return false
-}
-
 // text returns a text field, NFC.
-func (m *mapper) text(rec []string, num []bool, field string, line int) string {
+func (m *mapper) text(rec []string, num []bool, field, line int) string {
 	c := m.get(rec, num, field)
-	if c.v == "" && c.mapped && m.required(field) {
+	if c.v == "" && c.mapped && m.req[field] {
 		m.c.add(line, c.column, "is empty: this column is required")
 	}
 	if !isASCII(c.v) && !norm.NFC.IsNormalString(c.v) {
@@ -452,8 +469,11 @@ func (m *mapper) row(line int, rec []string, num []bool) (l reconcile.Settlement
 	p := m.p
 	l.Line = line
 	l.Type = reconcile.Sale
-	if c := m.get(rec, num, "txn_type"); c.mapped {
-		t, known := p.typeOf[key(c.v)]
+	if c := m.get(rec, num, fTxnType); c.mapped {
+		if c.v != m.lastType {
+			m.lastType, m.lastTypeKey = c.v, key(c.v) // files repeat a handful of words: key them once
+		}
+		t, known := p.typeOf[m.lastTypeKey]
 		switch {
 		case c.v == "":
 			m.c.add(line, c.column, "is empty: SALE, VOID or REFUND (in this profile's words)")
@@ -466,38 +486,38 @@ func (m *mapper) row(line int, rec []string, num []bool) (l reconcile.Settlement
 		}
 		l.Type = reconcile.TxnType(t)
 	}
-	ext := m.text(rec, num, "external_id", line)
-	l.TerminalID = m.text(rec, num, "terminal_id", line)
-	l.MerchantID = m.text(rec, num, "merchant_id", line)
-	l.BatchNo = m.text(rec, num, "batch_no", line)
-	l.RRN = m.text(rec, num, "rrn", line)
-	l.ApprovalCode = m.text(rec, num, "approval_code", line)
-	l.CardBrand = m.text(rec, num, "card_brand", line)
-	if c := m.get(rec, num, "pan_masked"); c.v != "" {
+	ext := m.text(rec, num, fExternalId, line)
+	l.TerminalID = m.text(rec, num, fTerminalId, line)
+	l.MerchantID = m.text(rec, num, fMerchantId, line)
+	l.BatchNo = m.text(rec, num, fBatchNo, line)
+	l.RRN = m.text(rec, num, fRrn, line)
+	l.ApprovalCode = m.text(rec, num, fApprovalCode, line)
+	l.CardBrand = m.text(rec, num, fCardBrand, line)
+	if c := m.get(rec, num, fPanMasked); c.v != "" {
 		if fullPAN(c.v) {
 			m.c.add(line, c.column, "is a full card number: the file must carry masked card numbers only (e.g. 970436******1234); ask the acquirer for a masked export")
 		} else {
 			l.PANMasked = c.v
 		}
 	}
-	if c := m.get(rec, num, "trace_no"); c.v != "" {
+	if c := m.get(rec, num, fTraceNo); c.v != "" {
 		v := strings.TrimSuffix(c.v, ".0") // an Excel number cell
 		if !digits(v) || len(v) > 12 {
 			m.c.add(line, c.column, fmt.Sprintf("%q is not a trace number (digits only)", c.v))
 		} else {
 			l.TraceNo, _ = strconv.ParseInt(v, 10, 64)
 		}
-	} else if c.mapped && m.required("trace_no") {
+	} else if c.mapped && m.req[fTraceNo] {
 		m.c.add(line, c.column, "is empty: this column is required")
 	}
-	if c := m.get(rec, num, "txn_time"); c.v != "" {
+	if c := m.get(rec, num, fTxnTime); c.v != "" {
 		if t, ok := m.when(c, p.timeLayout, orDefault(p.TimeFormat, "yyyy-mm-ddTHH:MM:SS"), line); ok {
 			l.TxnTime = t
 		}
-	} else if c.mapped && m.required("txn_time") {
+	} else if c.mapped && m.req[fTxnTime] {
 		m.c.add(line, c.column, "is empty: this column is required")
 	}
-	if c := m.get(rec, num, "settlement_date"); c.mapped {
+	if c := m.get(rec, num, fSettlementDate); c.mapped {
 		if c.v == "" {
 			m.c.add(line, c.column, "is empty: the settlement date is required")
 		} else if t, ok := m.when(c, p.dateLayout, orDefault(p.DateFormat, "yyyy-mm-dd"), line); ok {
@@ -508,11 +528,11 @@ func (m *mapper) row(line int, rec []string, num []bool) (l reconcile.Settlement
 		}
 	} else if !l.TxnTime.IsZero() {
 		l.SettlementDate = l.TxnTime.Format(time.DateOnly) // the profile has no settlement date: the transaction's
-	} else if m.get(rec, num, "txn_time").v == "" {
+	} else if m.get(rec, num, fTxnTime).v == "" {
 		m.c.add(line, "", "has no date: neither a settlement date nor a transaction time")
 	}
 
-	amt := m.get(rec, num, "amount")
+	amt := m.get(rec, num, fAmount)
 	amount, amountOK := m.amount(amt, line)
 	if amt.v == "" {
 		m.c.add(line, amt.column, "is empty: the amount is required")
@@ -523,8 +543,8 @@ func (m *mapper) row(line int, rec []string, num []bool) (l reconcile.Settlement
 	var fee int64
 	feeOK, haveFee := true, false
 	feeColumn := ""
-	for _, i := range m.col["fee"] {
-		feeColumn = m.header[m.col["fee"][0]]
+	for _, i := range m.col[fFee] {
+		feeColumn = m.header[m.col[fFee][0]]
 		if i >= len(rec) || strings.TrimSpace(rec[i]) == "" {
 			continue
 		}
@@ -541,15 +561,15 @@ func (m *mapper) row(line int, rec []string, num []bool) (l reconcile.Settlement
 		fee += f
 		haveFee = true
 	}
-	if !haveFee && feeOK && len(m.col["fee"]) > 0 && m.required("fee") {
+	if !haveFee && feeOK && len(m.col[fFee]) > 0 && m.req[fFee] {
 		m.c.add(line, feeColumn, "is empty: the fee is required (0 for none)")
 		feeOK = false
 	}
-	netC := m.get(rec, num, "net_amount")
+	netC := m.get(rec, num, fNetAmount)
 	net, netOK := int64(0), false
 	if netC.v != "" {
 		net, netOK = m.amount(netC, line)
-	} else if netC.mapped && m.required("net_amount") {
+	} else if netC.mapped && m.req[fNetAmount] {
 		m.c.add(line, netC.column, "is empty: the net amount is required")
 	}
 	if amountOK && feeOK && (netOK || netC.v == "") {
@@ -574,9 +594,9 @@ func (m *mapper) row(line int, rec []string, num []bool) (l reconcile.Settlement
 	}
 	l.Amount, l.Fee, l.Net = amount, fee, net
 
-	cur := m.get(rec, num, "currency")
+	cur := m.get(rec, num, fCurrency)
 	switch v := strings.ToUpper(cur.v); {
-	case v == "" && cur.mapped && m.required("currency"):
+	case v == "" && cur.mapped && m.req[fCurrency]:
 		m.c.add(line, cur.column, "is empty: the currency is required (VND)")
 	case v == "" && orDefault(strings.ToUpper(p.Currency), "VND") == "VND", v == "VND", v == "704":
 		l.Currency = "VND"
