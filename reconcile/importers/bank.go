@@ -412,12 +412,12 @@ func validCurrency(ccy string) bool {
 	return true
 }
 
-// parseAmount reads an unsigned decimal amount exactly, with sep as the
+// parseDecimalAmount reads an unsigned decimal amount exactly, with sep as the
 // decimal separator ('.' in XML, ',' in MT940), into ccy's minor units.
 // Any number of decimals is accepted ("1500000", "1500000.00") as long as
 // the amount is a whole number of minor units: a fraction of a đồng (or
 // of a cent) is refused.
-func parseAmount(s string, sep byte, ccy string) (Money, error) {
+func parseDecimalAmount(s string, sep byte, ccy string) (Money, error) {
 	if !validCurrency(ccy) {
 		return Money{}, fmt.Errorf("the currency %q is not an ISO 4217 code (three capital letters)", ccy)
 	}
@@ -586,3 +586,6 @@ func checkBalances(st *BankStatement, rows *rowCollector, opening, closing []str
 			op.Amount, len(st.Entries), Money{Minor: sum, Currency: op.Amount.Currency}, cl.Amount)
 	}
 }
+
+// Bank statements take part in Detect (--format auto).
+func init() { RegisterDetector(DetectBank) }

@@ -16,7 +16,7 @@ func FuzzCamt(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		stmts, err := ReadCamt("f.xml", bytes.NewReader(data), "", BankOptions{})
-		checkRead(t, stmts, err)
+		checkBankRead(t, stmts, err)
 	})
 }
 
@@ -26,11 +26,11 @@ func FuzzMT940(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		stmts, err := ReadMT940("f.sta", bytes.NewReader(data), BankOptions{})
-		checkRead(t, stmts, err)
+		checkBankRead(t, stmts, err)
 	})
 }
 
-func checkRead(t *testing.T, stmts []BankStatement, err error) {
+func checkBankRead(t *testing.T, stmts []BankStatement, err error) {
 	if err != nil {
 		var fe *FileError
 		if !errors.As(err, &fe) || len(fe.Rows) == 0 {

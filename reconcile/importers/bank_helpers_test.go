@@ -28,7 +28,7 @@ func readFixture(t testing.TB, name string, opt BankOptions) ([]BankStatement, e
 }
 
 // fileError asserts err is a *FileError and returns it.
-func fileError(t testing.TB, err error) *FileError {
+func bankFileError(t testing.TB, err error) *FileError {
 	t.Helper()
 	require.Error(t, err)
 	var fe *FileError

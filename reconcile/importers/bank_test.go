@@ -1,6 +1,8 @@
 package importers
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -30,7 +32,7 @@ func TestDetectBank(t *testing.T) {
 	assert.Equal(t, FormatMT940, DetectBank("x.txt", []byte("{1:F01X}{2:O940X}{4:\n")))
 }
 
-func TestParseAmount(t *testing.T) {
+func TestParseDecimalAmount(t *testing.T) {
 	for _, c := range []struct {
 		in   string
 		sep  byte
@@ -51,7 +53,7 @@ func TestParseAmount(t *testing.T) {
 		{"1500000,", ',', "VND", 1500000},
 		{"999999999999999999", '.', "VND", 999999999999999999},
 	} {
-		m, err := parseAmount(c.in, c.sep, c.ccy)
+		m, err := parseDecimalAmount(c.in, c.sep, c.ccy)
 		require.NoError(t, err, c.in)
 		assert.Equal(t, Money{c.want, c.ccy}, m, c.in)
 	}
@@ -71,7 +73,7 @@ func TestParseAmount(t *testing.T) {
 		{"9999999999999999999", '.', "VND", "too large"},
 		{"99999999999999999.99", '.', "EUR", "too large"},
 	} {
-		_, err := parseAmount(c.in, c.sep, c.ccy)
+		_, err := parseDecimalAmount(c.in, c.sep, c.ccy)
 		require.Error(t, err, c.in)
 		assert.Contains(t, err.Error(), c.reason, c.in)
 	}
@@ -82,7 +84,7 @@ func TestParseAmount(t *testing.T) {
 
 func TestReadBankUnknownFormat(t *testing.T) {
 	_, err := ReadBank("x", strings.NewReader(""), "csv", BankOptions{})
-	requireRow(t, fileError(t, err), 0, "", `"csv" is not a bank statement format`)
+	requireRow(t, bankFileError(t, err), 0, "", `"csv" is not a bank statement format`)
 }
 
 // Re-reading a file gives the same statement ids and entry ids.
@@ -93,5 +95,22 @@ func TestBankIDsStable(t *testing.T) {
 		b, err := readFixture(t, f, BankOptions{SkipBalanceCheck: true})
 		require.NoError(t, err)
 		assert.Equal(t, a, b, f)
+	}
+}
+
+// Detect (--format auto) knows the bank formats through DetectBank.
+func TestDetectFindsBankStatements(t *testing.T) {
+	for file, want := range map[string]string{
+		"testdata/bank/camt053.v2.minimal.xml": FormatCamt053,
+		"testdata/bank/camt054.v2.xml":         FormatCamt054,
+		"testdata/bank/mt940-abnamro.sta":      FormatMT940,
+	} {
+		head, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Detect(filepath.Base(file), head[:min(len(head), 4096)]); got != want {
+			t.Errorf("Detect(%s) = %q, want %q", file, got, want)
+		}
 	}
 }

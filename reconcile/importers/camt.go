@@ -472,7 +472,7 @@ func (p *camtParser) amount(line int, column, v, ccy string, hasCcy bool, cdtDbt
 		p.rows.add(line, column, "the amount has no Ccy attribute (the currency)")
 		return Money{}, false
 	}
-	m, err := parseAmount(v, '.', ccy)
+	m, err := parseDecimalAmount(v, '.', ccy)
 	if err != nil {
 		p.rows.add(line, column, "%v", err)
 		return Money{}, false

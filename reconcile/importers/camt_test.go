@@ -15,7 +15,7 @@ import (
 func TestCamt053PublicSample(t *testing.T) {
 	// the anonymised sample's balances are in four currencies: refused as it is
 	_, err := readFixture(t, "camt053.v2.minimal.xml", BankOptions{})
-	requireRow(t, fileError(t, err), 54, "Stmt/Bal(CLBD)/Amt", "in SEK but the opening balance is in EUR")
+	requireRow(t, bankFileError(t, err), 54, "Stmt/Bal(CLBD)/Amt", "in SEK but the opening balance is in EUR")
 
 	stmts, err := readFixture(t, "camt053.v2.minimal.xml", BankOptions{SkipBalanceCheck: true})
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func TestCamt053PublicSample(t *testing.T) {
 
 	// not in VND: the conversion to reconcile's facts refuses every amount
 	_, err = ToFacts(st, "VND")
-	fe := fileError(t, err)
+	fe := bankFileError(t, err)
 	requireRow(t, fe, 90, "Amt", "8.85 EUR is not in VND")
 	requireRow(t, fe, 42, "OPBD", "18.15 EUR")
 	requireRow(t, fe, 54, "CLBD", "-27.00 SEK")
@@ -85,7 +85,7 @@ func TestCamt054PublicSample(t *testing.T) {
 	assert.Equal(t, "Unstructured Remittance Information V3 block 1 Unstructured Remittance Information V3 block 2", e.Details[2].Text)
 
 	_, err = ToFacts(st, "VND")
-	requireRow(t, fileError(t, err), 58, "Amt", "-200000.00 SEK is not in VND")
+	requireRow(t, bankFileError(t, err), 58, "Amt", "-200000.00 SEK is not in VND")
 }
 
 func TestCamt053VND(t *testing.T) {
@@ -168,7 +168,7 @@ func TestCamt054VND(t *testing.T) {
 
 	// read as the wrong camt message
 	_, err = ReadCamt("n.xml", bytes.NewReader(b), FormatCamt053, BankOptions{})
-	requireRow(t, fileError(t, err), 2, "Document", "import it as camt054")
+	requireRow(t, bankFileError(t, err), 2, "Document", "import it as camt054")
 }
 
 // camtDoc builds a small camt.053 of a version with the given entries.
@@ -221,7 +221,7 @@ func TestCamtVersions(t *testing.T) {
 		{`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"/>`, "holds no statement (Ntfctn)"},
 	} {
 		_, err := ReadCamt("s.xml", strings.NewReader(c.doc), "", BankOptions{})
-		requireRow(t, fileError(t, err), 0, "", c.reason)
+		requireRow(t, bankFileError(t, err), 0, "", c.reason)
 	}
 }
 
@@ -233,18 +233,18 @@ func TestCamtBadFiles(t *testing.T) {
 	t.Run("truncated", func(t *testing.T) {
 		cut := good[:strings.Index(good, "<Ntry>")+200]
 		_, err := ReadCamt("t.xml", strings.NewReader(cut), FormatCamt053, BankOptions{})
-		fe := fileError(t, err)
+		fe := bankFileError(t, err)
 		requireRow(t, fe, strings.Count(cut, "\n")+1, "Stmt/Ntry", "truncated")
 	})
 	t.Run("truncated after an element", func(t *testing.T) {
 		cut := good[:strings.Index(good, "</Stmt>")]
 		_, err := ReadCamt("t.xml", strings.NewReader(cut), FormatCamt053, BankOptions{})
-		requireRow(t, fileError(t, err), 0, "", "truncated")
+		requireRow(t, bankFileError(t, err), 0, "", "truncated")
 	})
 	t.Run("balance after the entries", func(t *testing.T) {
 		doc := camtDoc("02", xBal("OPBD", "1000", "CRDT"), xNtry("500", "CRDT", booked)+xBal("CLBD", "1500", "CRDT"))
 		_, err := ReadCamt("o.xml", strings.NewReader(doc), "", BankOptions{})
-		requireRow(t, fileError(t, err), 10, "Stmt/Bal", "<Bal> comes after <Ntry> inside <Stmt>")
+		requireRow(t, bankFileError(t, err), 10, "Stmt/Bal", "<Bal> comes after <Ntry> inside <Stmt>")
 	})
 	t.Run("amount after the details", func(t *testing.T) {
 		doc := camtDoc("02", bals, `<Ntry><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2025-03-03</Dt></BookgDt>
@@ -252,25 +252,25 @@ func TestCamtBadFiles(t *testing.T) {
 <Amt Ccy="VND">500</Amt></Ntry>
 `)
 		_, err := ReadCamt("o.xml", strings.NewReader(doc), "", BankOptions{})
-		requireRow(t, fileError(t, err), 12, "Stmt/Ntry/Amt", "<Amt> comes after <NtryDtls>")
+		requireRow(t, bankFileError(t, err), 12, "Stmt/Ntry/Amt", "<Amt> comes after <NtryDtls>")
 	})
 	t.Run("entry outside a statement", func(t *testing.T) {
 		doc := strings.Replace(camtDoc("02", bals, xNtry("500", "CRDT", booked)), "</Stmt>\n", "</Stmt>\n"+xNtry("700", "CRDT", booked), 1)
 		_, err := ReadCamt("o.xml", strings.NewReader(doc), "", BankOptions{})
-		requireRow(t, fileError(t, err), 12, "Ntry", "outside a statement")
+		requireRow(t, bankFileError(t, err), 12, "Ntry", "outside a statement")
 	})
 	t.Run("twice the amount", func(t *testing.T) {
 		doc := camtDoc("02", bals, `<Ntry><Amt Ccy="VND">500</Amt><Amt Ccy="VND">500</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2025-03-03</Dt></BookgDt></Ntry>
 `)
 		_, err := ReadCamt("o.xml", strings.NewReader(doc), "", BankOptions{})
-		requireRow(t, fileError(t, err), 10, "Stmt/Ntry/Amt", "appears twice")
+		requireRow(t, bankFileError(t, err), 10, "Stmt/Ntry/Amt", "appears twice")
 	})
 	t.Run("every non-numeric amount is listed", func(t *testing.T) {
 		doc := camtDoc("02", bals, xNtry("1.500.000", "CRDT", booked)+xNtry("abc", "CRDT", booked)+
 			xNtry("-500", "CRDT", booked)+xNtry("1500000,00", "CRDT", booked)+xNtry("500.5", "CRDT", booked)+
 			xNtry("", "CRDT", booked))
 		_, err := ReadCamt("n.xml", strings.NewReader(doc), "", BankOptions{})
-		fe := fileError(t, err)
+		fe := bankFileError(t, err)
 		requireRow(t, fe, 10, "Stmt/Ntry/Amt", `"1.500.000" is not a number`)
 		requireRow(t, fe, 11, "Stmt/Ntry/Amt", `"abc" is not a number`)
 		requireRow(t, fe, 12, "Stmt/Ntry/Amt", `"-500" is not a number`)
@@ -286,7 +286,7 @@ func TestCamtBadFiles(t *testing.T) {
 `)
 		doc = strings.Replace(doc, "<Id>S1</Id>", "", 1)
 		_, err := ReadCamt("m.xml", strings.NewReader(doc), "", BankOptions{})
-		fe := fileError(t, err)
+		fe := bankFileError(t, err)
 		requireRow(t, fe, 10, "Stmt/Ntry/Amt", "no Ccy attribute")
 		requireRow(t, fe, 10, "Stmt/Ntry/CdtDbtInd", `"CR": it must be CRDT or DBIT`)
 		requireRow(t, fe, 10, "Stmt/Ntry/BookgDt", "no booking date")
@@ -297,7 +297,7 @@ func TestCamtBadFiles(t *testing.T) {
 	t.Run("balances do not add up", func(t *testing.T) {
 		bad := strings.Replace(good, "<Amt Ccy=\"VND\">22000</Amt>", "<Amt Ccy=\"VND\">23000</Amt>", 1)
 		_, err := ReadCamt("b.xml", strings.NewReader(bad), "", BankOptions{})
-		fe := fileError(t, err)
+		fe := bankFileError(t, err)
 		requireRow(t, fe, 26, "Stmt/Bal(CLBD)/Amt", "opening 50000000 VND + 4 entries = 65730000 VND, but the closing balance is 65731000 VND")
 		_, err = ReadCamt("b.xml", strings.NewReader(bad), "", BankOptions{SkipBalanceCheck: true})
 		require.NoError(t, err)
@@ -305,13 +305,13 @@ func TestCamtBadFiles(t *testing.T) {
 	t.Run("batch details do not add up", func(t *testing.T) {
 		bad := strings.Replace(good, "<Amt Ccy=\"VND\">5148000</Amt>", "<Amt Ccy=\"VND\">5147000</Amt>", 1)
 		_, err := ReadCamt("b.xml", strings.NewReader(bad), "", BankOptions{})
-		requireRow(t, fileError(t, err), 38, "Stmt/Ntry/NtryDtls", "3 transactions add up to 14552000 VND, but the entry is 14553000 VND")
+		requireRow(t, bankFileError(t, err), 38, "Stmt/Ntry/NtryDtls", "3 transactions add up to 14552000 VND, but the entry is 14553000 VND")
 	})
 	t.Run("Windows-1258 declared as UTF-8", func(t *testing.T) {
 		enc, err := encoding.ReplaceUnsupported(charmap.Windows1258.NewEncoder()).String(good)
 		require.NoError(t, err)
 		_, err = ReadCamt("w.xml", strings.NewReader(enc), "", BankOptions{})
-		fe := fileError(t, err)
+		fe := bankFileError(t, err)
 		line := strings.Count(good[:strings.Index(good, "Thanh toán")], "\n") + 1
 		requireRow(t, fe, line, "Stmt/Ntry/AddtlNtryInf", "not valid UTF-8")
 	})
@@ -319,12 +319,12 @@ func TestCamtBadFiles(t *testing.T) {
 		enc, err := encoding.ReplaceUnsupported(charmap.Windows1258.NewEncoder()).String(strings.Replace(good, `encoding="UTF-8"`, `encoding="windows-1258"`, 1))
 		require.NoError(t, err)
 		_, err = ReadCamt("w.xml", strings.NewReader(enc), "", BankOptions{})
-		requireRow(t, fileError(t, err), 1, "", `declares the encoding "windows-1258"`)
+		requireRow(t, bankFileError(t, err), 1, "", `declares the encoding "windows-1258"`)
 	})
 	t.Run("malformed", func(t *testing.T) {
 		bad := strings.Replace(good, "</Acct>", "</Account>", 1)
 		_, err := ReadCamt("m.xml", strings.NewReader(bad), "", BankOptions{})
-		requireRow(t, fileError(t, err), 19, "Stmt/Acct", "malformed")
+		requireRow(t, bankFileError(t, err), 19, "Stmt/Acct", "malformed")
 	})
 }
 
@@ -353,7 +353,7 @@ func TestCamtIntermediateBalances(t *testing.T) {
 
 	doc = camtDoc("04", xBal("ITBD", "400", "DBIT")+xBal("CLBD", "200", "CRDT"), xNtry("500", "CRDT", "<Sts>BOOK</Sts>"))
 	_, err = ReadCamt("p.xml", strings.NewReader(doc), "", BankOptions{})
-	requireRow(t, fileError(t, err), 0, "Stmt/Bal(CLBD)/Amt", "do not add up")
+	requireRow(t, bankFileError(t, err), 0, "Stmt/Bal(CLBD)/Amt", "do not add up")
 }
 
 // A large statement streams: 20,000 entries read in one go.

@@ -334,7 +334,7 @@ func mtAmount(s, ccy string) (Money, error) {
 	if strings.IndexByte(s, ',') < 0 && strings.IndexByte(s, '.') < 0 && allDigits(s) && s != "" {
 		return Money{}, fmt.Errorf("the amount %q has no decimal comma (MT940 writes 1500000, or 9,50)", s)
 	}
-	return parseAmount(s, ',', ccy)
+	return parseDecimalAmount(s, ',', ccy)
 }
 
 // mtEntry reads a :61: statement line: value date YYMMDD, optional entry
@@ -371,7 +371,7 @@ func mtEntry(f *mtField, ccy string, rows *rowCollector) (StatementEntry, bool) 
 		}
 	}
 	if mark == "" {
-		return fail("the debit/credit mark (C, D, RC or RD) is missing after the date(s), found %q", clip(s))
+		return fail("the debit/credit mark (C, D, RC or RD) is missing after the date(s), found %q", clipMT940(s))
 	}
 	s = s[len(mark):]
 	if len(s) > 1 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= '0' && s[1] <= '9' {
@@ -382,7 +382,7 @@ func mtEntry(f *mtField, ccy string, rows *rowCollector) (StatementEntry, bool) 
 		i++
 	}
 	if i == 0 {
-		return fail("the amount is missing after the mark %s, found %q", mark, clip(s))
+		return fail("the amount is missing after the mark %s, found %q", mark, clipMT940(s))
 	}
 	amt, err := mtAmount(s[:i], ccy)
 	if err != nil {
@@ -390,7 +390,7 @@ func mtEntry(f *mtField, ccy string, rows *rowCollector) (StatementEntry, bool) 
 	}
 	s = s[i:]
 	if len(s) < 4 || strings.IndexByte("NSF", s[0]) < 0 {
-		return fail("the transaction type (N, S or F and three characters, e.g. NTRF) is missing after the amount, found %q", clip(s))
+		return fail("the transaction type (N, S or F and three characters, e.g. NTRF) is missing after the amount, found %q", clipMT940(s))
 	}
 	txType := s[:4]
 	s = s[4:]
@@ -439,7 +439,7 @@ func mtEntryDate(value time.Time, mmdd string) (time.Time, bool) {
 	return best, bestDiff >= 0
 }
 
-func clip(s string) string {
+func clipMT940(s string) string {
 	if r := []rune(s); len(r) > 20 {
 		return string(r[:20]) + "…"
 	}

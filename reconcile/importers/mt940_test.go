@@ -14,7 +14,7 @@ import (
 func TestMT940PublicSample(t *testing.T) {
 	// the anonymised sample's balances were edited: refused as it is, with both statements listed
 	_, err := readFixture(t, "mt940-abnamro.sta", BankOptions{})
-	fe := fileError(t, err)
+	fe := bankFileError(t, err)
 	requireRow(t, fe, 27, ":62F:", "opening 3236.28 EUR + 8 entries = 2914.84 EUR, but the closing balance is 876.84 EUR")
 	requireRow(t, fe, 40, ":62M:", "opening 2876.84 EUR + 2 entries = 2852.35 EUR, but the closing balance is 1849.75 EUR")
 
@@ -71,7 +71,7 @@ func TestMT940PublicSample(t *testing.T) {
 	assert.Len(t, ids, 10)
 
 	_, err = ToFacts(s1, "VND")
-	requireRow(t, fileError(t, err), 8, ":61:", "-9.00 EUR is not in VND")
+	requireRow(t, bankFileError(t, err), 8, ":61:", "-9.00 EUR is not in VND")
 }
 
 func TestMT940VND(t *testing.T) {
@@ -164,7 +164,7 @@ func TestMT940BadFiles(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ReadMT940("b.sta", strings.NewReader(mtStmt(":60F:C250101VND5000,", c.line, ":62F:C250102VND4000,")), BankOptions{})
-			fe := fileError(t, err)
+			fe := bankFileError(t, err)
 			requireRow(t, fe, 5, ":61:", c.reason)
 			assert.Len(t, fe.Rows, 1, "the broken entry only, no knock-on balance error: %v", fe)
 		})
@@ -195,7 +195,7 @@ func TestMT940BadFiles(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ReadMT940("b.sta", strings.NewReader(c.file), BankOptions{})
-			requireRow(t, fileError(t, err), c.line, c.column, c.reason)
+			requireRow(t, bankFileError(t, err), c.line, c.column, c.reason)
 		})
 	}
 	t.Run("Windows-1258", func(t *testing.T) {
@@ -203,14 +203,14 @@ func TestMT940BadFiles(t *testing.T) {
 		enc, err := encoding.ReplaceUnsupported(charmap.Windows1258.NewEncoder()).String(file)
 		require.NoError(t, err)
 		_, err = ReadMT940("w.sta", strings.NewReader(enc), BankOptions{})
-		fe := fileError(t, err)
+		fe := bankFileError(t, err)
 		requireRow(t, fe, 6, "", "not valid UTF-8")
 		requireRow(t, fe, 7, "", "not valid UTF-8")
 	})
 	t.Run("every broken entry is listed", func(t *testing.T) {
 		_, err := ReadMT940("b.sta", strings.NewReader(mtStmt(":60F:C250101VND5000,", ":61:250102D1.000,NTRFX",
 			":86:ok", ":61:250102D1000,", ":61:250102Z1000,NTRFX", ":62F:C250102VND2000,")), BankOptions{})
-		fe := fileError(t, err)
+		fe := bankFileError(t, err)
 		require.Len(t, fe.Rows, 3, "%v", fe)
 		assert.Equal(t, []int{5, 7, 8}, []int{fe.Rows[0].Line, fe.Rows[1].Line, fe.Rows[2].Line})
 	})
