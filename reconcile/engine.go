@@ -154,6 +154,7 @@ func newRun(d Day) *run {
 		return rrnKey(payPol(p), p.RRN)
 	})
 	r.ids = make([]string, 0, 2*min(len(r.pay), len(r.line))+64)
+	r.matches = make([]Match, 0, min(len(r.pay), len(r.line))+64)
 	return r
 }
 

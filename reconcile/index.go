@@ -1,31 +1,56 @@
 package reconcile
 
-// index finds payments by a strong key in O(1): the key's 64-bit hash
-// leads to a chain of payment ranks in ascending order. A hash is not the
-// key, so every rule compares the fields of each candidate it walks; a
-// collision costs a comparison, never a wrong match. One map of integers
-// and one slice per key keep a million payments in tens of megabytes.
+// index finds payments (or lines) by a strong key in O(1): the key's
+// 64-bit hash leads to a chain of ranks in ascending order. A hash is not
+// the key, so every rule compares the fields of each candidate it walks;
+// a collision costs a comparison, never a wrong match. The table is open
+// addressing over two flat slices, not a Go map: a million keys cost
+// about 40 MB and no rehashing.
 type index struct {
-	head map[uint64]int32 // hash → first rank + 1
-	next []int32          // rank → next rank + 1 with the same hash (0: end)
+	mask  uint64
+	keys  []uint64 // slot → hash
+	heads []int32  // slot → first rank + 1 (0: empty slot)
+	next  []int32  // rank → next rank + 1 with the same hash (0: end)
+}
+
+func makeIndex(n int) *index {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	return &index{mask: uint64(size - 1), keys: make([]uint64, size), heads: make([]int32, size), next: make([]int32, n)}
 }
 
 func newIndex(n int, key func(k int32) (uint64, bool)) *index {
-	ix := &index{head: make(map[uint64]int32), next: make([]int32, n)}
+	ix := makeIndex(n)
 	// Backwards, prepending: the chains come out in ascending rank.
 	for k := int32(n) - 1; k >= 0; k-- {
-		h, ok := key(k)
-		if !ok {
-			continue
+		if h, ok := key(k); ok {
+			ix.push(h, k)
 		}
-		ix.next[k] = ix.head[h]
-		ix.head[h] = k + 1
 	}
 	return ix
 }
 
+// slot is where h is, or the empty slot where it would go.
+func (ix *index) slot(h uint64) uint64 {
+	i := (h ^ h>>29) * 0xbf58476d1ce4e5b9 >> 17 & ix.mask
+	for ix.heads[i] != 0 && ix.keys[i] != h {
+		i = (i + 1) & ix.mask
+	}
+	return i
+}
+
+// push puts rank k first in h's chain.
+func (ix *index) push(h uint64, k int32) {
+	i := ix.slot(h)
+	ix.keys[i] = h
+	ix.next[k] = ix.heads[i]
+	ix.heads[i] = k + 1
+}
+
 // first is the first rank under h, -1 if none; after the one after k.
-func (ix *index) first(h uint64) int32 { return ix.head[h] - 1 }
+func (ix *index) first(h uint64) int32 { return ix.heads[ix.slot(h)] - 1 }
 func (ix *index) after(k int32) int32  { return ix.next[k] - 1 }
 
 // FNV-1a, by hand: no allocation, no per-process seed (not that the

@@ -11,6 +11,7 @@ import "fmt"
 // are left to their review (rule offer_in_doubt).
 func (r *run) dateLag() {
 	open := r.openPayments()
+	dueBy := map[int32]string{}
 	for k := range int32(len(r.pay)) {
 		p := r.p(k)
 		if r.payStat[k] != payFree || p.InReview {
@@ -23,7 +24,10 @@ func (r *run) dateLag() {
 		due := r.payDay[k] + r.lag
 		if r.payDay[k] != noDay && r.date != noDay && r.date < due {
 			r.pendingAmount += paySign(p) * p.Amount
-			r.pending = append(r.pending, Pending{PaymentID: p.ID, TerminalID: p.TerminalID, TraceNo: p.TraceNo, Amount: p.Amount, Date: p.Date, DueBy: dayString(due)})
+			if _, ok := dueBy[due]; !ok {
+				dueBy[due] = dayString(due)
+			}
+			r.pending = append(r.pending, Pending{PaymentID: p.ID, TerminalID: p.TerminalID, TraceNo: p.TraceNo, Amount: p.Amount, Date: p.Date, DueBy: dueBy[due]})
 			continue
 		}
 		what := "Giao dịch thẻ"

@@ -10,8 +10,7 @@ import "fmt"
 // cannot be told from a different sale of the same amount at the same
 // second, so it is never called a duplicate.
 func (r *run) duplicates() {
-	head := make(map[uint64]int32, len(r.line))
-	next := make([]int32, len(r.line))
+	seen := makeIndex(len(r.line))
 	for lk := range int32(len(r.line)) {
 		l := r.l(lk)
 		if l.TraceNo == 0 && l.ApprovalCode == "" && l.RRN == "" {
@@ -25,15 +24,14 @@ func (r *run) duplicates() {
 		h = hashInt(h, l.Amount)
 		h = hashInt(h, l.TxnTime.Unix())
 		first := int32(-1)
-		for j := head[h] - 1; j >= 0; j = next[j] - 1 {
+		for j := seen.first(h); j >= 0; j = seen.after(j) {
 			if sameTransaction(r.l(j), l) {
 				first = j
 				break
 			}
 		}
 		if first < 0 {
-			next[lk] = head[h]
-			head[h] = lk + 1
+			seen.push(h, lk)
 			continue
 		}
 		r.lineUsed[lk] = true

@@ -195,7 +195,9 @@ func generate(seed uint64, n, terminals int, in inject) *genDay {
 	pick := func() int { i := regular[0]; regular = regular[1:]; return i }
 	lineOf := func(pi int) int {
 		p := &g.Payments[pi]
-		return slices.IndexFunc(lines, func(l SettlementLine) bool { return l.TerminalID == p.TerminalID && l.TraceNo == p.TraceNo && l.Type == Sale })
+		return slices.IndexFunc(lines, func(l SettlementLine) bool {
+			return l.TerminalID == p.TerminalID && l.TraceNo == p.TraceNo && l.Type == Sale
+		})
 	}
 	if in.MissingInSettlement {
 		li := lagged[rnd.IntN(len(lagged))]
