@@ -23,3 +23,10 @@ func vnd(v int64) string {
 	}
 	return string(out)
 }
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

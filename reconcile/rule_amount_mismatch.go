@@ -20,6 +20,6 @@ func (r *run) amountMismatch(k, lk int32) {
 		LedgerAmount:     ptr(p.Amount),
 		SettlementAmount: ptr(l.Amount),
 		Detail: fmt.Sprintf("Lệch số tiền: sổ cái ghi %s đồng, file quyết toán ghi %s đồng (chênh %s đồng) cho giao dịch máy %s, số trace %d.",
-			vnd(p.Amount), vnd(l.Amount), vnd(l.Amount-p.Amount), l.TerminalID, l.TraceNo),
+			vnd(p.Amount), vnd(l.Amount), vnd(abs(l.Amount-p.Amount)), l.TerminalID, l.TraceNo),
 	})
 }

@@ -53,6 +53,6 @@ func (r *run) balance() {
 	r.except(Exception{
 		Kind: BalanceMismatch, LedgerAmount: ptr(*r.day.LedgerBank), BankAmount: ptr(bank),
 		Detail: fmt.Sprintf("Số dư cuối ngày %s theo sao kê ngân hàng (tài khoản %s) là %s đồng, sổ cái ghi %s đồng (chênh %s đồng).",
-			r.day.Date, strings.Join(accounts, ", "), vnd(bank), vnd(*r.day.LedgerBank), vnd(bank-*r.day.LedgerBank)),
+			r.day.Date, strings.Join(accounts, ", "), vnd(bank), vnd(*r.day.LedgerBank), vnd(abs(bank-*r.day.LedgerBank))),
 	})
 }

@@ -231,7 +231,7 @@ func (r *run) creditMismatches(bs []batch, cs []credit) {
 			Kind: BankCreditMismatch, BankID: c.entry, TerminalID: terminal,
 			SettlementAmount: ptr(net), BankAmount: ptr(c.amount),
 			Detail: fmt.Sprintf("Tiền về tài khoản %s đồng (bút toán %s ngày %s) nhưng file quyết toán %s cho số thực nhận %s đồng (chênh %s đồng).",
-				vnd(c.amount), c.entry, c.date, scope(terminal, date), vnd(net), vnd(c.amount-net)),
+				vnd(c.amount), c.entry, c.date, scope(terminal, date), vnd(net), vnd(abs(c.amount-net))),
 		})
 	}
 	if len(left) == 1 && len(us) > 1 {
@@ -281,13 +281,6 @@ func scope(terminal, date string) string {
 		return "ngày " + date
 	}
 	return "của máy " + terminal + " ngày " + date
-}
-
-func abs(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // dayNetButOne: the day's credit is the rest of the day but for one

@@ -63,7 +63,7 @@ func (r *run) terminalTotals() {
 			Kind: TerminalTotalMismatch, TerminalID: t.TerminalID,
 			LedgerAmount: ptr(a.amount), SettlementAmount: ptr(t.Amount),
 			Detail: fmt.Sprintf("Tổng cuối ngày %s của máy %s%s (%s): máy báo %d giao dịch, %s đồng; sổ cái có %d giao dịch, %s đồng (chênh %s đồng).",
-				t.Date, t.TerminalID, brand, source, t.Count, vnd(t.Amount), a.count, vnd(a.amount), vnd(t.Amount-a.amount)),
+				t.Date, t.TerminalID, brand, source, t.Count, vnd(t.Amount), a.count, vnd(a.amount), vnd(abs(t.Amount-a.amount))),
 		})
 	}
 }
