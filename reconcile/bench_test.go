@@ -35,8 +35,10 @@ func BenchmarkRun1M(b *testing.B) {
 	b.ReportMetric(float64(len(res.Matches)), "matches")
 	b.ReportMetric(float64(len(res.Exceptions)), "exceptions")
 	// The result kept alive: what a Run's answer weighs on the heap.
-	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "result-MiB")
+	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/(1<<20), "result-MiB")
+	b.ReportMetric(float64(before.HeapAlloc)/(1<<20), "input-MiB")
 	runtime.KeepAlive(res)
+	runtime.KeepAlive(g)
 }
 
 func cpuTime() time.Duration {

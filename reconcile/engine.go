@@ -19,10 +19,11 @@ import (
 // left:
 //
 //	duplicate_in_settlement  (rule_duplicate.go)     the same line twice: the second is the exception
-//	void                     (rule_void.go)          a VOID cancels its SALE; the pair matches a ledger reversal or nothing
+//	void                     (rule_void.go)          a VOID cancels its SALE: the pair is set aside (settled after rrn)
 //	terminal_trace_date      (rule_terminal_trace.go) terminal + trace + date
 //	approval_amount          (rule_approval_amount.go) approval code + amount (+ terminal)
 //	rrn                      (rule_rrn.go)           retrieval reference number
+//	void                     (rule_void.go)          the voided pairs match a ledger sale + reversal, or nothing
 //	offer_in_doubt           (rule_offer_in_doubt.go) a payment in review the file shows settled: offered, not matched
 //	missing_in_ledger        (rule_missing_in_ledger.go) lines nothing matched
 //	date_lag                 (rule_date_lag.go)      unmatched payments: pending within the lag, else missing_in_settlement
@@ -45,6 +46,7 @@ func Run(d Day) Result {
 	r.terminalTrace()
 	r.approvalAmount()
 	r.rrn()
+	r.settleVoids()
 	r.offersInDoubt()
 	r.missingInLedger()
 	r.dateLag()
@@ -81,7 +83,11 @@ type run struct {
 	lineUsed []bool  // matched, offered or reported
 	lineOK   []bool  // in a Match (not an offer)
 
+	// byTrace is built up front; byApproval and byRRN when a rule first
+	// needs them, over the payments still free then (after the trace
+	// rule, a few per cent of them: a taken payment is never a candidate).
 	byTrace, byApproval, byRRN *index // over payment ranks
+	voidPairs                  [][2]int32
 
 	matches       []Match
 	exceptions    []Exception
@@ -145,14 +151,6 @@ func newRun(d Day) *run {
 		p := r.p(k)
 		return traceKey(payPol(p), p.TerminalID, p.TraceNo)
 	})
-	r.byApproval = newIndex(n, func(k int32) (uint64, bool) {
-		p := r.p(k)
-		return approvalKey(payPol(p), p.ApprovalCode, p.Amount)
-	})
-	r.byRRN = newIndex(n, func(k int32) (uint64, bool) {
-		p := r.p(k)
-		return rrnKey(payPol(p), p.RRN)
-	})
 	r.ids = make([]string, 0, 2*min(len(r.pay), len(r.line))+64)
 	r.matches = make([]Match, 0, min(len(r.pay), len(r.line))+64)
 	return r
@@ -194,6 +192,16 @@ func compareLines(a, b *SettlementLine) int {
 
 func (r *run) p(k int32) *Payment        { return &r.day.Payments[r.pay[k]] }
 func (r *run) l(k int32) *SettlementLine { return &r.day.Settlement[r.line[k]] }
+
+// freeIndex builds an index over the payments still free.
+func (r *run) freeIndex(key func(p *Payment) (uint64, bool)) *index {
+	return newIndex(len(r.pay), func(k int32) (uint64, bool) {
+		if r.payStat[k] != payFree {
+			return 0, false
+		}
+		return key(r.p(k))
+	})
+}
 
 // free: a payment no rule has taken yet, in review or not as asked.
 func (r *run) free(k int32, review bool) bool {

@@ -24,6 +24,9 @@ func (r *run) findByApproval(l *SettlementLine, lk int32, pol int64) int32 {
 	if !ok {
 		return -1
 	}
+	if r.byApproval == nil {
+		r.byApproval = r.freeIndex(func(p *Payment) (uint64, bool) { return approvalKey(payPol(p), p.ApprovalCode, p.Amount) })
+	}
 	for k := r.byApproval.first(h); k >= 0; k = r.byApproval.after(k) {
 		p := r.p(k)
 		if !r.free(k, false) || payPol(p) != pol || p.ApprovalCode != l.ApprovalCode || p.Amount != l.Amount || !r.dateOK(k, lk) {

@@ -29,6 +29,9 @@ func (r *run) findByRRN(l *SettlementLine, lk int32, pol int64) (best int32, exa
 	if !ok {
 		return -1, false
 	}
+	if r.byRRN == nil {
+		r.byRRN = r.freeIndex(func(p *Payment) (uint64, bool) { return rrnKey(payPol(p), p.RRN) })
+	}
 	for k := r.byRRN.first(h); k >= 0; k = r.byRRN.after(k) {
 		p := r.p(k)
 		if !r.free(k, false) || payPol(p) != pol || p.RRN != l.RRN {

@@ -17,7 +17,9 @@ const ruleVoid = "void"
 //
 // A VOID whose SALE is not among the lines (an earlier file) matches a
 // ledger reversal by the strong keys, else it is missing_in_ledger.
-// Runs before the key rules, which would otherwise settle the voided sale.
+// The pairing runs before the key rules, which would otherwise settle the
+// voided sale; the pairs look for their ledger payments after rule rrn
+// (settleVoids), by the same strong keys.
 func (r *run) voids() {
 	type vkey struct {
 		terminal string
@@ -54,7 +56,8 @@ func (r *run) voids() {
 			}
 			for _, vk := range waiting[key] {
 				if !r.lineUsed[vk] && r.l(vk).Amount == s.Amount {
-					r.voidPair(sk, vk)
+					r.lineUsed[sk], r.lineUsed[vk] = true, true
+					r.voidPairs = append(r.voidPairs, [2]int32{sk, vk})
 					break
 				}
 			}
@@ -62,8 +65,21 @@ func (r *run) voids() {
 	}
 	for vk := range int32(len(r.line)) {
 		if v := r.l(vk); !r.lineUsed[vk] && v.Type == Void {
-			r.orphanVoid(vk)
+			r.lineUsed[vk] = true
+			r.voidPairs = append(r.voidPairs, [2]int32{-1, vk})
 		}
+	}
+}
+
+// settleVoids looks for the ledger's side of each voided pair (and of each
+// VOID without its SALE).
+func (r *run) settleVoids() {
+	for _, pair := range r.voidPairs {
+		if pair[0] < 0 {
+			r.orphanVoid(pair[1])
+			continue
+		}
+		r.voidPair(pair[0], pair[1])
 	}
 }
 
@@ -84,7 +100,6 @@ func (r *run) findExact(lk int32, pol int64) int32 {
 }
 
 func (r *run) voidPair(sk, vk int32) {
-	r.lineUsed[sk], r.lineUsed[vk] = true, true
 	s, v := r.l(sk), r.l(vk)
 	sale := r.findExact(sk, 0)
 	rev := r.findExact(vk, 1)
@@ -129,11 +144,12 @@ func (r *run) orphanVoid(vk int32) {
 	v := r.l(vk)
 	if rev := r.findExact(vk, 1); rev >= 0 {
 		r.claim(rev, payMatched)
-		r.lineUsed[vk], r.lineOK[vk] = true, true
+		r.lineOK[vk] = true
 		r.matches = append(r.matches, Match{
 			Rule: ruleVoid, PaymentIDs: r.strs(r.p(rev).ID), Settlement: r.strs(v.ID), Amount: v.Amount, Fee: v.Fee, Net: v.Net,
 			Explanation: "Lệnh hủy (VOID) của một giao dịch đã quyết toán trước đó; khớp với bút toán hủy trong sổ cái.",
 		})
+		return
 	}
-	// Otherwise missing_in_ledger reports it with the other lines.
+	r.lineUsed[vk] = false // missing_in_ledger reports it with the other lines
 }
