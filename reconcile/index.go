@@ -8,21 +8,33 @@ package reconcile
 // about 40 MB and no rehashing.
 type index struct {
 	mask  uint64
-	keys  []uint64 // slot → hash
-	heads []int32  // slot → first rank + 1 (0: empty slot)
-	next  []int32  // rank → next rank + 1 with the same hash (0: end)
+	slots []slot  // open addressing, linear probing, at most half full
+	next  []int32 // rank → next rank + 1 with the same hash (0: end)
 }
 
-func makeIndex(n int) *index {
+// slot keeps the hash beside its chain's head: one cache line per probe.
+type slot struct {
+	hash uint64
+	head int32 // first rank + 1 (0: empty)
+}
+
+// makeIndex is an empty index for ranks below n and at most keys keys.
+func makeIndex(n, keys int) *index {
 	size := 16
-	for size < 2*n {
+	for size < 2*keys {
 		size *= 2
 	}
-	return &index{mask: uint64(size - 1), keys: make([]uint64, size), heads: make([]int32, size), next: make([]int32, n)}
+	return &index{mask: uint64(size - 1), slots: make([]slot, size), next: make([]int32, n)}
 }
 
 func newIndex(n int, key func(k int32) (uint64, bool)) *index {
-	ix := makeIndex(n)
+	keys := 0
+	for k := range int32(n) {
+		if _, ok := key(k); ok {
+			keys++
+		}
+	}
+	ix := makeIndex(n, keys)
 	// Backwards, prepending: the chains come out in ascending rank.
 	for k := int32(n) - 1; k >= 0; k-- {
 		if h, ok := key(k); ok {
@@ -32,25 +44,28 @@ func newIndex(n int, key func(k int32) (uint64, bool)) *index {
 	return ix
 }
 
-// slot is where h is, or the empty slot where it would go.
-func (ix *index) slot(h uint64) uint64 {
+// find is h's slot, or the empty slot where it would go.
+func (ix *index) find(h uint64) *slot {
 	i := (h ^ h>>29) * 0xbf58476d1ce4e5b9 >> 17 & ix.mask
-	for ix.heads[i] != 0 && ix.keys[i] != h {
+	for {
+		s := &ix.slots[i]
+		if s.head == 0 || s.hash == h {
+			return s
+		}
 		i = (i + 1) & ix.mask
 	}
-	return i
 }
 
 // push puts rank k first in h's chain.
 func (ix *index) push(h uint64, k int32) {
-	i := ix.slot(h)
-	ix.keys[i] = h
-	ix.next[k] = ix.heads[i]
-	ix.heads[i] = k + 1
+	s := ix.find(h)
+	s.hash = h
+	ix.next[k] = s.head
+	s.head = k + 1
 }
 
 // first is the first rank under h, -1 if none; after the one after k.
-func (ix *index) first(h uint64) int32 { return ix.heads[ix.slot(h)] - 1 }
+func (ix *index) first(h uint64) int32 { return ix.find(h).head - 1 }
 func (ix *index) after(k int32) int32  { return ix.next[k] - 1 }
 
 // FNV-1a, by hand: no allocation, no per-process seed (not that the

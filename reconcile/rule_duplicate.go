@@ -10,7 +10,7 @@ import "fmt"
 // cannot be told from a different sale of the same amount at the same
 // second, so it is never called a duplicate.
 func (r *run) duplicates() {
-	seen := makeIndex(len(r.line))
+	seen := makeIndex(len(r.line), len(r.line))
 	for lk := range int32(len(r.line)) {
 		l := r.l(lk)
 		if l.TraceNo == 0 && l.ApprovalCode == "" && l.RRN == "" {

@@ -24,11 +24,20 @@ func (r *run) terminalTotals() {
 		amount int64
 	}
 	sums := map[tkey]*agg{}
+	terminals := map[string]bool{}
 	for _, t := range r.day.Totals {
 		sums[tkey{t.Date, t.TerminalID, brandKey(t.Brand)}] = &agg{}
+		terminals[t.TerminalID] = true
 	}
+	last, lastIn := "", false
 	for k := range int32(len(r.pay)) {
 		p := r.p(k)
+		if p.TerminalID != last { // payments of a terminal often come together
+			last, lastIn = p.TerminalID, terminals[p.TerminalID]
+		}
+		if !lastIn {
+			continue
+		}
 		s := paySign(p)
 		for _, brand := range [2]string{"", brandKey(p.Brand)} {
 			if a := sums[tkey{p.Date, p.TerminalID, brand}]; a != nil {

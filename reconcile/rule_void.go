@@ -21,28 +21,29 @@ const ruleVoid = "void"
 // voided sale; the pairs look for their ledger payments after rule rrn
 // (settleVoids), by the same strong keys.
 func (r *run) voids() {
-	type vkey struct {
-		terminal string
-		trace    int64
-		approval string
-	}
-	waiting := map[vkey][]int32{}
+	// The VOIDs by terminal + trace and by terminal + approval code (few:
+	// the SALEs, a million, only look up).
 	n := 0
-	for lk := range int32(len(r.line)) {
-		l := r.l(lk)
-		if r.lineUsed[lk] || l.Type != Void {
-			continue
-		}
-		n++
-		if l.TraceNo != 0 {
-			waiting[vkey{l.TerminalID, l.TraceNo, ""}] = append(waiting[vkey{l.TerminalID, l.TraceNo, ""}], lk)
-		}
-		if l.ApprovalCode != "" {
-			waiting[vkey{l.TerminalID, 0, l.ApprovalCode}] = append(waiting[vkey{l.TerminalID, 0, l.ApprovalCode}], lk)
+	for vk := range int32(len(r.line)) {
+		if v := r.l(vk); !r.lineUsed[vk] && v.Type == Void {
+			n++
 		}
 	}
 	if n == 0 {
 		return
+	}
+	waiting := makeIndex(len(r.line), 2*n)
+	for vk := int32(len(r.line)) - 1; vk >= 0; vk-- {
+		v := r.l(vk)
+		if r.lineUsed[vk] || v.Type != Void {
+			continue
+		}
+		if h, ok := traceKey(30, v.TerminalID, v.TraceNo); ok {
+			waiting.push(h, vk)
+		}
+		if h, ok := approvalKey(40, v.ApprovalCode, 0); ok && v.TerminalID != "" {
+			waiting.push(hashString(h, v.TerminalID), vk)
+		}
 	}
 	// Each SALE in canonical order takes the first waiting VOID that fits.
 	for sk := range int32(len(r.line)) {
@@ -50,15 +51,24 @@ func (r *run) voids() {
 		if r.lineUsed[sk] || s.Type != Sale {
 			continue
 		}
-		for _, key := range []vkey{{s.TerminalID, s.TraceNo, ""}, {s.TerminalID, 0, s.ApprovalCode}} {
-			if (key.trace == 0 && key.approval == "") || r.lineUsed[sk] {
+		hs := [2]uint64{}
+		oks := [2]bool{}
+		hs[0], oks[0] = traceKey(30, s.TerminalID, s.TraceNo)
+		if h, ok := approvalKey(40, s.ApprovalCode, 0); ok && s.TerminalID != "" {
+			hs[1], oks[1] = hashString(h, s.TerminalID), true
+		}
+	keys:
+		for i := range 2 {
+			if !oks[i] {
 				continue
 			}
-			for _, vk := range waiting[key] {
-				if !r.lineUsed[vk] && r.l(vk).Amount == s.Amount {
+			for vk := waiting.first(hs[i]); vk >= 0; vk = waiting.after(vk) {
+				v := r.l(vk)
+				same := v.TerminalID == s.TerminalID && ((i == 0 && v.TraceNo == s.TraceNo) || (i == 1 && v.ApprovalCode == s.ApprovalCode))
+				if !r.lineUsed[vk] && same && v.Amount == s.Amount {
 					r.lineUsed[sk], r.lineUsed[vk] = true, true
 					r.voidPairs = append(r.voidPairs, [2]int32{sk, vk})
-					break
+					break keys
 				}
 			}
 		}
