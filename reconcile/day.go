@@ -16,14 +16,19 @@ type Day struct {
 	// LedgerBank is the ledger's bank account balance at the end of
 	// Date (nil: not asserted).
 	LedgerBank *int64
-	Open       []Exception // earlier days' exceptions still open
-	Options    Options
+	// Open are earlier days' exceptions still open, each with Since set
+	// to the day it was first seen (the store knows it). A payment or
+	// line an open exception names is passed again in Payments or
+	// Settlement if it is still to be matched.
+	Open    []Exception
+	Options Options
 }
 
 // Options tune the rules.
 type Options struct {
 	// LagDays is how many days after a payment its settlement line may
-	// come (default 1: the acquirer's cut-off).
+	// come (0: the default, 1 — a payment after the acquirer's cut-off
+	// settles the next day).
 	LagDays int
 }
 
@@ -46,4 +51,22 @@ type Result struct {
 	Exceptions []Exception
 	Summary    Summary
 	Postings   []Posting
+	// Pending are ledger payments not settled yet but still within the
+	// lag: tomorrow's line may still come (Summary.PendingCount/Amount).
+	Pending []Pending
+	// Resolved are the Day.Open exceptions today's matches resolve (e.g.
+	// a missing_in_settlement whose lagged line came): the store closes
+	// them; every other open one comes back as carried_over.
+	Resolved []Exception
+}
+
+// Pending is a ledger payment whose settlement line has not come yet,
+// within the acquirer's lag: not an exception today.
+type Pending struct {
+	PaymentID  string `json:"payment_id"`
+	TerminalID string `json:"terminal_id,omitempty"`
+	TraceNo    int64  `json:"trace_no,omitempty"`
+	Amount     int64  `json:"amount"`
+	Date       string `json:"date"`   // the payment's business date
+	DueBy      string `json:"due_by"` // its line must come by this settlement date, else missing_in_settlement
 }

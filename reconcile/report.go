@@ -40,10 +40,14 @@ type Exception struct {
 	ApprovalCode     string        `json:"approval_code,omitempty"`
 	RRN              string        `json:"rrn,omitempty"`
 	LedgerAmount     *int64        `json:"ledger_amount,omitempty"`
-	SettlementAmount *int64        `json:"settlement_amount,omitempty"`
-	Detail           string        `json:"detail"`             // for a person, in Vietnamese
-	Since            string        `json:"since,omitempty"`    // carried over: the day it was first seen
-	AgeDays          int           `json:"age_days,omitempty"` // carried over: how many days open
+	SettlementAmount *int64        `json:"settlement_amount,omitempty"` // terminal_total_mismatch: the terminal's total
+	BankAmount       *int64        `json:"bank_amount,omitempty"`       // bank_credit_mismatch, balance_mismatch: what the bank shows
+	Detail           string        `json:"detail"`                      // for a person, in Vietnamese
+	Since            string        `json:"since,omitempty"`             // carried over: the day it was first seen
+	AgeDays          int           `json:"age_days,omitempty"`          // carried over: how many days open
+	// OriginKind is, for carried_over, the kind the exception had the day
+	// it was first seen (so a carried item keeps saying what is wrong).
+	OriginKind ExceptionKind `json:"origin_kind,omitempty"`
 }
 
 // Summary is the day in figures (the JSON report's summary).
@@ -57,6 +61,10 @@ type Summary struct {
 	FeeAmount        int64 `json:"fee_amount"`
 	NetAmount        int64 `json:"net_amount"`
 	ExceptionCount   int   `json:"exception_count"`
+	// PendingCount and PendingAmount: ledger payments not settled yet but
+	// still within the acquirer's lag (Result.Pending): not exceptions.
+	PendingCount  int   `json:"pending_count,omitempty"`
+	PendingAmount int64 `json:"pending_amount,omitempty"`
 }
 
 // SourceInfo names an imported file in the report.
