@@ -30,12 +30,7 @@ func (tx *Tx) ReconcileCardPayments(ctx context.Context, from, to string) ([]rec
 		return nil, err
 	}
 	lo, hi := StoreTime(start), StoreTime(end.AddDate(0, 0, 1))
-	var rows []PaymentRow
-	err = tx.SelectContext(ctx, &rows, `SELECT `+paymentColumns+` FROM payments p
-		WHERE method = 'card' AND status IN ('paid', 'refunded', 'needs_review')
-		  AND COALESCE(paid_at, created_at) >= ? AND COALESCE(paid_at, created_at) < ?
-		  AND NOT EXISTS (SELECT 1 FROM reconcile_match_payments m WHERE m.payment_id = p.id AND m.released_at IS NULL)
-		ORDER BY COALESCE(paid_at, created_at), id`, lo, hi)
+	rows, err := tx.reconcilePayments(ctx, `COALESCE(paid_at, created_at) >= ? AND COALESCE(paid_at, created_at) < ?`, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("read the card payments from %s to %s: %w", from, to, err)
 	}
@@ -44,6 +39,34 @@ func (tx *Tx) ReconcileCardPayments(ctx context.Context, from, to string) ([]rec
 		out = append(out, reconcilePayment(r))
 	}
 	return out, nil
+}
+
+func (tx *Tx) reconcilePayments(ctx context.Context, where string, args ...any) ([]PaymentRow, error) {
+	var rows []PaymentRow
+	err := tx.SelectContext(ctx, &rows, `SELECT `+paymentColumns+` FROM payments p
+		WHERE method = 'card' AND status IN ('paid', 'refunded', 'needs_review') AND `+where+`
+		  AND NOT EXISTS (SELECT 1 FROM reconcile_match_payments m WHERE m.payment_id = p.id AND m.released_at IS NULL)
+		ORDER BY COALESCE(paid_at, created_at), id`, args...)
+	return rows, err
+}
+
+// ReconcilePaymentByID returns a card payment no active match holds.
+func (tx *Tx) ReconcilePaymentByID(ctx context.Context, id string) (reconcile.Payment, bool, error) {
+	rows, err := tx.reconcilePayments(ctx, `id = ?`, id)
+	if err != nil || len(rows) == 0 {
+		return reconcile.Payment{}, false, err
+	}
+	return reconcilePayment(rows[0]), true, nil
+}
+
+// ReconcileSettlementLineByID returns the settlement line id (its first
+// import).
+func (tx *Tx) ReconcileSettlementLineByID(ctx context.Context, id string) (reconcile.SettlementLine, bool, error) {
+	ls, err := tx.settlementLines(ctx, `l.id = ?`, id)
+	if err != nil || len(ls) == 0 {
+		return reconcile.SettlementLine{}, false, err
+	}
+	return ls[0], true, nil
 }
 
 // reconcilePayment is a payment row as the engine sees it.
@@ -81,6 +104,14 @@ func reconcilePayment(r PaymentRow) reconcile.Payment {
 // A line imported again in another file (same id) counts once: the first
 // import's.
 func (tx *Tx) ReconcileSettlementLines(ctx context.Context, from, to string) ([]reconcile.SettlementLine, error) {
+	out, err := tx.settlementLines(ctx, `l.settlement_date >= ? AND l.settlement_date <= ?`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read the settlement lines from %s to %s: %w", from, to, err)
+	}
+	return out, nil
+}
+
+func (tx *Tx) settlementLines(ctx context.Context, where string, args ...any) ([]reconcile.SettlementLine, error) {
 	var rows []struct {
 		Source         string `db:"source"`
 		ID             string `db:"id"`
@@ -104,10 +135,10 @@ func (tx *Tx) ReconcileSettlementLines(ctx context.Context, from, to string) ([]
 	err := tx.SelectContext(ctx, &rows, `SELECT l.source, l.id, l.line, l.settlement_date, l.terminal_id, l.merchant_id, l.batch_no,
 		l.trace_no, l.rrn, l.approval_code, l.pan_masked, l.card_brand, l.txn_type, l.txn_time, l.amount, l.fee, l.net, l.currency
 		FROM reconcile_settlement_lines l JOIN reconcile_files f ON f.id = l.source
-		WHERE l.settlement_date >= ? AND l.settlement_date <= ?
-		ORDER BY f.imported_at, f.id, l.line`, from, to)
+		WHERE `+where+`
+		ORDER BY f.imported_at, f.id, l.line`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read the settlement lines from %s to %s: %w", from, to, err)
+		return nil, err
 	}
 	seen := map[string]bool{}
 	out := make([]reconcile.SettlementLine, 0, len(rows))

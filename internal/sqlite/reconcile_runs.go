@@ -219,3 +219,40 @@ func (tx *Tx) InsertSettlementPosting(ctx context.Context, runID int64, date str
 	}
 	return nil
 }
+
+// PostingExists reports whether the settlement posting key was made.
+func (tx *Tx) PostingExists(ctx context.Context, key string) (bool, error) {
+	var n int
+	err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM reconcile_postings WHERE key = ?`, key)
+	return n > 0, err
+}
+
+// ActiveMatchedIDs returns the settlement lines and bank entries active
+// matches hold (offers hold nothing).
+func (tx *Tx) ActiveMatchedIDs(ctx context.Context) (lines, bank map[string]bool, err error) {
+	lines, bank = map[string]bool{}, map[string]bool{}
+	var ls, bs []string
+	if err := tx.SelectContext(ctx, &ls, `SELECT DISTINCT j.value FROM reconcile_matches m, json_each(m.settlement_ids) j
+		WHERE m.released_at IS NULL AND m.offer = 0`); err != nil {
+		return nil, nil, fmt.Errorf("read the matched settlement lines: %w", err)
+	}
+	if err := tx.SelectContext(ctx, &bs, `SELECT DISTINCT j.value FROM reconcile_matches m, json_each(m.bank_ids) j
+		WHERE m.released_at IS NULL AND m.offer = 0`); err != nil {
+		return nil, nil, fmt.Errorf("read the matched bank entries: %w", err)
+	}
+	for _, l := range ls {
+		lines[l] = true
+	}
+	for _, b := range bs {
+		bank[b] = true
+	}
+	return lines, bank, nil
+}
+
+// TerminalTotalSources lists the imports that hold terminal totals of date.
+func (tx *Tx) TerminalTotalSources(ctx context.Context, date string) ([]string, error) {
+	var ids []string
+	err := tx.SelectContext(ctx, &ids, `SELECT DISTINCT t.source FROM reconcile_terminal_totals t JOIN reconcile_files f ON f.id = t.source
+		WHERE t.date = ? ORDER BY f.imported_at`, date)
+	return ids, err
+}
