@@ -196,7 +196,7 @@ func (c *Closer) gather(ctx context.Context, tx *sqlite.Tx, date string) (reconc
 			day.Open = append(day.Open, x)
 		}
 	}
-	if err := c.addNamed(ctx, tx, &day, matchedLines); err != nil {
+	if err := c.addNamed(ctx, tx, &day); err != nil {
 		return day, nil, nil, err
 	}
 	// The report names the files the day's facts come from.
@@ -429,16 +429,16 @@ func (c *Closer) post(ctx context.Context, tx *sqlite.Tx, runID int64, date stri
 	return PostingResult{Posting: p, EntryID: entry.ID, Created: !posted}, nil
 }
 
-// addNamed adds to the day the payments and settlement lines its open
-// exceptions name that are still to be matched and not in it yet (an
-// older payment, an earlier day's line), so the engine can resolve them.
-func (c *Closer) addNamed(ctx context.Context, tx *sqlite.Tx, day *reconcile.Day, matchedLines map[string]bool) error {
-	havePay, haveLine := map[string]bool{}, map[string]bool{}
+// addNamed adds to the day the payments its open exceptions name that
+// are still to be matched and not in it yet (older than the lag), so the
+// engine can resolve them. An earlier day's settlement line is not added:
+// its batch was posted on its own day, and the engine would post it again
+// as a batch of its own; a line missing in the ledger is resolved by a
+// person (resolve --match).
+func (c *Closer) addNamed(ctx context.Context, tx *sqlite.Tx, day *reconcile.Day) error {
+	havePay := map[string]bool{}
 	for _, p := range day.Payments {
 		havePay[p.ID] = true
-	}
-	for _, l := range day.Settlement {
-		haveLine[l.ID] = true
 	}
 	for _, o := range day.Open {
 		if id := o.PaymentID; id != "" && !havePay[id] {
@@ -450,16 +450,6 @@ func (c *Closer) addNamed(ctx context.Context, tx *sqlite.Tx, day *reconcile.Day
 				day.Payments = append(day.Payments, p)
 			}
 			havePay[id] = true
-		}
-		if id := o.SettlementID; id != "" && !haveLine[id] && !matchedLines[id] {
-			l, ok, err := tx.ReconcileSettlementLineByID(ctx, id)
-			if err != nil {
-				return err
-			}
-			if ok {
-				day.Settlement = append(day.Settlement, l)
-			}
-			haveLine[id] = true
 		}
 	}
 	return nil
