@@ -83,6 +83,9 @@ func ReadCSVFunc(r io.Reader, name string, p *Profile, fn func(reconcile.Settlem
 			}
 			continue
 		}
+		if m.end(rec) {
+			break
+		}
 		l, ok := m.row(line, rec, nil)
 		if ok && !c.bad() {
 			if err := fn(l); err != nil {

@@ -52,11 +52,16 @@ type Profile struct {
 	// batch row): they are read past. Without a txn_type column every
 	// line is a SALE.
 	Types map[string]Names `toml:"types"`
+	// EndAt lists words that end the table when a row's first non-empty
+	// cell starts with one ("Tổng cộng", "Người lập biểu"): what follows
+	// (totals, signatures) is not read.
+	EndAt Names `toml:"end_at"`
 
 	dateLayout, timeLayout string
 	thousands, decimal     byte
 	typeOf                 map[string]string // key(value) → SALE/VOID/REFUND, "skip"
 	columns                map[string][]string
+	endAt                  []string
 }
 
 // Names is one or several names; TOML takes a string or an array.
@@ -235,6 +240,10 @@ func (p *Profile) Compile() error {
 	}
 	if p.columns["settlement_date"] == nil && p.columns["txn_time"] == nil {
 		return fmt.Errorf("columns: neither settlement_date nor txn_time: a line needs a date")
+	}
+	p.endAt = nil
+	for _, w := range p.EndAt {
+		p.endAt = append(p.endAt, key(w))
 	}
 	p.typeOf = map[string]string{}
 	for t, words := range p.Types {

@@ -410,6 +410,24 @@ func (m *mapper) when(c cell, layout, format string, line int) (time.Time, bool)
 	return t, true
 }
 
+// end reports a row that ends the table (profile's end_at).
+func (m *mapper) end(rec []string) bool {
+	if len(m.p.endAt) == 0 {
+		return false
+	}
+	for _, v := range rec {
+		if k := key(v); k != "" {
+			for _, w := range m.p.endAt {
+				if strings.HasPrefix(k, w) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
+}
+
 // row turns one row into a line; ok is false for a row read past (blank,
 // a payout row) or bad (reported to the collector).
 func (m *mapper) row(line int, rec []string, num []bool) (l reconcile.SettlementLine, ok bool) {
@@ -597,4 +615,3 @@ func (p *Profile) typeWords() string {
 	}
 	return strings.Join(parts, "; ")
 }
-

@@ -68,6 +68,9 @@ func ReadXLSX(r io.Reader, name string, p *Profile) ([]reconcile.SettlementLine,
 			}
 			continue
 		}
+		if m.end(rec) {
+			break
+		}
 		num := make([]bool, len(rec))
 		for i, v := range rec {
 			if _, err := strconv.ParseFloat(v, 64); err != nil {
