@@ -76,7 +76,7 @@ func chartSVG(days []ChartDay) template.HTML {
 	slot := float64(w-left-10) / float64(max(len(days), 1))
 	bw := slot * 0.35
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="Thu qua thẻ và tiền quyết toán theo ngày">`, w, h, w, h)
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="Thu qua thẻ và tiền quyết toán theo ngày">`, w, h, w, h)
 	for i := 0; i <= 4; i++ {
 		v := maxV * int64(i) / 4
 		y := float64(h-bottom) - plotH*float64(i)/4
