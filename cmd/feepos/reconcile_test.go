@@ -19,8 +19,8 @@ import (
 	"github.com/feepos/feepos/internal/payments"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/ledger"
-	"github.com/feepos/feepos/reconcile"
 	"github.com/feepos/feepos/receipts"
+	"github.com/feepos/feepos/reconcile"
 )
 
 // TestReconcileEndToEnd records card payments through the payment
