@@ -180,6 +180,7 @@ func (r *run) matchCredits(bs []batch, cs []credit) {
 			}
 		}
 	}
+	r.dayNetButOne(bs, take, settle)
 	r.creditMismatches(bs, cs)
 }
 
@@ -287,4 +288,34 @@ func abs(v int64) int64 {
 		return -v
 	}
 	return v
+}
+
+// dayNetButOne: the day's credit is the rest of the day but for one
+// terminal whose own credit is wrong (or missing). Without it one wrong
+// credit would leave the whole day's credit unexplained too, and the
+// report would blame every terminal instead of one.
+func (r *run) dayNetButOne(bs []batch, take func(int64) int, settle func(string, []int, int, string)) {
+	for _, day := range groups(bs, func(a, b *batch) bool { return a.date == b.date }) {
+		var sum int64
+		for _, i := range day {
+			sum += bs[i].net
+		}
+		units := groups(bs, func(a, b *batch) bool { return a.date == b.date && a.terminal == b.terminal })
+		for _, u := range units {
+			if bs[u[0]].date != bs[day[0]].date || len(units) < 3 {
+				continue
+			}
+			var odd int64
+			for _, i := range u {
+				odd += bs[i].net
+			}
+			c := take(sum - odd)
+			if c < 0 {
+				continue
+			}
+			rest := slices.DeleteFunc(slices.Clone(day), func(i int) bool { return slices.Contains(u, i) })
+			settle(ruleDayNet, rest, c, fmt.Sprintf("%d lô còn lại ngày %s (trừ máy %s)", len(rest), bs[day[0]].date, bs[u[0]].terminal))
+			break
+		}
+	}
 }
