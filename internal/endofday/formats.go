@@ -1,0 +1,70 @@
+package endofday
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/reconcile"
+	"github.com/feepos/feepos/reconcile/importers"
+)
+
+// Formats are the --format values.
+var Formats = []string{"auto", "csv", "xlsx", "napas", "camt053", "camt054", "mt940"}
+
+// ReadFile is the default Reader: it resolves "auto" by the file's name
+// and first bytes (importers.Detect) and calls the importer of the
+// format with the named settlement profile (default: generic).
+func ReadFile(name string, data []byte, format, profile string) (Parsed, error) {
+	format = strings.ToLower(format)
+	if format == "" || format == "auto" {
+		head := data
+		if len(head) > 8192 {
+			head = head[:8192]
+		}
+		format = ""
+		if detectBank != nil {
+			format = detectBank(name, head)
+		}
+		if format == "" {
+			format = importers.Detect(name, head)
+		}
+		if format == "" {
+			return Parsed{}, invalidf("%s: cannot tell its format: give --format (one of %s)", name, strings.Join(Formats[1:], ", "))
+		}
+	}
+	prof := importers.Generic()
+	if profile != "" {
+		p, err := importers.LookupProfile(profile)
+		if err != nil {
+			return Parsed{}, invalidf("%v", err)
+		}
+		prof = p
+	}
+	out := Parsed{Kind: sqlite.FileSettlement, Format: format}
+	var err error
+	switch format {
+	case "csv":
+		out.Settlement, err = importers.ReadCSV(bytes.NewReader(data), name, prof)
+	case "xlsx":
+		out.Settlement, err = importers.ReadXLSX(bytes.NewReader(data), name, prof)
+	case "napas":
+		out.Settlement, err = importers.ReadNAPAS(bytes.NewReader(data), name)
+	case "camt053", "camt054", "mt940":
+		if readBank == nil {
+			return Parsed{}, invalidf("%s: this build of feepos reads no bank statements (%s)", name, format)
+		}
+		out.Kind = sqlite.FileBank
+		out.Statements, err = readBank(name, data, format)
+	default:
+		return Parsed{}, invalidf("%s: format %q is not known: use one of %s", name, format, strings.Join(Formats, ", "))
+	}
+	return out, err
+}
+
+// The bank statement readers (reconcile/importers' camt and MT940), set
+// by formats_bank.go where the build has them.
+var (
+	detectBank func(name string, head []byte) string
+	readBank   func(name string, data []byte, format string) ([]reconcile.Statement, error)
+)
