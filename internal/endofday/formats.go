@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/feepos/feepos/internal/sqlite"
-	"github.com/feepos/feepos/reconcile"
 	"github.com/feepos/feepos/reconcile/importers"
 )
 
@@ -22,13 +21,7 @@ func ReadFile(name string, data []byte, format, profile string) (Parsed, error) 
 		if len(head) > 8192 {
 			head = head[:8192]
 		}
-		format = ""
-		if detectBank != nil {
-			format = detectBank(name, head)
-		}
-		if format == "" {
-			format = importers.Detect(name, head)
-		}
+		format = importers.Detect(name, head)
 		if format == "" {
 			return Parsed{}, invalidf("%s: cannot tell its format: give --format (one of %s)", name, strings.Join(Formats[1:], ", "))
 		}
@@ -51,20 +44,10 @@ func ReadFile(name string, data []byte, format, profile string) (Parsed, error) 
 	case "napas":
 		out.Settlement, err = importers.ReadNAPAS(bytes.NewReader(data), name)
 	case "camt053", "camt054", "mt940":
-		if readBank == nil {
-			return Parsed{}, invalidf("%s: this build of feepos reads no bank statements (%s)", name, format)
-		}
 		out.Kind = sqlite.FileBank
-		out.Statements, err = readBank(name, data, format)
+		out.Statements, err = importers.ReadBankFacts(name, bytes.NewReader(data), format, importers.BankOptions{})
 	default:
 		return Parsed{}, invalidf("%s: format %q is not known: use one of %s", name, format, strings.Join(Formats, ", "))
 	}
 	return out, err
 }
-
-// The bank statement readers (reconcile/importers' camt and MT940), set
-// by formats_bank.go where the build has them.
-var (
-	detectBank func(name string, head []byte) string
-	readBank   func(name string, data []byte, format string) ([]reconcile.Statement, error)
-)
