@@ -13,7 +13,7 @@ import (
 // and the bank's closing balance against the ledger's bank account, and
 // carries the earlier days' open exceptions over. It is pure and
 // deterministic: it reads nothing but d, changes nothing in d, and the
-// same facts in any order give the same Result (docs/RECONCILE-ENGINE.md).
+// same facts in any order give the same Result (docs/RECONCILE.md "The matching engine").
 //
 // The rules run in this order; each one only sees what the ones before it
 // left:

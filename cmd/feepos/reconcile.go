@@ -18,7 +18,7 @@ import (
 	"github.com/feepos/feepos/reconcile"
 )
 
-// feepos reconcile: the accountant's day's close (docs/RECONCILE-CLOSE.md).
+// feepos reconcile: the accountant's day's close (docs/RECONCILE.md).
 
 func (a *app) reconcileCommand() *cobra.Command {
 	cmd := &cobra.Command{

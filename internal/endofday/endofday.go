@@ -1,4 +1,4 @@
-// Package endofday is the day's close (docs/RECONCILE-CLOSE.md): it
+// Package endofday is the day's close (docs/RECONCILE.md): it
 // imports settlement files, bank statements and terminal totals (each
 // file whole or not at all), gathers a reconcile.Day from the store, runs
 // the pure engine (package reconcile), stores the run, its matches and

@@ -13,7 +13,7 @@ import (
 )
 
 // The report's exports: CSV and XLSX of the matches and the exceptions
-// (docs/RECONCILE-CLOSE.md "Report").
+// (docs/RECONCILE.md "The report").
 
 var exportHeader = []string{"section", "rule_or_kind", "payment_ids", "settlement_ids", "bank_ids", "terminal_id", "trace_no",
 	"amount", "ledger_amount", "settlement_amount", "fee", "net", "since", "age_days", "detail"}

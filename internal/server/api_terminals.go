@@ -71,7 +71,7 @@ func (s *Server) handleEndOfDay(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("terminal end of day", "terminal", id, "actor", actor.String(), "status", eod.Outcome, "total", eod.Total)
 	if eod.Outcome == pos.Approved {
 		// The day's close reconciles the ledger against these totals
-		// (docs/RECONCILE-CLOSE.md); the batch is closed whether or not
+		// (docs/RECONCILE.md "Terminal totals"); the batch is closed whether or not
 		// they could be stored, so a failure is logged, not returned.
 		if _, err := endofday.New(s.db, endofday.Options{}).StoreEndOfDay(r.Context(), actor, id, s.db.Now(), eod); err != nil {
 			s.log.Error("store the terminal's end-of-day totals", "terminal", id, "err", err)

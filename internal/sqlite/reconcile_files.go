@@ -11,7 +11,7 @@ import (
 )
 
 // The imported facts of the day's close (migration 0014,
-// docs/RECONCILE-CLOSE.md): files, their settlement lines, bank entries
+// docs/RECONCILE.md): files, their settlement lines, bank entries
 // and balances, and terminal totals. internal/endofday writes them, one
 // file per transaction.
 

@@ -3,7 +3,7 @@
 // statements (ISO 20022 camt.053/camt.054, SWIFT MT940) into reconcile's
 // facts. A reader takes an io.Reader and returns every line, or a
 // *FileError listing every bad row: a file is used whole or not at all
-// (docs/RECONCILE.md "Files").
+// (docs/RECONCILE.md "Sources and import").
 package importers
 
 import (

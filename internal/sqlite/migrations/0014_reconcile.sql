@@ -1,4 +1,4 @@
--- The day's close (docs/RECONCILE-CLOSE.md). What was imported never
+-- The day's close (docs/RECONCILE.md). What was imported never
 -- changes: files, their settlement lines, bank entries and balances, and
 -- terminal totals are append-only. The working state of the close — which
 -- payment a match holds, which exception is still open — changes only
