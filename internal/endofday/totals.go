@@ -91,14 +91,20 @@ func (c *Closer) StoreEndOfDay(ctx context.Context, actor auth.Actor, terminal s
 		tid = terminal
 	}
 	date := ledger.BusinessDate(at)
-	var ts []reconcile.TerminalTotal
-	for _, b := range eod.Totals {
-		ts = append(ts, reconcile.TerminalTotal{TerminalID: tid, Date: date, Brand: b.Brand, Count: b.Count, Amount: b.Amount,
-			ReceiptFrom: eod.FirstReceipt, ReceiptTo: eod.LastReceipt})
+	// One total for the batch, not one per brand: the terminal names its
+	// brands ("VISA") while the ledger keeps the card type the terminal
+	// answered each payment with (ZVT's code "10"), so a per-brand check
+	// would call every payment missing. The slip (EnterTotals) may still
+	// be typed per brand.
+	t := reconcile.TerminalTotal{TerminalID: tid, Date: date, Amount: eod.Total,
+		ReceiptFrom: eod.FirstReceipt, ReceiptTo: eod.LastReceipt}
+	if len(eod.Totals) > 0 {
+		t.Amount = 0
+		for _, b := range eod.Totals {
+			t.Count += b.Count
+			t.Amount += b.Amount
+		}
 	}
-	if len(ts) == 0 { // no per-brand split: the batch's total
-		ts = append(ts, reconcile.TerminalTotal{TerminalID: tid, Date: date, Amount: eod.Total,
-			ReceiptFrom: eod.FirstReceipt, ReceiptTo: eod.LastReceipt})
-	}
+	ts := []reconcile.TerminalTotal{t}
 	return c.EnterTotals(ctx, actor, FromTerminal, ts)
 }

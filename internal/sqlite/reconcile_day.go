@@ -97,6 +97,9 @@ func reconcilePayment(r PaymentRow) reconcile.Payment {
 			}
 		}
 	}
+	if p.InReview && p.TraceNo == 0 && r.Review.Valid {
+		reviewFacts(&p, r.Review.String)
+	}
 	return p
 }
 
