@@ -11,8 +11,13 @@ type Day struct {
 	Payments   []Payment
 	Totals     []TerminalTotal
 	Settlement []SettlementLine
-	Bank       []BankEntry
-	Balances   []BankBalance
+	// Held are the day's settlement lines a person's match already holds
+	// (a confirmed in-doubt payment, a manual match): never matched
+	// again, but they are still part of their batch (its posting, its
+	// net on the bank) and of the day's settlement figures.
+	Held     []SettlementLine
+	Bank     []BankEntry
+	Balances []BankBalance
 	// LedgerBank is the ledger's bank account balance at the end of
 	// Date (nil: not asserted).
 	LedgerBank *int64

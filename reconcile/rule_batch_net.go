@@ -86,6 +86,20 @@ func (r *run) batches() []batch {
 		bs[i].fee += s * l.Fee
 		bs[i].net += s * l.Net
 	}
+	for h := range r.day.Held {
+		l := &r.day.Held[h]
+		key := bkey{l.SettlementDate, l.TerminalID, l.BatchNo}
+		i, ok := at[key]
+		if !ok {
+			i = len(bs)
+			at[key] = i
+			bs = append(bs, batch{date: key.date, terminal: key.terminal, no: key.no})
+		}
+		s := lineSign(l)
+		bs[i].gross += s * l.Amount
+		bs[i].fee += s * l.Fee
+		bs[i].net += s * l.Net
+	}
 	slices.SortFunc(bs, func(a, b batch) int {
 		return cmp.Or(strings.Compare(a.date, b.date), strings.Compare(a.terminal, b.terminal), strings.Compare(a.no, b.no))
 	})

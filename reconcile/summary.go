@@ -33,6 +33,14 @@ func (r *run) summary() Summary {
 		s.FeeAmount += sign * l.Fee
 		s.NetAmount += sign * l.Net
 	}
+	for h := range r.day.Held {
+		l := &r.day.Held[h]
+		sign := lineSign(l)
+		s.SettlementCount++
+		s.SettlementAmount += sign * l.Amount
+		s.FeeAmount += sign * l.Fee
+		s.NetAmount += sign * l.Net
+	}
 	s.ExceptionCount = len(r.exceptions)
 	s.PendingCount, s.PendingAmount = len(r.pending), r.pendingAmount
 	return s

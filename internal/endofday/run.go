@@ -159,7 +159,9 @@ func (c *Closer) gather(ctx context.Context, tx *sqlite.Tx, date string) (reconc
 		return day, nil, nil, err
 	}
 	for _, l := range lines {
-		if !matchedLines[l.ID] {
+		if matchedLines[l.ID] {
+			day.Held = append(day.Held, l) // still in its batch
+		} else {
 			day.Settlement = append(day.Settlement, l)
 		}
 	}
@@ -209,6 +211,9 @@ func (c *Closer) gather(ctx context.Context, tx *sqlite.Tx, date string) (reconc
 		}
 	}
 	for _, l := range day.Settlement {
+		add(l.Source)
+	}
+	for _, l := range day.Held {
 		add(l.Source)
 	}
 	for _, e := range day.Bank {
