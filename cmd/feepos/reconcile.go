@@ -174,7 +174,7 @@ func (a *app) reconcileRunCommand() *cobra.Command {
 	var settlement, bank []string
 	var dryRun bool
 	cmd := &cobra.Command{
-		Use:   "run --date YYYY-MM-DD [--settlement FILE] [--bank FILE] [--format …] [--profile NAME] [--dry-run] [--json]",
+		Use:   "run --date YYYY-MM-DD --settlement FILE [--bank FILE] [--format auto|csv|xlsx|camt053|camt054|mt940] [--profile NAME] [--dry-run] [--json]",
 		Short: "Reconcile a day: import the files given, match, store the report and post the settled batches",
 		Long: `Imports the files given (each whole or not at all; a file imported before is
 skipped), then reconciles the day: ledger ↔ terminal totals, ledger ↔ acquirer
@@ -198,7 +198,7 @@ clearing); re-running a day posts nothing twice. --json prints the report.`,
 			for _, group := range []struct {
 				files  []string
 				format string
-			}{{settlement, format}, {bank, bankFormat(format)}} {
+			}{{settlement, settlementFormat(format)}, {bank, bankFormat(format)}} {
 				for _, path := range group.files {
 					res, err := a.importFile(cmd.Context(), c, path, group.format, profile)
 					if err != nil {
@@ -230,6 +230,16 @@ clearing); re-running a day posts nothing twice. --json prints the report.`,
 	f.StringVar(&profile, "profile", "", "settlement profile (default generic)")
 	f.BoolVar(&dryRun, "dry-run", false, "show the report; store and post nothing")
 	return cmd
+}
+
+// settlementFormat is the format a --settlement file is read in:
+// --format, unless it names a bank format (meant for the --bank file):
+// then detected.
+func settlementFormat(format string) string {
+	if bankFormat(format) != "auto" {
+		return "auto"
+	}
+	return format
 }
 
 // bankFormat is the format a --bank file is read in: --format when it
