@@ -43,6 +43,12 @@ const (
 	PaymentNeedsReview PaymentStatus = "needs_review" // outcome unknown: the evidence is in Review
 	PaymentReversed    PaymentStatus = "reversed"     // reversed on the terminal the same day
 	PaymentRefunded    PaymentStatus = "refunded"     // refunded on a later day
+	// PaymentVoided: recorded as paid, then the terminal reversed the
+	// charge before it was acknowledged (feepos stopped or lost the line
+	// between the commit and the acknowledgement): the ledger entry is
+	// reversed, the request payable again, the receipts listed for an
+	// accountant (docs/PAYMENTS.md "Recovery").
+	PaymentVoided PaymentStatus = "voided"
 )
 
 // Methods of payment.

@@ -397,8 +397,17 @@ func (db *DB) PaymentsInStatus(ctx context.Context, statuses ...string) ([]Payme
 
 // PaymentReceipts lists the receipts a payment issued.
 func (db *DB) PaymentReceipts(ctx context.Context, paymentID string) ([]PaymentReceiptRow, error) {
+	return paymentReceipts(ctx, db.db, paymentID)
+}
+
+// PaymentReceipts is DB.PaymentReceipts inside the transaction.
+func (tx *Tx) PaymentReceipts(ctx context.Context, paymentID string) ([]PaymentReceiptRow, error) {
+	return paymentReceipts(ctx, tx, paymentID)
+}
+
+func paymentReceipts(ctx context.Context, q querier, paymentID string) ([]PaymentReceiptRow, error) {
 	var out []PaymentReceiptRow
-	if err := db.db.SelectContext(ctx, &out, `SELECT payment_id, template, series, number, org_code, total, kind
+	if err := q.SelectContext(ctx, &out, `SELECT payment_id, template, series, number, org_code, total, kind
 		FROM payment_receipts WHERE payment_id = ? ORDER BY rowid`, paymentID); err != nil {
 		return nil, fmt.Errorf("list receipts of payment %s: %w", paymentID, err)
 	}

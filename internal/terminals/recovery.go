@@ -248,6 +248,7 @@ func (t *terminal) judgeOrphans(ctx context.Context, a AttemptRecord) []pos.Find
 // transaction, never this attempt's, when no trace number can tell.
 func (t *terminal) facts(a AttemptRecord) pos.AttemptFacts {
 	f := a.Facts()
+	f.TraceOwn = a.OwnTrace()
 	if last := a.LastHeard(); !last.IsZero() {
 		f.Until = AttemptUntil(t.cfg, last)
 	}
