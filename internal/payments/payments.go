@@ -10,6 +10,8 @@ package payments
 import (
 	"log/slog"
 	"time"
+
+	"github.com/feepos/feepos/internal/auth"
 )
 
 // Currency is the only currency feepos takes.
@@ -184,6 +186,18 @@ type Filter struct {
 	Status      string
 	Limit       int    // default 50, at most 500
 	After       string // the Next of the page before
+	// ClientID: only the requests this API client created ("": all). The
+	// API sets it for a dossier-system client (FilterFor).
+	ClientID string
+}
+
+// FilterFor restricts f to what actor may list: a dossier-system client
+// lists its own requests only; cashiers, accountants and admins all.
+func FilterFor(actor auth.Actor, f Filter) Filter {
+	if actor.Role == auth.RoleDossierSystem {
+		f.ClientID = actor.ID
+	}
+	return f
 }
 
 // Page is one page of requests.

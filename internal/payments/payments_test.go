@@ -61,6 +61,8 @@ type rig struct {
 	m    *terminals.Manager
 	s    *payments.Service
 	path string
+	// timers override the terminal's ZVT timers (startManager).
+	timers config.Timers
 }
 
 func newRig(t *testing.T, withTerminal bool) *rig {
@@ -101,7 +103,7 @@ func newRig(t *testing.T, withTerminal bool) *rig {
 }
 
 func (r *rig) startManager() {
-	m, err := terminals.New([]config.Terminal{{ID: "T1", Protocol: "zvt", Counter: "Quầy 1", Port: r.sim.Addr()}},
+	m, err := terminals.New([]config.Terminal{{ID: "T1", Protocol: "zvt", Counter: "Quầy 1", Port: r.sim.Addr(), Timers: r.timers}},
 		terminals.Options{Store: r.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(r.t, err)
 	require.NoError(r.t, m.Start(r.ctx))
@@ -564,4 +566,47 @@ func assertVoided(t *testing.T, r *rig, s *payments.Service, requestID, payID st
 	paid, err := s.Charge(r.ctx, cashier, requestID, payments.ChargeInput{Method: payments.MethodCash})
 	require.NoError(t, err)
 	assert.Equal(t, payments.PaymentPaid, paid.Status)
+}
+
+// The terminal reverses a charge feepos recorded, after the commit: it
+// gave the held result up before the acknowledgement (abort_held:
+// Confirm says reversed), or it lost feepos's acknowledgement and
+// reversed it (no_ack_reverse: Confirm learns nothing; the terminal's
+// last record, asked by the manager, proves it by the trace number of the
+// attempt's own result). Either way the recorded payment is voided, never
+// left paid (found by bench/paycrash).
+func TestTerminalReversesAfterRecord(t *testing.T) {
+	for _, fault := range []string{"abort_held", "no_ack_reverse"} {
+		t.Run(fault, func(t *testing.T) {
+			r := newRig(t, true)
+			// The driver waits T4 for the end after its acknowledgement
+			// (180 s by default): no_ack_reverse sends none.
+			r.s.Close()
+			require.NoError(t, r.m.Close())
+			r.timers = config.Timers{T4: config.Duration{Duration: 4 * time.Second}}
+			r.startManager()
+			r.s = payments.New(r.db, r.m, testKeys(t), payments.Options{VerifyBase: "https://bienlai.example.vn"})
+			t.Cleanup(r.s.Close)
+			req := r.request("rev-" + fault)
+			r.fault(fault)
+			p, err := r.s.Charge(r.ctx, cashier, req.ID, payments.ChargeInput{Method: payments.MethodCard, Terminal: "T1"})
+			require.NoError(t, err)
+			p, err = r.s.Wait(r.ctx, p.ID)
+			require.NoError(t, err)
+			require.Eventually(t, func() bool {
+				// The manager judges the attempt in doubt before the next
+				// charge, at a restart, or when asked (here).
+				_, _ = r.m.Recover(r.ctx, "T1")
+				rec, err := r.m.Attempt(r.ctx, p.AttemptID)
+				_, final := rec.State.Charged()
+				return err == nil && final
+			}, time.Minute, 100*time.Millisecond, "the manager settles the attempt")
+			rec, err := r.m.Attempt(r.ctx, p.AttemptID)
+			require.NoError(t, err)
+			charged, _ := rec.State.Charged()
+			require.False(t, charged, "the terminal reversed it: %s", rec.State)
+			assertVoided(t, r, r.s, req.ID, p.ID)
+			r.check()
+		})
+	}
 }

@@ -151,7 +151,8 @@ func (s *Service) settleErr(ctx context.Context, paymentID string, actor auth.Ac
 		var ok bool
 		err := s.db.WithTx(ctx, func(tx *sqlite.Tx) error {
 			var err error
-			ok, err = s.voidRecorded(ctx, tx, p.ID, actor, why, map[string]any{"attempt_state": rec.State}, nil)
+			// The system decides it on the terminal's word, whoever charged.
+			ok, err = s.voidRecorded(ctx, tx, p.ID, auth.System("recovery"), why, map[string]any{"attempt_state": rec.State, "charged_by": p.CashierName}, nil)
 			return err
 		})
 		if err != nil {
