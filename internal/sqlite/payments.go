@@ -197,6 +197,7 @@ func paymentRequest(ctx context.Context, q querier, id string) (PaymentRequestRo
 type PaymentRequestFilter struct {
 	DossierCode string
 	Status      string
+	ClientID    string // only this API client's requests ("": all)
 	After       string // list ids below this one (ids grow with time)
 	Limit       int
 }
@@ -205,8 +206,8 @@ type PaymentRequestFilter struct {
 func (db *DB) PaymentRequests(ctx context.Context, f PaymentRequestFilter) ([]PaymentRequestRow, error) {
 	var ids []string
 	err := db.db.SelectContext(ctx, &ids, `SELECT id FROM payment_requests
-		WHERE (? = '' OR dossier_code = ?) AND (? = '' OR status = ?) AND (? = '' OR id < ?)
-		ORDER BY id DESC LIMIT ?`, f.DossierCode, f.DossierCode, f.Status, f.Status, f.After, f.After, f.Limit)
+		WHERE (? = '' OR dossier_code = ?) AND (? = '' OR status = ?) AND (? = '' OR client_id = ?) AND (? = '' OR id < ?)
+		ORDER BY id DESC LIMIT ?`, f.DossierCode, f.DossierCode, f.Status, f.Status, f.ClientID, f.ClientID, f.After, f.After, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list payment requests: %w", err)
 	}
