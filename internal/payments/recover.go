@@ -188,8 +188,14 @@ func (s *Service) settleErr(ctx context.Context, paymentID string, actor auth.Ac
 		}
 		return s.toReview(ctx, p, rec, actor, why)
 	case p.Status == string(PaymentNeedsReview):
-		// Still for a person: refresh the evidence they see.
-		return s.toReview(ctx, p, rec, actor, "")
+		// Still for a person: refresh the evidence they see, and the
+		// terminal manager's last word in the reason (it judges the
+		// attempt after the payment went to review).
+		why := ""
+		if !recorded && !final {
+			why = "the terminal's answer does not prove whether the card was charged (attempt " + rec.ID + " " + string(rec.State) + ": " + attemptWhy(rec) + ")"
+		}
+		return s.toReview(ctx, p, rec, actor, why)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/feepos/feepos/internal/terminals"
+	"github.com/feepos/feepos/pos"
 
 	"github.com/feepos/feepos/internal/auth"
 	"github.com/feepos/feepos/internal/sqlite"
@@ -94,10 +95,19 @@ func (s *Service) voidRecorded(ctx context.Context, tx *sqlite.Tx, paymentID str
 // latest finding (why the terminal's records prove, or do not prove, the
 // outcome), else the reason of its last state change.
 func attemptWhy(rec terminals.AttemptRecord) string {
-	for i := len(rec.Evidence) - 1; i >= 0; i-- {
-		if f := rec.Evidence[i].Finding; f != nil && f.Reason != "" {
-			return f.Reason
+	// The terminal's own record of its last transaction says most; an
+	// orphan that named no attempt (another payment's late answer) least.
+	for _, src := range []string{pos.EvidenceLastResult, ""} {
+		for i := len(rec.Evidence) - 1; i >= 0; i-- {
+			e := rec.Evidence[i]
+			if f := e.Finding; f != nil && f.Reason != "" && (src == "" || e.Source == src) {
+				return f.Reason
+			}
 		}
+	}
+	if rec.Protocol == pos.Concert && rec.State == terminals.StateInDoubt {
+		// Concert E+ cannot be asked for its last transaction.
+		return "Concert E+ cannot be asked for its last transaction, and no answer naming this attempt's reference came: only the terminal's journal or slip can tell"
 	}
 	if n := len(rec.History); n > 0 && rec.History[n-1].Reason != "" {
 		return rec.History[n-1].Reason
