@@ -168,7 +168,12 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 	}
 
 	for _, a := range doubt {
-		var findings []pos.Finding
+		// The findings kept with it count again: a run that stored a
+		// finding and stopped before it stored the settlement (a crash
+		// between the two writes) would otherwise leave a proven attempt
+		// in doubt for good, each piece of evidence being judged once
+		// (found by bench/paycrash).
+		findings := keptFindings(a)
 		if last != nil && a.ID == latest.ID {
 			f := t.judgeLast(a, *last)
 			r := last.Result
@@ -197,6 +202,18 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 		t.log.Warn("attempts still in doubt: settle them with the terminal's journal", "attempts", strings.Join(rep.InDoubt, ","), "why", why)
 	}
 	return rep
+}
+
+// keptFindings are the verdicts of the terminal's records judged for a
+// before (its last transaction, orphans), as kept with it.
+func keptFindings(a AttemptRecord) []pos.Finding {
+	var out []pos.Finding
+	for _, e := range a.Evidence {
+		if e.Finding != nil && (e.Source == pos.EvidenceLastResult || e.Source == pos.EvidenceOrphan) {
+			out = append(out, *e.Finding)
+		}
+	}
+	return out
 }
 
 // judgeOrphans judges the orphan answers that may be about a: those kept
