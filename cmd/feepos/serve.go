@@ -137,7 +137,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	}
 	defer stopTerminals()
 	srv.SetTerminals(terms)
-	defer servePayments(ctx, log, db, terms, keys, cfg.Receipts, srv, hooks.Poke).Close()
+	defer servePayments(ctx, log, db, terms, keys, cfg.Receipts, listenBase(addr), srv, hooks.Poke).Close()
 	ready := func(bound net.Addr) {
 		base := cfg.Receipts.VerifyBase
 		if base == "" {
@@ -152,6 +152,21 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listenBase is the address a browser on this machine opens for the
+// service about to listen on addr ("" when the port is picked at listen
+// time): the receipts' verify_url in payments and webhooks names it when
+// [receipts] verify_base is not set, as the demo receipts' log lines do.
+func listenBase(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "0" || port == "" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // servedBase is the address a browser on this machine opens for the

@@ -33,12 +33,19 @@ func (p *servedPayments) Close() {
 // its recovery (poke wakes the webhook worker after a commit that
 // enqueued a message): what the last run left in doubt now, then whatever the
 // terminal manager settles later (payments.Service.RecoverLoop).
-func servePayments(ctx context.Context, log *slog.Logger, db *sqlite.DB, terms *terminals.Manager, keyring *receipts.Keyring, cfg config.Receipts, srv *server.Server, poke func()) *servedPayments {
+// served is the service's own address, which the receipts' verify_url
+// names without [receipts] verify_base (an empty verify_url is of no use
+// to the dossier system).
+func servePayments(ctx context.Context, log *slog.Logger, db *sqlite.DB, terms *terminals.Manager, keyring *receipts.Keyring, cfg config.Receipts, served string, srv *server.Server, poke func()) *servedPayments {
 	var keys receipts.Keys
 	if keyring != nil { // a nil *Keyring in the interface would not read as "no keys"
 		keys = keyring
 	}
-	svc := payments.New(db, terms, keys, payments.Options{Log: log.With("part", "payments"), VerifyBase: cfg.VerifyBase, Poke: poke})
+	base := cfg.VerifyBase
+	if base == "" {
+		base = served
+	}
+	svc := payments.New(db, terms, keys, payments.Options{Log: log.With("part", "payments"), VerifyBase: base, Poke: poke})
 	srv.SetVerifyBase(cfg.VerifyBase)
 	srv.SetPayments(svc)
 	p := &servedPayments{Service: svc, recovered: make(chan struct{})}

@@ -24,3 +24,18 @@ func TestServeWiresPaymentAPI(t *testing.T) {
 		}
 	}, "--db", filepath.Join(dir, "f.db"))
 }
+
+// Without [receipts] verify_base, the payments' receipts name the address
+// served (not an empty verify_url); a port picked at listen time is not
+// known before, so none.
+func TestListenBase(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080",
+		"0.0.0.0:8080":   "http://localhost:8080",
+		":8080":          "http://localhost:8080",
+		"[::]:8080":      "http://localhost:8080",
+		"127.0.0.1:0":    "",
+	} {
+		assert.Equal(t, want, listenBase(addr), addr)
+	}
+}

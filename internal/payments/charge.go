@@ -44,7 +44,7 @@ func (s *Service) Charge(ctx context.Context, actor auth.Actor, requestID string
 		return Payment{}, invalid("tendered %d is negative", in.Tendered)
 	}
 	var p sqlite.PaymentRow
-	err := s.db.WithTx(ctx, func(tx *sqlite.Tx) error {
+	err := s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sqlite.Tx) error {
 		req, err := tx.PaymentRequest(ctx, requestID)
 		if errors.Is(err, sqlite.ErrNoPaymentRequest) {
 			return notFound("payment request %s does not exist", requestID)
@@ -137,7 +137,9 @@ func (s *Service) runCard(p sqlite.PaymentRow, actor auth.Actor) {
 	}
 	res := c.Result()
 	if res.Outcome == pos.Approved && c.Held() {
-		err := s.db.WithTx(ctx, func(tx *sqlite.Tx) error {
+		// A group commit: the counters recording at the same moment share
+		// one durable commit, and their receipts are signed in parallel.
+		err := s.db.WithGroupTx(ctx, func(ctx context.Context, tx *sqlite.Tx) error {
 			_, err := s.Record(ctx, tx, p.RequestID, p.ID, Recording{Card: terminalResult(res), MarkAttempt: true, Actor: actor,
 				Reason: "approved by terminal " + p.Terminal})
 			return err

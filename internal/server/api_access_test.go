@@ -64,7 +64,7 @@ func (f *accessFixture) do(t *testing.T, method, path, token string) (*httptest.
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	rec := httptest.NewRecorder()
-	f.srv.ServeHTTP(rec, req)
+	server.CheckAPI(t, f.srv).ServeHTTP(rec, req)
 	var body map[string]any
 	_ = json.Unmarshal(rec.Body.Bytes(), &body)
 	return rec, body

@@ -32,7 +32,7 @@ func getAs(t *testing.T, h http.Handler, path, token string) *httptest.ResponseR
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	checkAPI(t, h).ServeHTTP(rec, req)
 	return rec
 }
 

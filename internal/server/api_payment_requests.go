@@ -14,7 +14,7 @@ import (
 	"github.com/feepos/feepos/internal/payments"
 )
 
-// Payment requests (docs/API-PAYMENTS.md "Payment requests" and
+// Payment requests (docs/API.md "Payment requests" and
 // "Charging"): the dossier system creates, reads, lists and cancels them;
 // the cashier reads them and charges them. The rules (amounts, catalogue,
 // idempotency, statuses) are internal/payments'; this file reads the

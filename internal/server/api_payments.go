@@ -13,7 +13,7 @@ import (
 	"github.com/feepos/feepos/internal/payments"
 )
 
-// Payments (docs/API-PAYMENTS.md "Payments"): one charge of a request,
+// Payments (docs/API.md "Payments"): one charge of a request,
 // with the terminal's result and the receipts; an accountant settles one
 // in needs_review, a cashier or accountant reverses a card payment the
 // same day, an accountant refunds one later. Each action is audited by

@@ -13,7 +13,7 @@ import (
 )
 
 // GET /api/v1/receipts/{template}/{series}/{number}[.pdf|.html|.xml]
-// (docs/API-PAYMENTS.md "Receipts"): a stored receipt as JSON, or as the
+// (docs/API.md "Receipts"): a stored receipt as JSON, or as the
 // PDF and HTML the payer is given (the same renderers as
 // `feepos receipts render`), or its stored signed XML. Unlike /verify it
 // shows the whole receipt (payer, fees, card reference), so it needs a

@@ -169,7 +169,7 @@ func newPayRig(t *testing.T, o rigOptions) *payRig {
 	r.srv.SetReceiptTrust(keys.Trust())
 	r.srv.SetVerifyBase("https://bienlai.example.gov.vn")
 	r.srv.SetPayments(r.svc)
-	r.http = httptest.NewServer(r.srv)
+	r.http = httptest.NewServer(checkAPI(t, r.srv)) // every answer checked against openapi.json
 	t.Cleanup(r.http.Close)
 	return r
 }
@@ -311,6 +311,6 @@ func doRec(t *testing.T, h http.Handler, method, path, token, body string) *http
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	checkAPI(t, h).ServeHTTP(rec, req)
 	return rec
 }

@@ -16,7 +16,7 @@ import (
 // Every payment route checks the token and the role before anything
 // else: 401 without a token or with an unknown one, 403 for a role the
 // route is not for (with the roles it needs named), and admin may use
-// every route. The role table is the contract of docs/API-PAYMENTS.md.
+// every route. The role table is the contract of docs/API.md.
 func TestPaymentRoutesCheckRoles(t *testing.T) {
 	r := newPayRig(t, rigOptions{noTerms: true})
 	routes := []struct {

@@ -8,7 +8,7 @@ import (
 	"github.com/feepos/feepos/internal/auth"
 )
 
-// Shifts (docs/API-PAYMENTS.md "Shifts"): the cashier closes the cash
+// Shifts (docs/API.md "Shifts"): the cashier closes the cash
 // drawer's shift with the cash counted; internal/payments compares it
 // with what the shift's cash payments expect and posts any difference,
 // with the cashier's note, to the variance account.

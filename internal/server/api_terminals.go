@@ -8,11 +8,12 @@ import (
 
 	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/internal/auth"
+	"github.com/feepos/feepos/internal/endofday"
 	"github.com/feepos/feepos/internal/terminals"
 	"github.com/feepos/feepos/pos"
 )
 
-// The card terminals (docs/API-PAYMENTS.md "Terminals"): their state for
+// The card terminals (docs/API.md "Terminals"): their state for
 // the cashier's choice of terminal, and the end of day (the terminal
 // closes its batch; the accountant reconciles its totals).
 
@@ -68,5 +69,13 @@ func (s *Server) handleEndOfDay(w http.ResponseWriter, r *http.Request) {
 	}
 	actor, _ := auth.ActorFrom(r.Context())
 	s.log.Info("terminal end of day", "terminal", id, "actor", actor.String(), "status", eod.Outcome, "total", eod.Total)
+	if eod.Outcome == pos.Approved {
+		// The day's close reconciles the ledger against these totals
+		// (docs/RECONCILE-CLOSE.md); the batch is closed whether or not
+		// they could be stored, so a failure is logged, not returned.
+		if _, err := endofday.New(s.db, endofday.Options{}).StoreEndOfDay(r.Context(), actor, id, s.db.Now(), eod); err != nil {
+			s.log.Error("store the terminal's end-of-day totals", "terminal", id, "err", err)
+		}
+	}
 	writeJSON(w, http.StatusOK, endOfDayJSON{Terminal: id, EndOfDay: eod})
 }

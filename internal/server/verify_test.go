@@ -101,7 +101,7 @@ func getAccept(t *testing.T, h http.Handler, path, accept string) *httptest.Resp
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	h.ServeHTTP(rec, req)
+	checkAPI(t, h).ServeHTTP(rec, req)
 	return rec
 }
 
@@ -445,7 +445,7 @@ func TestVerifyRateLimit(t *testing.T) {
 	other := httptest.NewRequest(http.MethodGet, "/verify/EBL01/26TAA/00000001", nil)
 	other.RemoteAddr = "198.51.100.7:4321"
 	rec = httptest.NewRecorder()
-	s.ServeHTTP(rec, other)
+	checkAPI(t, s).ServeHTTP(rec, other)
 	assert.Equal(t, http.StatusOK, rec.Code)
 
 	// The rest of the service is not limited.

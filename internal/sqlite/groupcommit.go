@@ -163,3 +163,17 @@ func (db *DB) commitGroup(batch []*groupItem) {
 		it.done = true
 	}
 }
+
+// WithGroupTx runs fn as one write of a group commit: it is stored whole
+// (its own SAVEPOINT) or not at all, and WithGroupTx returns when the
+// commit that holds it is durable. Writes made at the same moment by other
+// callers share that commit, and the receipts they issue are signed in
+// parallel, outside the queue of single transactions; this is what lets
+// sixteen counters record payments at once (docs/BENCHMARKS.md "Payments
+// (issue 10)"). fn may run on another caller's goroutine and must use the
+// ctx it is given (never cancelled: one caller giving up must not abort
+// the others' commit; a caller whose ctx ended before its turn is not
+// run). As with WithTx, write through tx only inside fn.
+func (db *DB) WithGroupTx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return db.inGroup(ctx, fn)
+}

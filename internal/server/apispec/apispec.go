@@ -40,7 +40,7 @@ func (o Op) String() string { return o.Method + " " + o.Path }
 
 // Spec is the loaded description with its response schemas compiled.
 type Spec struct {
-	ops     []Op
+	ops      []Op
 	matchers []matcher
 	// schemas by op, status ("200", "default") and media type.
 	schemas map[Op]map[string]map[string]*jsonschema.Schema
@@ -65,17 +65,27 @@ func Load() (*Spec, error) {
 }
 
 type document struct {
-	OpenAPI string                                `json:"openapi"`
-	Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	OpenAPI    string                                `json:"openapi"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Responses map[string]response `json:"responses"`
+	} `json:"components"`
 }
 
 type operation struct {
-	Responses map[string]struct {
-		Content map[string]struct {
-			Schema json.RawMessage `json:"schema"`
-		} `json:"content"`
-	} `json:"responses"`
+	Responses map[string]response `json:"responses"`
 }
+
+// response is a response object, or a $ref to one of
+// components/responses.
+type response struct {
+	Ref     string `json:"$ref"`
+	Content map[string]struct {
+		Schema json.RawMessage `json:"schema"`
+	} `json:"content"`
+}
+
+const responsesRef = "#/components/responses/"
 
 var methods = map[string]bool{"get": true, "put": true, "post": true, "delete": true, "patch": true, "head": true, "options": true}
 
@@ -116,13 +126,22 @@ func parse(b []byte) (*Spec, error) {
 			}
 			byStatus := map[string]map[string]*jsonschema.Schema{}
 			for status, resp := range o.Responses {
+				at := "#/paths/" + pointerEscape(p) + "/" + m + "/responses/" + status
+				if resp.Ref != "" {
+					name, ok := strings.CutPrefix(resp.Ref, responsesRef)
+					shared, found := doc.Components.Responses[name]
+					if !ok || !found {
+						return nil, fmt.Errorf("openapi.json %s %s: $ref %q is not one of components/responses", op, status, resp.Ref)
+					}
+					resp, at = shared, responsesRef+pointerEscape(name)
+				}
 				byType := map[string]*jsonschema.Schema{}
 				for mt, content := range resp.Content {
 					if len(content.Schema) == 0 {
 						byType[mt] = nil
 						continue
 					}
-					loc := base + "#/paths/" + pointerEscape(p) + "/" + m + "/responses/" + status + "/content/" + pointerEscape(mt) + "/schema"
+					loc := base + at + "/content/" + pointerEscape(mt) + "/schema"
 					sch, err := c.Compile(loc)
 					if err != nil {
 						return nil, fmt.Errorf("openapi.json %s %s %s: %w", op, status, mt, err)
@@ -163,6 +182,17 @@ func newMatcher(op Op) matcher {
 
 // Operations lists the described operations, by path then method.
 func (s *Spec) Operations() []Op { return append([]Op(nil), s.ops...) }
+
+// Statuses lists the statuses an operation describes ("200", "4XX",
+// "default"…), sorted.
+func (s *Spec) Statuses(op Op) []string {
+	out := make([]string, 0, len(s.schemas[op]))
+	for st := range s.schemas[op] {
+		out = append(out, st)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // Find is the described operation a request's method and path fall
 // under, the most specific template first.

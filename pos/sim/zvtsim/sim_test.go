@@ -134,6 +134,10 @@ func TestSimStateFileAtomicAndReloaded(t *testing.T) {
 		e.expect(0x06, 0x0F)
 		require.NoError(t, e.link.Send(zvt.Ack()))
 		require.Eventually(t, func() bool { return len(s.Batch()) == 1 }, time.Second, 5*time.Millisecond)
+		// The batch is updated before the state is saved: let the save
+		// that follows finish (every goroutine of the bubble blocked
+		// again) before looking for its temporary file.
+		synctest.Wait()
 
 		b, err := os.ReadFile(path)
 		require.NoError(t, err)

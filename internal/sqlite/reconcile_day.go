@@ -1,0 +1,319 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/feepos/feepos/ledger"
+	"github.com/feepos/feepos/reconcile"
+)
+
+// What the day's close reads (internal/endofday gathers a reconcile.Day
+// from these inside its transaction).
+
+// ReconcileCardPayments returns the card payments approved (or in
+// review) from the start of business date from to the end of to that no
+// active match holds: paid, refunded later, or in needs_review (InReview).
+// A payment reversed on the terminal never reaches the acquirer and is
+// left out.
+func (tx *Tx) ReconcileCardPayments(ctx context.Context, from, to string) ([]reconcile.Payment, error) {
+	start, err := ledger.ParseDate(from)
+	if err != nil {
+		return nil, err
+	}
+	end, err := ledger.ParseDate(to)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := StoreTime(start), StoreTime(end.AddDate(0, 0, 1))
+	rows, err := tx.reconcilePayments(ctx, `COALESCE(paid_at, created_at) >= ? AND COALESCE(paid_at, created_at) < ?`, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("read the card payments from %s to %s: %w", from, to, err)
+	}
+	out := make([]reconcile.Payment, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, reconcilePayment(r))
+	}
+	return out, nil
+}
+
+func (tx *Tx) reconcilePayments(ctx context.Context, where string, args ...any) ([]PaymentRow, error) {
+	var rows []PaymentRow
+	err := tx.SelectContext(ctx, &rows, `SELECT `+paymentColumns+` FROM payments p
+		WHERE method = 'card' AND status IN ('paid', 'refunded', 'needs_review') AND `+where+`
+		  AND NOT EXISTS (SELECT 1 FROM reconcile_match_payments m WHERE m.payment_id = p.id AND m.released_at IS NULL)
+		ORDER BY COALESCE(paid_at, created_at), id`, args...)
+	return rows, err
+}
+
+// ReconcilePaymentByID returns a card payment no active match holds.
+func (tx *Tx) ReconcilePaymentByID(ctx context.Context, id string) (reconcile.Payment, bool, error) {
+	rows, err := tx.reconcilePayments(ctx, `id = ?`, id)
+	if err != nil || len(rows) == 0 {
+		return reconcile.Payment{}, false, err
+	}
+	return reconcilePayment(rows[0]), true, nil
+}
+
+// ReconcileSettlementLineByID returns the settlement line id (its first
+// import).
+func (tx *Tx) ReconcileSettlementLineByID(ctx context.Context, id string) (reconcile.SettlementLine, bool, error) {
+	ls, err := tx.settlementLines(ctx, `l.id = ?`, id)
+	if err != nil || len(ls) == 0 {
+		return reconcile.SettlementLine{}, false, err
+	}
+	return ls[0], true, nil
+}
+
+// reconcilePayment is a payment row as the engine sees it.
+func reconcilePayment(r PaymentRow) reconcile.Payment {
+	at := r.CreatedAt
+	if r.PaidAt.Valid {
+		at = r.PaidAt.String
+	}
+	t, _ := ParseStoreTime(at)
+	p := reconcile.Payment{ID: r.ID, TerminalID: r.Terminal, Amount: r.Amount, PaidAt: t, Date: ledger.BusinessDate(t),
+		InReview: r.Status == "needs_review"}
+	if r.TerminalResult.Valid {
+		var res struct {
+			TraceNo      string `json:"trace_no"`
+			ApprovalCode string `json:"approval_code"`
+			PANMasked    string `json:"pan_masked"`
+			TerminalID   string `json:"terminal_id"`
+			ReceiptNo    string `json:"receipt_no"`
+			CardType     string `json:"card_type"`
+			RRN          string `json:"rrn"`
+		}
+		if json.Unmarshal([]byte(r.TerminalResult.String), &res) == nil {
+			p.TraceNo, _ = strconv.ParseInt(res.TraceNo, 10, 64)
+			p.ReceiptNo, _ = strconv.ParseInt(res.ReceiptNo, 10, 64)
+			p.ApprovalCode, p.PANMasked, p.Brand, p.RRN = res.ApprovalCode, res.PANMasked, res.CardType, res.RRN
+			if res.TerminalID != "" {
+				p.TerminalID = res.TerminalID
+			}
+		}
+	}
+	return p
+}
+
+// ReconcileSettlementLines returns the settlement lines dated from..to.
+// A line imported again in another file (same id) counts once: the first
+// import's.
+func (tx *Tx) ReconcileSettlementLines(ctx context.Context, from, to string) ([]reconcile.SettlementLine, error) {
+	out, err := tx.settlementLines(ctx, `l.settlement_date >= ? AND l.settlement_date <= ?`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read the settlement lines from %s to %s: %w", from, to, err)
+	}
+	return out, nil
+}
+
+func (tx *Tx) settlementLines(ctx context.Context, where string, args ...any) ([]reconcile.SettlementLine, error) {
+	var rows []struct {
+		Source         string `db:"source"`
+		ID             string `db:"id"`
+		Line           int    `db:"line"`
+		SettlementDate string `db:"settlement_date"`
+		TerminalID     string `db:"terminal_id"`
+		MerchantID     string `db:"merchant_id"`
+		BatchNo        string `db:"batch_no"`
+		TraceNo        int64  `db:"trace_no"`
+		RRN            string `db:"rrn"`
+		ApprovalCode   string `db:"approval_code"`
+		PANMasked      string `db:"pan_masked"`
+		CardBrand      string `db:"card_brand"`
+		Type           string `db:"txn_type"`
+		TxnTime        string `db:"txn_time"`
+		Amount         int64  `db:"amount"`
+		Fee            int64  `db:"fee"`
+		Net            int64  `db:"net"`
+		Currency       string `db:"currency"`
+	}
+	err := tx.SelectContext(ctx, &rows, `SELECT l.source, l.id, l.line, l.settlement_date, l.terminal_id, l.merchant_id, l.batch_no,
+		l.trace_no, l.rrn, l.approval_code, l.pan_masked, l.card_brand, l.txn_type, l.txn_time, l.amount, l.fee, l.net, l.currency
+		FROM reconcile_settlement_lines l JOIN reconcile_files f ON f.id = l.source
+		WHERE `+where+`
+		ORDER BY f.imported_at, f.id, l.line`, args...)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	out := make([]reconcile.SettlementLine, 0, len(rows))
+	for _, r := range rows {
+		if seen[r.ID] {
+			continue
+		}
+		seen[r.ID] = true
+		var t time.Time
+		if r.TxnTime != "" {
+			t, _ = time.ParseInLocation("2006-01-02T15:04:05", r.TxnTime, ledger.Zone)
+		}
+		out = append(out, reconcile.SettlementLine{ID: r.ID, Source: r.Source, Line: r.Line, SettlementDate: r.SettlementDate,
+			TerminalID: r.TerminalID, MerchantID: r.MerchantID, BatchNo: r.BatchNo, TraceNo: r.TraceNo, RRN: r.RRN,
+			ApprovalCode: r.ApprovalCode, PANMasked: r.PANMasked, CardBrand: r.CardBrand, Type: reconcile.TxnType(r.Type),
+			TxnTime: t, Amount: r.Amount, Fee: r.Fee, Net: r.Net, Currency: r.Currency})
+	}
+	return out, nil
+}
+
+// ReconcileBankEntries returns the bank entries booked from..to that no
+// active match of another day holds than date. An entry in two files
+// (a camt.054 notification, then the camt.053 statement) counts once.
+func (tx *Tx) ReconcileBankEntries(ctx context.Context, from, to string) ([]reconcile.BankEntry, error) {
+	var rows []struct {
+		Source      string `db:"source"`
+		ID          string `db:"id"`
+		Line        int    `db:"line"`
+		Account     string `db:"account"`
+		BookingDate string `db:"booking_date"`
+		ValueDate   string `db:"value_date"`
+		Amount      int64  `db:"amount"`
+		Currency    string `db:"currency"`
+		Reversal    bool   `db:"reversal"`
+		Reference   string `db:"reference"`
+		Text        string `db:"text"`
+	}
+	err := tx.SelectContext(ctx, &rows, `SELECT e.source, e.id, e.line, e.account, e.booking_date, e.value_date, e.amount, e.currency,
+		e.reversal, e.reference, e.text
+		FROM reconcile_bank_entries e JOIN reconcile_files f ON f.id = e.source
+		WHERE e.booking_date >= ? AND e.booking_date <= ?
+		ORDER BY f.imported_at, f.id, e.line`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read the bank entries from %s to %s: %w", from, to, err)
+	}
+	seen := map[string]bool{}
+	var out []reconcile.BankEntry
+	for _, r := range rows {
+		k := r.Account + "\x00" + r.ID
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		e := reconcile.BankEntry{ID: r.ID, Source: r.Source, Line: r.Line, Account: r.Account, BookingDate: r.BookingDate,
+			ValueDate: r.ValueDate, Amount: r.Amount, Currency: r.Currency, Reversal: r.Reversal, Reference: r.Reference, Text: r.Text}
+		var ds []struct {
+			Amount    int64  `db:"amount"`
+			Reference string `db:"reference"`
+			Text      string `db:"text"`
+		}
+		if err := tx.SelectContext(ctx, &ds, `SELECT amount, reference, text FROM reconcile_bank_details
+			WHERE source = ? AND account = ? AND entry_id = ? ORDER BY n`, r.Source, r.Account, r.ID); err != nil {
+			return nil, fmt.Errorf("read the details of bank entry %s: %w", r.ID, err)
+		}
+		for _, d := range ds {
+			e.Details = append(e.Details, reconcile.BankDetail{Amount: d.Amount, Reference: d.Reference, Text: d.Text})
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// ReconcileBankBalances returns the balances the statements state for
+// date, one per account, kind and finality (the latest import's).
+func (tx *Tx) ReconcileBankBalances(ctx context.Context, date string) ([]reconcile.BankBalance, error) {
+	var rows []struct {
+		Account  string `db:"account"`
+		Kind     string `db:"kind"`
+		Final    bool   `db:"final"`
+		Date     string `db:"date"`
+		Amount   int64  `db:"amount"`
+		Currency string `db:"currency"`
+	}
+	err := tx.SelectContext(ctx, &rows, `SELECT b.account, b.kind, b.final, b.date, b.amount, b.currency
+		FROM reconcile_bank_balances b JOIN reconcile_files f ON f.id = b.source
+		WHERE b.date = ? ORDER BY f.imported_at DESC, f.id`, date)
+	if err != nil {
+		return nil, fmt.Errorf("read the bank balances of %s: %w", date, err)
+	}
+	seen := map[string]bool{}
+	var out []reconcile.BankBalance
+	for _, r := range rows {
+		k := fmt.Sprint(r.Account, r.Kind, r.Final)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, reconcile.BankBalance{Account: r.Account, Kind: r.Kind, Final: r.Final, Date: r.Date, Amount: r.Amount, Currency: r.Currency})
+	}
+	return out, nil
+}
+
+// ReconcileTerminalTotals returns the terminals' totals of date: per
+// terminal, those of its latest import (a corrected slip replaces the
+// earlier one).
+func (tx *Tx) ReconcileTerminalTotals(ctx context.Context, date string) ([]reconcile.TerminalTotal, error) {
+	var rows []struct {
+		Source      string `db:"source"`
+		TerminalID  string `db:"terminal_id"`
+		Brand       string `db:"brand"`
+		Count       int    `db:"count"`
+		Amount      int64  `db:"amount"`
+		ReceiptFrom int64  `db:"receipt_from"`
+		ReceiptTo   int64  `db:"receipt_to"`
+		Origin      string `db:"origin"`
+	}
+	err := tx.SelectContext(ctx, &rows, `SELECT t.source, t.terminal_id, t.brand, t.count, t.amount, t.receipt_from, t.receipt_to, t.origin
+		FROM reconcile_terminal_totals t JOIN reconcile_files f ON f.id = t.source
+		WHERE t.date = ? AND f.id = (SELECT f2.id FROM reconcile_terminal_totals t2 JOIN reconcile_files f2 ON f2.id = t2.source
+			WHERE t2.date = t.date AND t2.terminal_id = t.terminal_id ORDER BY f2.imported_at DESC, f2.rowid DESC LIMIT 1)
+		ORDER BY t.terminal_id, t.brand`, date)
+	if err != nil {
+		return nil, fmt.Errorf("read the terminal totals of %s: %w", date, err)
+	}
+	out := make([]reconcile.TerminalTotal, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, reconcile.TerminalTotal{TerminalID: r.TerminalID, Date: date, Brand: r.Brand, Count: r.Count, Amount: r.Amount,
+			ReceiptFrom: r.ReceiptFrom, ReceiptTo: r.ReceiptTo, Source: r.Origin})
+	}
+	return out, nil
+}
+
+// LedgerBalanceOf is the balance (debit − credit) of the account holding
+// role as of the end of date.
+func (tx *Tx) LedgerBalanceOf(ctx context.Context, role ledger.Role, date string) (int64, error) {
+	code, err := tx.AccountFor(ctx, role)
+	if err != nil {
+		return 0, err
+	}
+	var bal sql.NullInt64
+	err = tx.GetContext(ctx, &bal, `SELECT SUM(debit) - SUM(credit) FROM ledger_daily_totals WHERE account_code = ? AND entry_date <= ?`, code, date)
+	if err != nil {
+		return 0, fmt.Errorf("read the balance of account %s on %s: %w", code, date, err)
+	}
+	return bal.Int64, nil
+}
+
+// DailyAmount is one day's figure of the report's chart.
+type DailyAmount struct {
+	Date   string `db:"date" json:"date"`
+	Amount int64  `db:"amount" json:"amount"`
+}
+
+// CardCollectedByDay sums the card payments recorded per business date
+// from..to (the ledger's card clearing debits).
+func (db *DB) CardCollectedByDay(ctx context.Context, from, to string) ([]DailyAmount, error) {
+	var out []DailyAmount
+	err := db.db.SelectContext(ctx, &out, `SELECT t.entry_date AS date, SUM(t.debit) AS amount
+		FROM ledger_daily_totals t JOIN accounts a ON a.code = t.account_code
+		WHERE a.role = 'card_clearing' AND t.entry_date >= ? AND t.entry_date <= ? GROUP BY t.entry_date ORDER BY t.entry_date`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read card collections from %s to %s: %w", from, to, err)
+	}
+	return out, nil
+}
+
+// SettledByDay sums the acquirer's SALE lines per settlement date from..to.
+func (db *DB) SettledByDay(ctx context.Context, from, to string) ([]DailyAmount, error) {
+	var out []DailyAmount
+	err := db.db.SelectContext(ctx, &out, `SELECT settlement_date AS date, SUM(CASE txn_type WHEN 'SALE' THEN amount ELSE -amount END) AS amount
+		FROM (SELECT DISTINCT id, settlement_date, txn_type, amount FROM reconcile_settlement_lines
+		      WHERE settlement_date >= ? AND settlement_date <= ?)
+		GROUP BY settlement_date ORDER BY settlement_date`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read settlements from %s to %s: %w", from, to, err)
+	}
+	return out, nil
+}
