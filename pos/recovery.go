@@ -177,6 +177,11 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 	}
 	if a.TraceBefore > 0 && r.TraceNo > 0 {
 		switch d := TraceDistance(a.TraceBefore, r.TraceNo); {
+		case d == 0 && ev.Source == EvidenceOrphan:
+			// An answer is not the terminal's word on its last
+			// transaction: this one is the transaction before's, late.
+			return find(StillUnknown, fmt.Sprintf("the answer is of trace %d, the transaction before this attempt: it says nothing of this one", r.TraceNo),
+				fmt.Sprintf("kết quả này thuộc số trace %d, giao dịch trước lần này: không cho biết gì về lần này", r.TraceNo))
 		case d == 0:
 			return find(NotCharged, fmt.Sprintf("the terminal's last transaction is trace %d, the one before this attempt: no transaction was recorded after it was sent", r.TraceNo),
 				fmt.Sprintf("giao dịch cuối của máy POS là số trace %d, giao dịch trước lần này: sau khi gửi lệnh, máy POS không ghi nhận giao dịch nào", r.TraceNo))
@@ -213,6 +218,9 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 			"bản ghi của máy POS không có số trace dùng được, cũng không có ngày giờ")
 	}
 	switch {
+	case at.Before(a.StartedAt.Add(-skew)) && ev.Source == EvidenceOrphan:
+		return find(StillUnknown, fmt.Sprintf("the answer is of a transaction dated %s, before this attempt was sent (%s): it says nothing of this one", at.Format(time.DateTime), dt(a.StartedAt)),
+			fmt.Sprintf("kết quả này thuộc giao dịch lúc %s, trước khi gửi lệnh lần này (%s): không cho biết gì về lần này", at.Format(time.DateTime), dt(a.StartedAt)))
 	case at.Before(a.StartedAt.Add(-skew)):
 		return find(NotCharged, fmt.Sprintf("the terminal's last transaction is dated %s, before this attempt was sent (%s, allowing %s of clock difference): none was recorded after it",
 			at.Format(time.DateTime), dt(a.StartedAt), skew),

@@ -184,7 +184,7 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 		state, reason, ok := verdict(findings)
 		if !ok {
 			rep.InDoubt = append(rep.InDoubt, a.ID)
-			if reason != "" {
+			if reason != "" && !noted(a, reason) {
 				t.addEvidence(ctx, Evidence{AttemptID: a.ID, Terminal: t.id, Source: EvidenceNote, At: t.m.now(), Note: reason})
 			}
 			continue
@@ -202,6 +202,17 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 		t.log.Warn("attempts still in doubt: settle them with the terminal's journal", "attempts", strings.Join(rep.InDoubt, ","), "why", why)
 	}
 	return rep
+}
+
+// noted reports whether a already carries the note (the findings kept
+// with it count at every pass: their disagreement is noted once).
+func noted(a AttemptRecord, note string) bool {
+	for _, e := range a.Evidence {
+		if e.Source == EvidenceNote && e.Note == note {
+			return true
+		}
+	}
+	return false
 }
 
 // keptFindings are the verdicts of the terminal's records judged for a
