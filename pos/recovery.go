@@ -36,6 +36,16 @@ type AttemptFacts struct {
 	// the next trace number, so the attempt's own record, if any, carries
 	// TraceBefore+1 (mod TraceModulus).
 	TraceBefore int64
+	// TraceOwn is the trace number the terminal gave this attempt in its
+	// own result (ZVT's Status-Information), when that result reached
+	// feepos before the outcome was lost (0: none came). A record with
+	// that trace number is this attempt's, whatever the terminal did
+	// with it since (booked it, or reversed it when feepos did not
+	// acknowledge it), and a record with a later one is another
+	// transaction. It places a record when TraceBefore is not known (the
+	// terminal's first transaction since feepos started, or after a
+	// transaction whose answer carried no trace).
+	TraceOwn int64
 	// Until is the latest moment the attempt's transaction can have been
 	// recorded by the terminal (feepos's clock): the last time feepos heard
 	// of it, plus the longest the terminal may still take (zero: not
@@ -146,8 +156,32 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 	if r.Outcome == Unknown || (r.TraceNo == 0 && r.Date == "") {
 		return find(StillUnknown, "the terminal gave no record of a transaction", "máy POS không đưa ra bản ghi giao dịch nào")
 	}
+	if a.TraceOwn > 0 && r.TraceNo > 0 {
+		switch d := TraceDistance(a.TraceOwn, r.TraceNo); {
+		case d == 0:
+			if f, ok := kindMismatch(a, r); ok {
+				return f
+			}
+			if f, ok := amountMismatch(a, r); ok {
+				return f
+			}
+			return byOutcome(a, r, fmt.Sprintf("the terminal's last transaction is trace %d, the number it gave this attempt in its own result", r.TraceNo),
+				fmt.Sprintf("giao dịch cuối của máy POS là số trace %d, đúng số trace máy POS đã cấp cho lần giao dịch này", r.TraceNo))
+		case d < TraceModulus/2:
+			return find(StillUnknown, fmt.Sprintf("the terminal recorded %d transactions after this attempt (trace %d; its last is trace %d): its last record is not this attempt's", d, a.TraceOwn, r.TraceNo),
+				fmt.Sprintf("máy POS đã ghi nhận thêm %d giao dịch sau lần này (số trace %d, số trace cuối %d): bản ghi cuối không phải của lần này", d, a.TraceOwn, r.TraceNo))
+		default:
+			return find(StillUnknown, fmt.Sprintf("the terminal's last trace %d is older than %d, the one it gave this attempt: was the terminal reset or replaced?", r.TraceNo, a.TraceOwn),
+				fmt.Sprintf("số trace cuối của máy POS (%d) cũ hơn số %d máy POS đã cấp cho lần này: máy POS đã được cài đặt lại hoặc thay máy?", r.TraceNo, a.TraceOwn))
+		}
+	}
 	if a.TraceBefore > 0 && r.TraceNo > 0 {
 		switch d := TraceDistance(a.TraceBefore, r.TraceNo); {
+		case d == 0 && ev.Source == EvidenceOrphan:
+			// An answer is not the terminal's word on its last
+			// transaction: this one is the transaction before's, late.
+			return find(StillUnknown, fmt.Sprintf("the answer is of trace %d, the transaction before this attempt: it says nothing of this one", r.TraceNo),
+				fmt.Sprintf("kết quả này thuộc số trace %d, giao dịch trước lần này: không cho biết gì về lần này", r.TraceNo))
 		case d == 0:
 			return find(NotCharged, fmt.Sprintf("the terminal's last transaction is trace %d, the one before this attempt: no transaction was recorded after it was sent", r.TraceNo),
 				fmt.Sprintf("giao dịch cuối của máy POS là số trace %d, giao dịch trước lần này: sau khi gửi lệnh, máy POS không ghi nhận giao dịch nào", r.TraceNo))
@@ -184,6 +218,9 @@ func Judge(a AttemptFacts, ev Evidence, zone *time.Location, skew time.Duration)
 			"bản ghi của máy POS không có số trace dùng được, cũng không có ngày giờ")
 	}
 	switch {
+	case at.Before(a.StartedAt.Add(-skew)) && ev.Source == EvidenceOrphan:
+		return find(StillUnknown, fmt.Sprintf("the answer is of a transaction dated %s, before this attempt was sent (%s): it says nothing of this one", at.Format(time.DateTime), dt(a.StartedAt)),
+			fmt.Sprintf("kết quả này thuộc giao dịch lúc %s, trước khi gửi lệnh lần này (%s): không cho biết gì về lần này", at.Format(time.DateTime), dt(a.StartedAt)))
 	case at.Before(a.StartedAt.Add(-skew)):
 		return find(NotCharged, fmt.Sprintf("the terminal's last transaction is dated %s, before this attempt was sent (%s, allowing %s of clock difference): none was recorded after it",
 			at.Format(time.DateTime), dt(a.StartedAt), skew),

@@ -14,6 +14,11 @@ func TestJudge(t *testing.T) {
 	pay := AttemptFacts{Kind: KindPay, Reference: "P-1", Amount: 150000, StartedAt: start, TraceBefore: 41}
 	noTrace := pay
 	noTrace.TraceBefore = 0
+	// The terminal's own result of the attempt carried trace 1, and
+	// nothing was known before (its first transaction since the start):
+	// the record dated inside the clock tolerance is placed by its trace.
+	own := noTrace
+	own.TraceOwn = 1
 	bounded := noTrace
 	bounded.Until = start.Add(1 * time.Minute)
 	bounded.StartedAt = start.Add(-2 * time.Minute)
@@ -44,6 +49,15 @@ func TestJudge(t *testing.T) {
 			Evidence{Source: EvidenceLastResult, At: read, Result: Result{Outcome: Approved, Kind: KindReverse, TraceNo: 42, Amount: 150000, Date: "12-06", Time: "10:00:30", ResultCode: "00"}}, Charged},
 		{"trace wraps", AttemptFacts{Kind: KindPay, Amount: 1000, StartedAt: start, TraceBefore: 999999}, rec(Approved, 1, 1000, "12-06", "10:00:30"), Charged},
 
+		{"own result's trace: reversed by the terminal", own, rec(Aborted, 1, 150000, "12-06", "10:00:05"), NotCharged},
+		{"own result's trace: booked", own, rec(Approved, 1, 150000, "12-06", "10:00:05"), Charged},
+		{"own result's trace, other amount", own, rec(Aborted, 1, 90000, "12-06", "10:00:05"), StillUnknown},
+		{"own result's trace: others ran since", own, rec(Approved, 3, 150000, "12-06", "10:00:05"), StillUnknown},
+		{"own result's trace: older record", own, rec(Approved, 999998, 150000, "12-06", "09:00:05"), StillUnknown},
+		{"an orphan of the transaction before proves nothing", pay, Evidence{Source: EvidenceOrphan, At: read,
+			Result: Result{Outcome: Approved, TraceNo: 41, Amount: 150000, Date: "12-06", Time: "09:59:59", ResultCode: "00"}}, StillUnknown},
+		{"an orphan dated before the attempt proves nothing", noTrace, Evidence{Source: EvidenceOrphan, At: read,
+			Result: Result{Outcome: Approved, TraceNo: 41, Amount: 150000, Date: "12-06", Time: "09:50:00", ResultCode: "00"}}, StillUnknown},
 		{"no trace: record before the attempt", noTrace, rec(Approved, 41, 150000, "12-06", "09:50:00"), NotCharged},
 		{"no trace: record inside the attempt", noTrace, rec(Approved, 42, 150000, "12-06", "10:02:30"), Charged},
 		{"no trace: too close to the start", noTrace, rec(Approved, 42, 150000, "12-06", "10:00:30"), StillUnknown},

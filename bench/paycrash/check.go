@@ -52,6 +52,7 @@ type report struct {
 	Faults        map[string]int `json:"faults"`         // the terminals' faults, by kind
 	Replugs       int            `json:"replugs"`        // hang_up: a new pseudo-terminal
 	Paid          int            `json:"paid"`           // requests feepos has as paid
+	Voided        int            `json:"voided"`         // payments recorded, then voided (the terminal reversed them)
 	NeedsReview   []review       `json:"needs_review"`   // each with its reason
 	ReviewReasons map[string]int `json:"review_reasons"` // counted by reason
 	Webhooks      int            `json:"webhook_posts"`  // POSTs that reached the receiver
@@ -184,6 +185,9 @@ func (h *harness) check(ctx context.Context) (*report, error) {
 		// reversed it after feepos recorded it), must have its ledger
 		// entry reversed; its receipts follow docs/RECEIPTS.md.
 		for _, p := range st.Payments {
+			if p.Status == "voided" {
+				rep.Voided++
+			}
 			if p.Status != "paid" && p.Status != "needs_review" && p.Entry.Valid && !p.Reversal.Valid {
 				bad("recorded charge not undone", r.ID, "payment %s is %s (%s), but its ledger entry %d stands unreversed (journal: %s)",
 					p.ID, p.Status, p.Message, p.Entry.Int64, journalText(txs))

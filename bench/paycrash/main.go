@@ -167,6 +167,7 @@ func printReport(w io.Writer, r *report) {
 	p("faults", "%s; %d replugs", counts(r.Faults), r.Replugs)
 	p("requests now", "%s", counts(r.Statuses))
 	p("paid", "%d, each with one payment, its ledger entry, its receipts and its webhook", r.Paid)
+	p("voided", "%d payments recorded, then reversed by the terminal before they were acknowledged: ledger reversed, request payable again, dossier system told", r.Voided)
 	charged := 0
 	for _, rv := range r.NeedsReview {
 		if rv.Charged {

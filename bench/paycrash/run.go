@@ -643,8 +643,10 @@ func (h *harness) retryWebhooks(ctx context.Context) {
 	}
 }
 
-// settle waits until no request of the run is processing and every paid
-// request's webhook was delivered (answered 2xx), or until timeout.
+// settle waits until no request of the run is processing, every paid
+// request's webhook was delivered (answered 2xx), and every request told
+// paid was last told where it is now (a voided payment's message), or
+// until timeout.
 func (h *harness) settle(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	// The dossier system is up for good now; a message whose tries the
@@ -661,10 +663,15 @@ func (h *harness) settle(ctx context.Context, timeout time.Duration) error {
 		reqs := append([]*reqRec(nil), h.reqs...)
 		h.mu.Unlock()
 		delivered := map[string]bool{}
+		last := map[string]string{} // the status the dossier system was told last
 		for _, d := range h.hook.deliveries() {
-			if d.Answer/100 == 2 && d.Event.Status == "paid" {
+			if d.Answer/100 != 2 {
+				continue
+			}
+			if d.Event.Status == "paid" {
 				delivered[d.Event.PaymentRequestID] = true
 			}
+			last[d.Event.PaymentRequestID] = d.Event.Status
 		}
 		var open []string
 		for _, r := range reqs {
@@ -676,7 +683,10 @@ func (h *harness) settle(ctx context.Context, timeout time.Duration) error {
 				return fmt.Errorf("settling: GET request %s: %w", r.ID, err)
 			}
 			h.update(r, func(r *reqRec) { r.Status = pr.Status })
-			if pr.Status == "processing" || (pr.Status == "paid" && !delivered[r.ID]) {
+			// A request told paid and since undone (voided: pending
+			// again, or in review) waits until it is told so too.
+			if pr.Status == "processing" || (pr.Status == "paid" && !delivered[r.ID]) ||
+				(delivered[r.ID] && last[r.ID] != pr.Status) {
 				open = append(open, r.ID+" "+pr.Status)
 			}
 		}

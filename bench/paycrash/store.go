@@ -134,22 +134,28 @@ func (st reqState) problems(total int64) []string {
 	if p.Receipts == 0 || p.RcptSum != total {
 		out = append(out, fmt.Sprintf("payment %s: %d receipts of %d đồng in all, the request is %d", p.ID, p.Receipts, p.RcptSum, total))
 	}
-	// The paid message (event "….paid"), delivered.
-	delivered, paidMsgs := 0, 0
+	// The paid message (event "….paid"), delivered. One per payment
+	// paid: a request told paid, then told its payment was voided (the
+	// terminal reversed it: payable again, paid again by another charge)
+	// or in review (then proven kept: paid again), is told paid once more.
+	delivered, paidMsgs, undone := 0, 0, 0
 	for k, n := range st.Outbox {
 		event, state, _ := strings.Cut(k, "/")
-		if strings.HasSuffix(event, ".paid") {
+		switch {
+		case strings.HasSuffix(event, ".paid"):
 			paidMsgs += n
 			if state == "delivered" {
 				delivered += n
 			}
+		case strings.HasSuffix(event, ".payment_voided"), strings.HasSuffix(event, ".needs_review"):
+			undone += n
 		}
 	}
 	switch {
 	case paidMsgs == 0:
 		out = append(out, fmt.Sprintf("no paid webhook message in the outbox (it has %v)", st.Outbox))
-	case paidMsgs > 1:
-		out = append(out, fmt.Sprintf("%d paid webhook messages in the outbox (one payment, one message)", paidMsgs))
+	case paidMsgs > 1+undone:
+		out = append(out, fmt.Sprintf("%d paid webhook messages in the outbox, %d voided or in review between them (one payment, one message)", paidMsgs, undone))
 	case delivered == 0:
 		out = append(out, fmt.Sprintf("the paid webhook message is not delivered: %v", st.Outbox))
 	}

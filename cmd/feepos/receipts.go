@@ -24,6 +24,7 @@ func (a *app) receiptsCommand() *cobra.Command {
 	cmd.AddCommand(a.receiptsRenderCommand())
 	cmd.AddCommand(a.receiptsExportCommand())
 	cmd.AddCommand(a.receiptsNoticeCommand())
+	cmd.AddCommand(a.receiptsToNotifyCommand())
 	return cmd
 }
 

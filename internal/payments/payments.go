@@ -10,6 +10,8 @@ package payments
 import (
 	"log/slog"
 	"time"
+
+	"github.com/feepos/feepos/internal/auth"
 )
 
 // Currency is the only currency feepos takes.
@@ -43,6 +45,12 @@ const (
 	PaymentNeedsReview PaymentStatus = "needs_review" // outcome unknown: the evidence is in Review
 	PaymentReversed    PaymentStatus = "reversed"     // reversed on the terminal the same day
 	PaymentRefunded    PaymentStatus = "refunded"     // refunded on a later day
+	// PaymentVoided: recorded as paid, then the terminal reversed the
+	// charge before it was acknowledged (feepos stopped or lost the line
+	// between the commit and the acknowledgement): the ledger entry is
+	// reversed, the request payable again, the receipts listed for an
+	// accountant (docs/PAYMENTS.md "Recovery").
+	PaymentVoided PaymentStatus = "voided"
 )
 
 // Methods of payment.
@@ -178,6 +186,18 @@ type Filter struct {
 	Status      string
 	Limit       int    // default 50, at most 500
 	After       string // the Next of the page before
+	// ClientID: only the requests this API client created ("": all). The
+	// API sets it for a dossier-system client (FilterFor).
+	ClientID string
+}
+
+// FilterFor restricts f to what actor may list: a dossier-system client
+// lists its own requests only; cashiers, accountants and admins all.
+func FilterFor(actor auth.Actor, f Filter) Filter {
+	if actor.Role == auth.RoleDossierSystem {
+		f.ClientID = actor.ID
+	}
+	return f
 }
 
 // Page is one page of requests.

@@ -61,6 +61,8 @@ type rig struct {
 	m    *terminals.Manager
 	s    *payments.Service
 	path string
+	// timers override the terminal's ZVT timers (startManager).
+	timers config.Timers
 }
 
 func newRig(t *testing.T, withTerminal bool) *rig {
@@ -101,7 +103,7 @@ func newRig(t *testing.T, withTerminal bool) *rig {
 }
 
 func (r *rig) startManager() {
-	m, err := terminals.New([]config.Terminal{{ID: "T1", Protocol: "zvt", Counter: "Quầy 1", Port: r.sim.Addr()}},
+	m, err := terminals.New([]config.Terminal{{ID: "T1", Protocol: "zvt", Counter: "Quầy 1", Port: r.sim.Addr(), Timers: r.timers}},
 		terminals.Options{Store: r.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(r.t, err)
 	require.NoError(r.t, m.Start(r.ctx))
@@ -374,8 +376,8 @@ func TestCardApprovedDeclinedAborted(t *testing.T) {
 // feepos stopped after the record committed and before the terminal's
 // approval was confirmed: the ZVT terminal reverses an unacknowledged
 // approval, so after the restart the payment recorded as paid is not
-// charged: recovery puts it in needs_review, and an accountant settles it
-// not_charged (the ledger entry is reversed). Simulated by recording
+// charged: recovery voids it (ledger reversal, request payable again,
+// webhook, receipts listed for an accountant, audit). Simulated by recording
 // through the service's Record and not confirming, then restarting the
 // terminal manager.
 func TestCrashBetweenCommitAndConfirm(t *testing.T) {
@@ -418,26 +420,13 @@ func TestCrashBetweenCommitAndConfirm(t *testing.T) {
 	p, err := s2.Payment(r.ctx, payID)
 	require.NoError(t, err)
 	rec, _ := r.m.Attempt(r.ctx, c.AttemptID())
+	t.Logf("attempt %s", rec.State)
 	if charged, _ := rec.State.Charged(); charged {
 		assert.Equal(t, payments.PaymentPaid, p.Status, "the terminal kept it: it stays paid, recorded once")
 	} else {
-		require.Equal(t, payments.PaymentNeedsReview, p.Status)
-		require.NotNil(t, p.Review)
-		assert.Contains(t, p.Review.Reason, "did not keep the charge")
-		assert.NotNil(t, p.Review.Evidence)
-		require.NoError(t, s2.Recover(r.ctx))
-		p, err = s2.Payment(r.ctx, payID)
-		require.NoError(t, err)
-		require.Equal(t, payments.PaymentNeedsReview, p.Status, "a recorded payment waits for a person, pass after pass")
-		assert.NotZero(t, p.LedgerEntry)
-		_, err = s2.Settle(r.ctx, accountant, payID, payments.OutcomeNotCharged, "")
-		assert.Equal(t, apperr.Invalid, code(err), "a reason is required")
-		p, err = s2.Settle(r.ctx, accountant, payID, payments.OutcomeNotCharged, "the terminal's journal shows the reversal")
-		require.NoError(t, err)
-		assert.Equal(t, payments.PaymentFailed, p.Status)
-		got, err := s2.Request(r.ctx, req.ID)
-		require.NoError(t, err)
-		assert.Equal(t, payments.RequestPending, got.Status)
+		// The terminal reversed it: recovery voids the record at once,
+		// in one transaction (no person needed: the evidence is final).
+		assertVoided(t, r, s2, req.ID, payID)
 	}
 	require.NoError(t, s2.Recover(r.ctx), "a second recovery changes nothing")
 	r.check()
@@ -521,4 +510,103 @@ func TestCardOnConcert(t *testing.T) {
 	require.NotNil(t, rc.Card)
 	assert.NotEmpty(t, rc.Card.TerminalID)
 	r.check()
+}
+
+// assertVoided checks a recorded payment undone because the terminal did
+// not keep its charge: voided with the ledger reversal, the request
+// payable again, the webhook payment_voided after the paid one, its
+// receipts listed for an accountant, the system's audit line; a second
+// recovery changes nothing.
+func assertVoided(t *testing.T, r *rig, s *payments.Service, requestID, payID string) {
+	t.Helper()
+	require.NoError(t, s.Recover(r.ctx))
+	p, err := s.Payment(r.ctx, payID)
+	require.NoError(t, err)
+	require.Equal(t, payments.PaymentVoided, p.Status, p.Message)
+	assert.Contains(t, p.Message, "thẻ không bị trừ tiền")
+	row, err := r.db.Payment(r.ctx, payID)
+	require.NoError(t, err)
+	require.True(t, row.ReversalEntryID.Valid, "the ledger entry is reversed")
+	e, err := r.db.Entry(r.ctx, row.ReversalEntryID.Int64)
+	require.NoError(t, err)
+	assert.Equal(t, "payment-void:"+payID, e.IdempotencyKey)
+	got, err := s.Request(r.ctx, requestID)
+	require.NoError(t, err)
+	assert.Equal(t, payments.RequestPending, got.Status, "payable again")
+	msgs, err := r.db.Webhooks(r.ctx, sqlite.WebhookFilter{})
+	require.NoError(t, err)
+	var events []string
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].RequestID == requestID {
+			events = append(events, msgs[i].Event)
+		}
+	}
+	require.NotEmpty(t, events)
+	assert.Equal(t, payments.EventPaymentVoided, events[len(events)-1], "the dossier system is told, after the paid message: %v", events)
+	assert.Contains(t, events, "payment_request.paid")
+	notify, err := r.db.ReceiptsToNotify(r.ctx, false)
+	require.NoError(t, err)
+	n := 0
+	for _, rn := range notify {
+		if rn.PaymentID == payID {
+			n++
+			assert.Contains(t, rn.Reason, "0 đồng")
+		}
+	}
+	assert.Equal(t, len(p.Receipts), n, "every receipt it issued is listed for an accountant")
+	audit, err := r.db.AuditLog(r.ctx, sqlite.AuditFilter{Action: "payment.void", Object: "payment:" + payID})
+	require.NoError(t, err)
+	require.Len(t, audit, 1)
+	assert.Equal(t, "system:recovery", audit[0].Actor.String())
+	require.NoError(t, s.Recover(r.ctx))
+	p2, err := s.Payment(r.ctx, payID)
+	require.NoError(t, err)
+	assert.Equal(t, payments.PaymentVoided, p2.Status, "a second recovery changes nothing")
+	// Payable again: charged in cash, recorded once more.
+	paid, err := s.Charge(r.ctx, cashier, requestID, payments.ChargeInput{Method: payments.MethodCash})
+	require.NoError(t, err)
+	assert.Equal(t, payments.PaymentPaid, paid.Status)
+}
+
+// The terminal reverses a charge feepos recorded, after the commit: it
+// gave the held result up before the acknowledgement (abort_held:
+// Confirm says reversed), or it lost feepos's acknowledgement and
+// reversed it (no_ack_reverse: Confirm learns nothing; the terminal's
+// last record, asked by the manager, proves it by the trace number of the
+// attempt's own result). Either way the recorded payment is voided, never
+// left paid (found by bench/paycrash).
+func TestTerminalReversesAfterRecord(t *testing.T) {
+	for _, fault := range []string{"abort_held", "no_ack_reverse"} {
+		t.Run(fault, func(t *testing.T) {
+			r := newRig(t, true)
+			// The driver waits T4 for the end after its acknowledgement
+			// (180 s by default): no_ack_reverse sends none.
+			r.s.Close()
+			require.NoError(t, r.m.Close())
+			r.timers = config.Timers{T4: config.Duration{Duration: 4 * time.Second}}
+			r.startManager()
+			r.s = payments.New(r.db, r.m, testKeys(t), payments.Options{VerifyBase: "https://bienlai.example.vn"})
+			t.Cleanup(r.s.Close)
+			req := r.request("rev-" + fault)
+			r.fault(fault)
+			p, err := r.s.Charge(r.ctx, cashier, req.ID, payments.ChargeInput{Method: payments.MethodCard, Terminal: "T1"})
+			require.NoError(t, err)
+			p, err = r.s.Wait(r.ctx, p.ID)
+			require.NoError(t, err)
+			require.Eventually(t, func() bool {
+				// The manager judges the attempt in doubt before the next
+				// charge, at a restart, or when asked (here).
+				_, _ = r.m.Recover(r.ctx, "T1")
+				rec, err := r.m.Attempt(r.ctx, p.AttemptID)
+				_, final := rec.State.Charged()
+				return err == nil && final
+			}, time.Minute, 100*time.Millisecond, "the manager settles the attempt")
+			rec, err := r.m.Attempt(r.ctx, p.AttemptID)
+			require.NoError(t, err)
+			charged, _ := rec.State.Charged()
+			require.False(t, charged, "the terminal reversed it: %s", rec.State)
+			assertVoided(t, r, r.s, req.ID, p.ID)
+			r.check()
+		})
+	}
 }

@@ -142,21 +142,60 @@ func (s *Service) settleErr(ctx context.Context, paymentID string, actor auth.Ac
 			why += ": " + note
 		}
 		s.endUnpaid(ctx, p.ID, status, why, msg, actor)
-	case final && !charged && p.Status == string(PaymentPaid):
-		return s.toReview(ctx, p, rec, actor, "recorded as paid, but the terminal did not keep the charge (attempt "+rec.ID+" "+
-			string(rec.State)+"): the ledger entry and receipts stand until a person settles it not_charged")
+	case final && !charged && recorded && (p.Status == string(PaymentPaid) || p.Status == string(PaymentNeedsReview)):
+		// Recorded, then the terminal did not keep the charge: ZVT
+		// reverses an approval feepos recorded but did not acknowledge
+		// (it stopped, or the acknowledgement was lost). The terminal's
+		// word is final: undo the record, in one transaction.
+		why := "the terminal reversed the charge before it was acknowledged (attempt " + rec.ID + " " + string(rec.State) + ": " + attemptWhy(rec) + ")"
+		var ok bool
+		err := s.db.WithTx(ctx, func(tx *sqlite.Tx) error {
+			var err error
+			// The system decides it on the terminal's word, whoever charged.
+			ok, err = s.voidRecorded(ctx, tx, p.ID, auth.System("recovery"), why, map[string]any{"attempt_state": rec.State, "charged_by": p.CashierName}, nil)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("void payment %s: %w", p.ID, err)
+		}
+		if ok {
+			s.log.Warn("recorded card payment voided: the terminal did not keep the charge", "payment", p.ID, "attempt", rec.ID, "state", rec.State)
+			s.poke()
+		}
+	case final && charged && recorded && p.Status == string(PaymentNeedsReview):
+		// Put in review while the attempt was in doubt; the terminal's
+		// records have since proven the charge kept: the record stands.
+		return s.backToPaid(ctx, p, rec, actor)
+	case !final && recorded && p.Status == string(PaymentPaid):
+		// Recorded, not acknowledged, and the terminal manager could not
+		// settle it from the terminal's records: a person compares it
+		// with the printed slip. Only once the manager has judged it (or
+		// it has been in doubt for a while: the terminal may never
+		// answer), so a restart does not send every recorded payment to
+		// review before the terminal was asked.
+		if rec.State != terminals.StateInDoubt || !s.judged(rec) {
+			return nil
+		}
+		return s.toReview(ctx, p, rec, actor, "recorded as paid, but the terminal's acknowledgement was not completed and its records do not prove whether it kept the charge (attempt "+
+			rec.ID+" "+string(rec.State)+": "+attemptWhy(rec)+"): the ledger entry and receipts stand until a person settles it")
 	case !final && p.Status == string(PaymentProcessing):
 		if rec.State == terminals.StatePrepared {
 			return nil // the manager is about to send it, or settles it never sent at its start
 		}
-		why := "the terminal's answer does not prove whether the card was charged (attempt " + rec.ID + " " + string(rec.State) + ")"
+		why := "the terminal's answer does not prove whether the card was charged (attempt " + rec.ID + " " + string(rec.State) + ": " + attemptWhy(rec) + ")"
 		if note != "" {
-			why += ": " + note
+			why += "; " + note
 		}
 		return s.toReview(ctx, p, rec, actor, why)
 	case p.Status == string(PaymentNeedsReview):
-		// Still for a person: refresh the evidence they see.
-		return s.toReview(ctx, p, rec, actor, "")
+		// Still for a person: refresh the evidence they see, and the
+		// terminal manager's last word in the reason (it judges the
+		// attempt after the payment went to review).
+		why := ""
+		if !recorded && !final {
+			why = "the terminal's answer does not prove whether the card was charged (attempt " + rec.ID + " " + string(rec.State) + ": " + attemptWhy(rec) + ")"
+		}
+		return s.toReview(ctx, p, rec, actor, why)
 	}
 	return nil
 }
@@ -283,16 +322,14 @@ func (s *Service) Settle(ctx context.Context, actor auth.Actor, paymentID, outco
 				Reason: "settled charged by a person: " + reason})
 			return err
 		case recorded:
-			rev, err := tx.ReverseEntry(ctx, p.LedgerEntryID.Int64, "", "Hủy ghi nhận thanh toán "+p.ID+" (máy POS không trừ tiền): "+reason, "payment-void:"+p.ID)
-			if err != nil {
-				return err
+			// Recorded before, and a person found it not charged: voided
+			// like recovery does (ledger reversal, request payable, the
+			// webhook, the receipts listed for an accountant).
+			ok, err := s.voidRecorded(ctx, tx, p.ID, actor, "settled not charged by a person: "+reason, nil, &rs)
+			if err == nil && !ok {
+				err = conflict("payment %s changed while it was settled", p.ID)
 			}
-			msg := "Máy POS không trừ tiền: bút toán đã được đảo; biên lai đã lập cần được xử lý (docs/RECEIPTS.md)"
-			if _, err := tx.UpdatePayment(ctx, p.ID, []string{string(PaymentNeedsReview)}, sqlite.PaymentUpdate{Status: string(PaymentFailed),
-				Reason: "settled not charged: " + reason, Review: &rs, ReversalEntryID: &rev.ID, Message: &msg}, actor.String()); err != nil {
-				return err
-			}
-			return tx.SetPaymentRequestStatus(ctx, p.RequestID, string(RequestPending), actor.String(), "settled not charged: "+reason)
+			return err
 		default:
 			msg := "Thẻ không bị trừ tiền (đã xác minh)"
 			if _, err := tx.UpdatePayment(ctx, p.ID, []string{string(PaymentNeedsReview)}, sqlite.PaymentUpdate{Status: string(PaymentFailed),

@@ -148,6 +148,43 @@ func checkItem(ctx context.Context, tx *sqlite.Tx, i int, it NewItem) (sqlite.Pa
 }
 
 // Request reads one request with its payments.
+// A dossier-system client sees only the requests it created (their
+// client id is its token id, stored with the request); cashiers,
+// accountants and admins see all. A request of another client is "does
+// not exist" to it: it learns nothing of other clients' dossiers.
+func visibleTo(actor auth.Actor, clientID string) bool {
+	return actor.Role != auth.RoleDossierSystem || clientID == actor.ID
+}
+
+// RequestFor is Request as actor may see it: a dossier-system client's
+// own requests only (else not_found).
+func (s *Service) RequestFor(ctx context.Context, actor auth.Actor, id string) (Request, error) {
+	r, err := s.Request(ctx, id)
+	if err == nil && !visibleTo(actor, r.ClientID) {
+		return Request{}, notFound("payment request %s does not exist", id)
+	}
+	return r, err
+}
+
+// PaymentFor is Payment as actor may see it: for a dossier-system client,
+// only a payment of one of its own requests (else not_found).
+func (s *Service) PaymentFor(ctx context.Context, actor auth.Actor, id string) (Payment, error) {
+	p, err := s.Payment(ctx, id)
+	if err != nil || actor.Role != auth.RoleDossierSystem {
+		return p, err
+	}
+	row, err := s.db.PaymentRequest(ctx, p.PaymentRequestID)
+	if err != nil {
+		return Payment{}, err
+	}
+	if !visibleTo(actor, row.ClientID) {
+		return Payment{}, notFound("payment %s does not exist", id)
+	}
+	return p, nil
+}
+
+// Request reads one request with its payments, whoever created it
+// (RequestFor for an API client).
 func (s *Service) Request(ctx context.Context, id string) (Request, error) {
 	row, err := s.db.PaymentRequest(ctx, id)
 	if errors.Is(err, sqlite.ErrNoPaymentRequest) {
@@ -190,7 +227,8 @@ func (s *Service) Requests(ctx context.Context, f Filter) (Page, error) {
 			return Page{}, invalid("status %q: use pending, processing, paid, needs_review, cancelled or refunded", f.Status)
 		}
 	}
-	rows, err := s.db.PaymentRequests(ctx, sqlite.PaymentRequestFilter{DossierCode: f.DossierCode, Status: f.Status, After: f.After, Limit: f.Limit + 1})
+	rows, err := s.db.PaymentRequests(ctx, sqlite.PaymentRequestFilter{DossierCode: f.DossierCode, Status: f.Status, ClientID: f.ClientID,
+		After: f.After, Limit: f.Limit + 1})
 	if err != nil {
 		return Page{}, err
 	}
@@ -219,6 +257,9 @@ func (s *Service) CancelRequest(ctx context.Context, actor auth.Actor, id, reaso
 		}
 		if err != nil {
 			return err
+		}
+		if !visibleTo(actor, row.ClientID) {
+			return notFound("payment request %s does not exist", id)
 		}
 		switch RequestStatus(row.Status) {
 		case RequestCancelled:

@@ -70,7 +70,7 @@ func (s *Server) handleGetRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	req, err := svc.Request(r.Context(), chi.URLParam(r, "id"))
+	req, err := svc.RequestFor(r.Context(), actorOf(r), chi.URLParam(r, "id"))
 	if err != nil {
 		s.writeErr(w, r, err)
 		return
@@ -108,7 +108,7 @@ func (s *Server) handleListRequests(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	page, err := svc.Requests(r.Context(), f)
+	page, err := svc.Requests(r.Context(), payments.FilterFor(actorOf(r), f))
 	if err != nil {
 		s.writeErr(w, r, err)
 		return

@@ -76,8 +76,12 @@ func (s *Server) handleGetPayment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
-	var p payments.Payment
-	var err error
+	// A dossier-system client sees the payments of its own requests only.
+	p, err := svc.PaymentFor(r.Context(), actorOf(r), id)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
 	if v := r.URL.Query().Get("wait"); v != "" {
 		secs, perr := strconv.ParseFloat(v, 64)
 		if perr != nil || secs < 0 || secs > MaxWait.Seconds() {
@@ -91,8 +95,6 @@ func (s *Server) handleGetPayment(w http.ResponseWriter, r *http.Request) {
 			// Still processing when the wait ran out: say where it is.
 			p, err = svc.Payment(r.Context(), id)
 		}
-	} else {
-		p, err = svc.Payment(r.Context(), id)
 	}
 	if err != nil {
 		s.writeErr(w, r, err)

@@ -197,6 +197,7 @@ func paymentRequest(ctx context.Context, q querier, id string) (PaymentRequestRo
 type PaymentRequestFilter struct {
 	DossierCode string
 	Status      string
+	ClientID    string // only this API client's requests ("": all)
 	After       string // list ids below this one (ids grow with time)
 	Limit       int
 }
@@ -205,8 +206,8 @@ type PaymentRequestFilter struct {
 func (db *DB) PaymentRequests(ctx context.Context, f PaymentRequestFilter) ([]PaymentRequestRow, error) {
 	var ids []string
 	err := db.db.SelectContext(ctx, &ids, `SELECT id FROM payment_requests
-		WHERE (? = '' OR dossier_code = ?) AND (? = '' OR status = ?) AND (? = '' OR id < ?)
-		ORDER BY id DESC LIMIT ?`, f.DossierCode, f.DossierCode, f.Status, f.Status, f.After, f.After, f.Limit)
+		WHERE (? = '' OR dossier_code = ?) AND (? = '' OR status = ?) AND (? = '' OR client_id = ?) AND (? = '' OR id < ?)
+		ORDER BY id DESC LIMIT ?`, f.DossierCode, f.DossierCode, f.Status, f.Status, f.ClientID, f.ClientID, f.After, f.After, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list payment requests: %w", err)
 	}
@@ -397,8 +398,17 @@ func (db *DB) PaymentsInStatus(ctx context.Context, statuses ...string) ([]Payme
 
 // PaymentReceipts lists the receipts a payment issued.
 func (db *DB) PaymentReceipts(ctx context.Context, paymentID string) ([]PaymentReceiptRow, error) {
+	return paymentReceipts(ctx, db.db, paymentID)
+}
+
+// PaymentReceipts is DB.PaymentReceipts inside the transaction.
+func (tx *Tx) PaymentReceipts(ctx context.Context, paymentID string) ([]PaymentReceiptRow, error) {
+	return paymentReceipts(ctx, tx, paymentID)
+}
+
+func paymentReceipts(ctx context.Context, q querier, paymentID string) ([]PaymentReceiptRow, error) {
 	var out []PaymentReceiptRow
-	if err := db.db.SelectContext(ctx, &out, `SELECT payment_id, template, series, number, org_code, total, kind
+	if err := q.SelectContext(ctx, &out, `SELECT payment_id, template, series, number, org_code, total, kind
 		FROM payment_receipts WHERE payment_id = ? ORDER BY rowid`, paymentID); err != nil {
 		return nil, fmt.Errorf("list receipts of payment %s: %w", paymentID, err)
 	}

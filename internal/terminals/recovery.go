@@ -168,7 +168,12 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 	}
 
 	for _, a := range doubt {
-		var findings []pos.Finding
+		// The findings kept with it count again: a run that stored a
+		// finding and stopped before it stored the settlement (a crash
+		// between the two writes) would otherwise leave a proven attempt
+		// in doubt for good, each piece of evidence being judged once
+		// (found by bench/paycrash).
+		findings := keptFindings(a)
 		if last != nil && a.ID == latest.ID {
 			f := t.judgeLast(a, *last)
 			r := last.Result
@@ -179,7 +184,7 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 		state, reason, ok := verdict(findings)
 		if !ok {
 			rep.InDoubt = append(rep.InDoubt, a.ID)
-			if reason != "" {
+			if reason != "" && !noted(a, reason) {
 				t.addEvidence(ctx, Evidence{AttemptID: a.ID, Terminal: t.id, Source: EvidenceNote, At: t.m.now(), Note: reason})
 			}
 			continue
@@ -197,6 +202,29 @@ func (t *terminal) recoverOpen(ctx context.Context, online bool, why string) Rec
 		t.log.Warn("attempts still in doubt: settle them with the terminal's journal", "attempts", strings.Join(rep.InDoubt, ","), "why", why)
 	}
 	return rep
+}
+
+// noted reports whether a already carries the note (the findings kept
+// with it count at every pass: their disagreement is noted once).
+func noted(a AttemptRecord, note string) bool {
+	for _, e := range a.Evidence {
+		if e.Source == EvidenceNote && e.Note == note {
+			return true
+		}
+	}
+	return false
+}
+
+// keptFindings are the verdicts of the terminal's records judged for a
+// before (its last transaction, orphans), as kept with it.
+func keptFindings(a AttemptRecord) []pos.Finding {
+	var out []pos.Finding
+	for _, e := range a.Evidence {
+		if e.Finding != nil && (e.Source == pos.EvidenceLastResult || e.Source == pos.EvidenceOrphan) {
+			out = append(out, *e.Finding)
+		}
+	}
+	return out
 }
 
 // judgeOrphans judges the orphan answers that may be about a: those kept
@@ -248,6 +276,7 @@ func (t *terminal) judgeOrphans(ctx context.Context, a AttemptRecord) []pos.Find
 // transaction, never this attempt's, when no trace number can tell.
 func (t *terminal) facts(a AttemptRecord) pos.AttemptFacts {
 	f := a.Facts()
+	f.TraceOwn = a.OwnTrace()
 	if last := a.LastHeard(); !last.IsZero() {
 		f.Until = AttemptUntil(t.cfg, last)
 	}

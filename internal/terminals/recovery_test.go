@@ -531,3 +531,35 @@ func TestLastResultPrintedIsAskedOnce(t *testing.T) {
 		assert.Equal(t, terminals.StateInDoubt, attempt(t, r.m, hung.AttemptID()).State, "for a person")
 	})
 }
+
+// A run judged an orphan naming the attempt (charged) and stopped before
+// it stored the settlement: the next recovery settles it from the finding
+// kept with it, rather than leaving it in doubt for good (each piece of
+// evidence is judged once). Found by bench/paycrash.
+func TestKeptFindingSettlesAfterACrash(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newPipeRig(t, []config.Terminal{concertTerminal("T2")}, nil)
+		defer r.close()
+		r.waitStatus("T2", terminals.StatusIdle)
+		ctx := context.Background()
+		now := time.Now()
+		a := terminals.Attempt{ID: "kept000001", Terminal: "T2", Protocol: pos.Concert, Kind: pos.KindPay, Amount: 12_000,
+			Reference: "kept000001", StartedAt: now}
+		require.NoError(t, r.db.CreateAttempt(ctx, a, now))
+		require.NoError(t, r.db.SetAttemptState(ctx, a.ID, terminals.StateChange{State: terminals.StateSent, At: now}))
+		require.NoError(t, r.db.SetAttemptState(ctx, a.ID, terminals.StateChange{State: terminals.StateInDoubt, At: now, Reason: "feepos stopped"}))
+		late := pos.Result{Outcome: pos.Approved, Amount: 12_000, Currency: "704", Reference: a.ID, ResultCode: "0"}
+		id, err := r.db.AddEvidence(ctx, terminals.Evidence{AttemptID: a.ID, Terminal: "T2", Source: pos.EvidenceOrphan, At: now, Result: &late})
+		require.NoError(t, err)
+		f := pos.Finding{Verdict: pos.Charged, Reason: "the terminal's answer names this attempt's reference, and the terminal approved it"}
+		_, err = r.db.AddEvidence(ctx, terminals.Evidence{AttemptID: a.ID, Terminal: "T2", Source: pos.EvidenceOrphan, At: now, Result: &late,
+			Finding: &f, RefersTo: id})
+		require.NoError(t, err)
+
+		_, err = r.m.Recover(ctx, "T2")
+		require.NoError(t, err)
+		rec := attempt(t, r.m, a.ID)
+		assert.Equal(t, terminals.StateSettledCharged, rec.State)
+		assert.Len(t, evidence(rec, pos.EvidenceOrphan), 2, "judged once: no new finding")
+	})
+}

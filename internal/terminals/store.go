@@ -110,6 +110,18 @@ func (a Attempt) Facts() pos.AttemptFacts {
 	return pos.AttemptFacts{Kind: a.Kind, Reference: a.Reference, Amount: a.Amount, StartedAt: a.StartedAt, TraceBefore: a.TraceBefore}
 }
 
+// OwnTrace is the trace number the terminal gave the attempt in the
+// driver's result of it, as stored (0: no result with one was stored):
+// pos.AttemptFacts.TraceOwn.
+func (r AttemptRecord) OwnTrace() int64 {
+	for i := len(r.Evidence) - 1; i >= 0; i-- {
+		if e := r.Evidence[i]; e.Source == EvidenceResult && e.Result != nil && e.Result.TraceNo > 0 {
+			return e.Result.TraceNo
+		}
+	}
+	return 0
+}
+
 // StateChange is one line of an attempt's history.
 type StateChange struct {
 	State    State     `json:"state"`
