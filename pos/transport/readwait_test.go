@@ -114,12 +114,19 @@ func TestReadWaitIdleCostsNoCPUAndWakesAtOnce(t *testing.T) {
 	}
 	used := idle("")
 	t.Logf("%d idle ReadWaits of 2 s side by side: %v CPU (user+sys, whole process)", len(kinds), used)
-	if used >= 2*time.Millisecond {
+	// The bound catches a wait that polls (every millisecond: 2,000
+	// wake-ups in the 2 s, well over 6 ms of CPU even on a fast machine)
+	// while leaving room for what a shared, loaded CI machine adds to the
+	// runtime's own idle work (1–2 ms measured quiet, 2.04 ms seen under a
+	// load of 7 on 2 cores). The idle CPU itself is measured by posbench
+	// fleet (docs/BENCHMARKS.md), not here.
+	const bound = 6 * time.Millisecond
+	if used >= bound {
 		for name := range kinds { // which one? (only when it fails)
 			t.Logf("%s alone: %v CPU", name, idle(name))
 		}
 	}
-	require.Less(t, used, 2*time.Millisecond, "a waiting read must not wake up periodically")
+	require.Less(t, used, bound, "a waiting read must not wake up periodically")
 
 	for name, k := range kinds {
 		t.Run(name, func(t *testing.T) {
