@@ -40,6 +40,7 @@ const (
 	RoleFeeRevenueRetained Role = "fee_revenue_retained" // share of fees the unit may keep
 	RoleBankCharges        Role = "bank_charges"         // acquirer MDR and bank charges
 	RoleSuspense           Role = "suspense"             // money whose purpose is not known yet
+	RoleAgencyPayable      Role = "agency_payable"       // fees collected on behalf of another agency, owed to it
 	RoleAccumulatedSurplus Role = "accumulated_surplus"  // equity
 )
 
@@ -47,7 +48,7 @@ const (
 // payment, settlement and remittance postings look them up.
 var RequiredRoles = []Role{
 	RoleCashDrawer, RoleBank, RoleCardClearing, RoleFeesCollected,
-	RoleBankCharges, RoleSuspense,
+	RoleBankCharges, RoleSuspense, RoleAgencyPayable,
 }
 
 // Account is one account of the chart.

@@ -610,3 +610,34 @@ func TestTerminalReversesAfterRecord(t *testing.T) {
 		})
 	}
 }
+
+// A fee the district collects for another agency (land-use money for the
+// tax office) is owed to that agency: credited to the agency payable
+// account (3381), not to the district's fees collected (3373), with the
+// agency on the line.
+func TestFeeCollectedForAnotherAgencyIsPayableToIt(t *testing.T) {
+	r := newRig(t, false)
+	req, _, err := r.s.CreateRequest(r.ctx, dossierSystem, "onbehalf", payments.NewRequest{
+		DossierCode: "H29.01-onbehalf",
+		Payer:       payments.Payer{Name: "Lê Văn Cường"},
+		Items:       []payments.NewItem{{FeeCode: "LP-HKD", Amount: 100_000}, {FeeCode: "TSDD", Amount: 12_345_678}},
+	})
+	require.NoError(t, err)
+	_, err = r.s.Charge(r.ctx, cashier, req.ID, payments.ChargeInput{Method: payments.MethodCash})
+	require.NoError(t, err)
+	type line struct {
+		Account string `db:"account_code"`
+		Side    string `db:"side"`
+		Amount  int64  `db:"amount"`
+		Agency  string `db:"agency"`
+		FeeCode string `db:"fee_code"`
+	}
+	var lines []line
+	require.NoError(t, r.db.SQL().SelectContext(r.ctx, &lines, `SELECT account_code, side, amount, agency, fee_code
+		FROM ledger_lines WHERE side = 'C' ORDER BY account_code`))
+	assert.Equal(t, []line{
+		{Account: "3373", Side: "C", Amount: 100_000, Agency: "UBND", FeeCode: "LP-HKD"},
+		{Account: "3381", Side: "C", Amount: 12_345_678, Agency: "THUE", FeeCode: "TSDD"},
+	}, lines)
+	r.check()
+}

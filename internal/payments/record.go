@@ -162,6 +162,13 @@ func (s *Service) postPayment(ctx context.Context, tx *sqlite.Tx, req sqlite.Pay
 	if err != nil {
 		return ledger.Entry{}, err
 	}
+	// A fee the collecting organisation takes for another agency (the land
+	// registry's appraisal fee at the district's counter) is not the
+	// collector's: it is owed to that agency (docs/PAYMENTS.md "Ledger").
+	onBehalf, err := tx.AccountFor(ctx, ledger.RoleAgencyPayable)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
 	dims := ledger.Dimensions{Terminal: p.Terminal, Counter: s.opt.Counter, Cashier: cashier, Dossier: req.DossierCode}
 	e := ledger.NewEntry{Date: ledger.BusinessDate(tx.Now), IdempotencyKey: "payment:" + p.ID,
 		Description: "Thu phí, lệ phí hồ sơ " + req.DossierCode + " (" + methodVI(p.Method) + ", " + p.ID + ")"}
@@ -175,7 +182,11 @@ func (s *Service) postPayment(ctx context.Context, tx *sqlite.Tx, req sqlite.Pay
 			d.Agency = it.OrgCode
 		}
 		d.FeeCode = it.FeeCode
-		e.Lines = append(e.Lines, ledger.Line{Account: collected, Side: ledger.Credit, Amount: it.Amount, Currency: Currency, Dimensions: d})
+		account := collected
+		if it.AgencyCode != "" && it.AgencyCode != it.OrgCode {
+			account = onBehalf
+		}
+		e.Lines = append(e.Lines, ledger.Line{Account: account, Side: ledger.Credit, Amount: it.Amount, Currency: Currency, Dimensions: d})
 	}
 	return tx.PostEntry(ctx, e)
 }
