@@ -164,7 +164,7 @@ func (s *Service) postPayment(ctx context.Context, tx *sqlite.Tx, req sqlite.Pay
 	}
 	// A fee the collecting organisation takes for another agency (the land
 	// registry's appraisal fee at the district's counter) is not the
-	// collector's: it is owed to that agency (docs/PAYMENTS.md "Ledger").
+	// collector's: it is owed to that agency (docs/PAYMENTS.md "Record: what is in the one transaction").
 	onBehalf, err := tx.AccountFor(ctx, ledger.RoleAgencyPayable)
 	if err != nil {
 		return ledger.Entry{}, err
