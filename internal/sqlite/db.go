@@ -47,6 +47,29 @@ type DB struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sqlx.Stmt // see stmt.go
+
+	// wconn is the one connection every write transaction runs on (taken
+	// from the pool at the first write, held until Close). SQLite drops a
+	// connection's page cache whenever another connection has changed the
+	// file since it last read, so writes spread over the pool each began
+	// on a cold cache: the first statement of a payment's record re-read
+	// its pages, 1–3 ms of the record's CPU (docs/BENCHMARKS.md "Payments
+	// (issue 10)"). On one connection the writer's cache stays warm: its
+	// own commits do not invalidate it. Guarded by writeMu.
+	wconn *sqlx.Conn
+}
+
+// beginOnWriter begins a write transaction on the writing connection.
+// The caller holds writeMu.
+func (db *DB) beginOnWriter(ctx context.Context) (*sqlx.Tx, error) {
+	if db.wconn == nil {
+		c, err := db.db.Connx(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		db.wconn = c
+	}
+	return db.wconn.BeginTxx(ctx, nil)
 }
 
 // dsn sets, per connection: WAL (readers never block the writer),
@@ -126,6 +149,12 @@ func newDB(sdb *sqlx.DB, path string) *DB {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.writeMu.Lock()
+	if db.wconn != nil {
+		db.wconn.Close()
+		db.wconn = nil
+	}
+	db.writeMu.Unlock()
 	db.stmtMu.Lock()
 	for _, s := range db.stmts {
 		s.Close()
@@ -171,7 +200,7 @@ type Tx struct {
 // Commit or Rollback.
 func (db *DB) BeginWrite(ctx context.Context) (*Tx, error) {
 	db.writeMu.Lock()
-	tx, err := db.db.BeginTxx(ctx, nil)
+	tx, err := db.beginOnWriter(ctx)
 	if err != nil {
 		db.writeMu.Unlock()
 		return nil, fmt.Errorf("begin transaction: %w", err)

@@ -110,7 +110,7 @@ func (db *DB) commitGroup(batch []*groupItem) {
 	// lead empty batches in inGroup for ever, holding writeMu, and every
 	// write of the process would stop. On the other paths this does nothing.
 	defer fail(errBatchAbandoned)
-	tx, err := db.db.BeginTxx(ctx, nil)
+	tx, err := db.beginOnWriter(ctx)
 	if err != nil {
 		fail(fmt.Errorf("begin transaction: %w", err))
 		return

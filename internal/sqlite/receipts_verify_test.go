@@ -170,13 +170,18 @@ func TestVerifyReceiptsDetectsBadStatus(t *testing.T) {
 			dropReceiptTriggers(t, db)
 			_, err := db.SQL().ExecContext(ctx, `DROP INDEX receipts_replaces`)
 			require.NoError(t, err)
-			// The pragma holds per connection: keep the pool to one.
-			db.SQL().SetMaxOpenConns(1)
-			_, err = db.SQL().ExecContext(ctx, `PRAGMA foreign_keys = OFF`)
+			// The pragma holds per connection: the forged update runs on
+			// the connection it was set on.
+			conn, err := db.SQL().Connx(ctx)
 			require.NoError(t, err)
-			_, err = db.SQL().ExecContext(ctx, `UPDATE receipts SET replaces_template = ?, replaces_series = ?, replaces_number = ? WHERE id = ?`,
+			_, err = conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`)
+			require.NoError(t, err)
+			_, err = conn.ExecContext(ctx, `UPDATE receipts SET replaces_template = ?, replaces_series = ?, replaces_number = ? WHERE id = ?`,
 				tc.replace.Template, tc.replace.Series, tc.replace.Number, tc.id)
 			require.NoError(t, err)
+			_, err = conn.ExecContext(ctx, `PRAGMA foreign_keys = ON`)
+			require.NoError(t, err)
+			require.NoError(t, conn.Close())
 			reseal(t, db)
 
 			rep, err := db.VerifyReceipts(ctx)
