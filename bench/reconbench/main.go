@@ -33,6 +33,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -49,6 +50,7 @@ type opts struct {
 	race    bool // build feepos with -race (the smoke test under -race)
 	phases  bool
 	quiet   bool
+	cpuProf string // CPU profile of the in-process phases (the last round's)
 }
 
 // Round is one round: the baseline, the feepos child, the phases.
@@ -90,6 +92,7 @@ func main() {
 	fs.StringVar(&o.sqlite3, "sqlite3", "/usr/bin/sqlite3", "the sqlite3 command-line tool")
 	fs.StringVar(&o.bin, "bin", "", "the feepos binary (default: go build ./cmd/feepos into the work folder)")
 	fs.BoolVar(&o.phases, "phases", true, "also run the close in this process, phase by phase, each round")
+	fs.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the last round's in-process phases to this file")
 	fs.StringVar(&jsonPath, "json", "", "write the result as JSON to this file")
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() > 0 || o.n < 1 || o.rounds < 1 {
@@ -193,7 +196,12 @@ func run(ctx context.Context, o opts) (Result, error) {
 				return res, err
 			}
 			runtime.GC()
+			stopProf, err := startProfile(o.cpuProf, r == o.rounds-1)
+			if err != nil {
+				return res, err
+			}
 			ph, err := runPhases(ctx, copyPath, csvPath)
+			stopProf()
 			if err != nil {
 				return res, fmt.Errorf("phases: %w", err)
 			}
@@ -218,6 +226,22 @@ func run(ctx context.Context, o opts) (Result, error) {
 	o.printf("verdict: feepos %s (median of %d) = %.2f × the baseline's %s (target ≤ 0.50): %s; peak RSS %.1f MiB (target ≤ 1024): %s; results as injected: %v; load %s → %s\n",
 		ms(res.FeeposWall), len(fw), res.Ratio, ms(res.BaselineWall), yes(res.TimeMet), mib(res.FeeposMaxRSS), yes(res.MemoryMet), res.Correct, res.LoadBefore, res.LoadAfter)
 	return res, nil
+}
+
+// startProfile starts a CPU profile to path when on and path is set.
+func startProfile(path string, on bool) (stop func(), err error) {
+	if path == "" || !on {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // correct reports whether both sides found what the fixture injected.

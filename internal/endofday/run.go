@@ -119,10 +119,8 @@ func (c *Closer) run(ctx context.Context, tx *sqlite.Tx, actor auth.Actor, date 
 	if err != nil {
 		return RunResult{}, err
 	}
-	for _, m := range res.Matches {
-		if _, err := tx.InsertMatch(ctx, out.RunID, date, m); err != nil {
-			return RunResult{}, err
-		}
+	if err := tx.InsertMatches(ctx, out.RunID, date, res.Matches); err != nil {
+		return RunResult{}, err
 	}
 	if err := c.autoResolve(ctx, tx, actor, date, res, out.ExceptionIDs); err != nil {
 		return RunResult{}, err

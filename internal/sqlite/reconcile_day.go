@@ -3,9 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/feepos/feepos/ledger"
@@ -30,33 +28,11 @@ func (tx *Tx) ReconcileCardPayments(ctx context.Context, from, to string) ([]rec
 		return nil, err
 	}
 	lo, hi := StoreTime(start), StoreTime(end.AddDate(0, 0, 1))
-	rows, err := tx.reconcilePayments(ctx, `COALESCE(paid_at, created_at) >= ? AND COALESCE(paid_at, created_at) < ?`, lo, hi)
+	out, err := tx.reconcilePayments(ctx, `COALESCE(paid_at, created_at) >= ? AND COALESCE(paid_at, created_at) < ?`, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("read the card payments from %s to %s: %w", from, to, err)
 	}
-	out := make([]reconcile.Payment, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, reconcilePayment(r))
-	}
 	return out, nil
-}
-
-func (tx *Tx) reconcilePayments(ctx context.Context, where string, args ...any) ([]PaymentRow, error) {
-	var rows []PaymentRow
-	err := tx.SelectContext(ctx, &rows, `SELECT `+paymentColumns+` FROM payments p
-		WHERE method = 'card' AND status IN ('paid', 'refunded', 'needs_review') AND `+where+`
-		  AND NOT EXISTS (SELECT 1 FROM reconcile_match_payments m WHERE m.payment_id = p.id AND m.released_at IS NULL)
-		ORDER BY COALESCE(paid_at, created_at), id`, args...)
-	return rows, err
-}
-
-// ReconcilePaymentByID returns a card payment no active match holds.
-func (tx *Tx) ReconcilePaymentByID(ctx context.Context, id string) (reconcile.Payment, bool, error) {
-	rows, err := tx.reconcilePayments(ctx, `id = ?`, id)
-	if err != nil || len(rows) == 0 {
-		return reconcile.Payment{}, false, err
-	}
-	return reconcilePayment(rows[0]), true, nil
 }
 
 // ReconcileSettlementLineByID returns the settlement line id (its first
@@ -67,37 +43,6 @@ func (tx *Tx) ReconcileSettlementLineByID(ctx context.Context, id string) (recon
 		return reconcile.SettlementLine{}, false, err
 	}
 	return ls[0], true, nil
-}
-
-// reconcilePayment is a payment row as the engine sees it.
-func reconcilePayment(r PaymentRow) reconcile.Payment {
-	at := r.CreatedAt
-	if r.PaidAt.Valid {
-		at = r.PaidAt.String
-	}
-	t, _ := ParseStoreTime(at)
-	p := reconcile.Payment{ID: r.ID, TerminalID: r.Terminal, Amount: r.Amount, PaidAt: t, Date: ledger.BusinessDate(t),
-		InReview: r.Status == "needs_review"}
-	if r.TerminalResult.Valid {
-		var res struct {
-			TraceNo      string `json:"trace_no"`
-			ApprovalCode string `json:"approval_code"`
-			PANMasked    string `json:"pan_masked"`
-			TerminalID   string `json:"terminal_id"`
-			ReceiptNo    string `json:"receipt_no"`
-			CardType     string `json:"card_type"`
-			RRN          string `json:"rrn"`
-		}
-		if json.Unmarshal([]byte(r.TerminalResult.String), &res) == nil {
-			p.TraceNo, _ = strconv.ParseInt(res.TraceNo, 10, 64)
-			p.ReceiptNo, _ = strconv.ParseInt(res.ReceiptNo, 10, 64)
-			p.ApprovalCode, p.PANMasked, p.Brand, p.RRN = res.ApprovalCode, res.PANMasked, res.CardType, res.RRN
-			if res.TerminalID != "" {
-				p.TerminalID = res.TerminalID
-			}
-		}
-	}
-	return p
 }
 
 // ReconcileSettlementLines returns the settlement lines dated from..to.
