@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -86,6 +87,11 @@ func writeFixture(ctx context.Context, dbPath, csvPath string, n int, seed uint6
 	k, missing, mismatch := exceptionsOf(n)
 	inj := Injected{Payments: n, Lines: n, MissingInSettle: k, MissingInLedger: k, AmountMismatch: k, ExactMatches: n - 2*k, Terminals: terminals}
 
+	for _, p := range []string{dbPath, dbPath + "-wal", dbPath + "-shm", csvPath} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return inj, err
+		}
+	}
 	// The schema, the chart of accounts: feepos's own Open.
 	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/feepos/feepos/ledger"
@@ -57,51 +59,93 @@ func (tx *Tx) ReconcileSettlementLines(ctx context.Context, from, to string) ([]
 }
 
 func (tx *Tx) settlementLines(ctx context.Context, where string, args ...any) ([]reconcile.SettlementLine, error) {
-	var rows []struct {
-		Source         string `db:"source"`
-		ID             string `db:"id"`
-		Line           int    `db:"line"`
-		SettlementDate string `db:"settlement_date"`
-		TerminalID     string `db:"terminal_id"`
-		MerchantID     string `db:"merchant_id"`
-		BatchNo        string `db:"batch_no"`
-		TraceNo        int64  `db:"trace_no"`
-		RRN            string `db:"rrn"`
-		ApprovalCode   string `db:"approval_code"`
-		PANMasked      string `db:"pan_masked"`
-		CardBrand      string `db:"card_brand"`
-		Type           string `db:"txn_type"`
-		TxnTime        string `db:"txn_time"`
-		Amount         int64  `db:"amount"`
-		Fee            int64  `db:"fee"`
-		Net            int64  `db:"net"`
-		Currency       string `db:"currency"`
-	}
-	err := tx.SelectContext(ctx, &rows, `SELECT l.source, l.id, l.line, l.settlement_date, l.terminal_id, l.merchant_id, l.batch_no,
+	// A day's million lines: scanned column by column (no reflection),
+	// the few distinct values of a column (date, terminal, batch, brand,
+	// type) shared, and put in import order here rather than by SQLite's
+	// sorter.
+	rows, err := tx.QueryContext(ctx, `SELECT f.imported_at, l.source, l.id, l.line, l.settlement_date, l.terminal_id, l.merchant_id, l.batch_no,
 		l.trace_no, l.rrn, l.approval_code, l.pan_masked, l.card_brand, l.txn_type, l.txn_time, l.amount, l.fee, l.net, l.currency
 		FROM reconcile_settlement_lines l JOIN reconcile_files f ON f.id = l.source
-		WHERE `+where+`
-		ORDER BY f.imported_at, f.id, l.line`, args...)
+		WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	out := make([]reconcile.SettlementLine, 0, len(rows))
-	for _, r := range rows {
-		if seen[r.ID] {
-			continue
+	defer rows.Close()
+	type keyed struct {
+		at string
+		l  reconcile.SettlementLine
+	}
+	var ls []keyed
+	var (
+		at, source, date, terminal, merchant, batch, brand, typ, txnTime, currency sql.RawBytes
+		id, rrn, approval, pan                                                     string
+		line                                                                       int
+		trace, amount, fee, net                                                    int64
+	)
+	in := newInterner()
+	for rows.Next() {
+		if err := rows.Scan(&at, &source, &id, &line, &date, &terminal, &merchant, &batch, &trace, &rrn, &approval, &pan,
+			&brand, &typ, &txnTime, &amount, &fee, &net, &currency); err != nil {
+			return nil, err
 		}
-		seen[r.ID] = true
-		var t time.Time
-		if r.TxnTime != "" {
-			t, _ = time.ParseInLocation("2006-01-02T15:04:05", r.TxnTime, ledger.Zone)
+		l := reconcile.SettlementLine{ID: id, Line: line, TraceNo: trace, RRN: rrn, ApprovalCode: approval, PANMasked: pan,
+			Amount: amount, Fee: fee, Net: net}
+		l.Source = in.get(source)
+		l.SettlementDate, l.TerminalID, l.MerchantID, l.BatchNo = in.get(date), in.get(terminal), in.get(merchant), in.get(batch)
+		l.CardBrand, l.Type, l.Currency = in.get(brand), reconcile.TxnType(in.get(typ)), in.get(currency)
+		if len(txnTime) > 0 {
+			l.TxnTime, _ = time.ParseInLocation("2006-01-02T15:04:05", string(txnTime), ledger.Zone)
 		}
-		out = append(out, reconcile.SettlementLine{ID: r.ID, Source: r.Source, Line: r.Line, SettlementDate: r.SettlementDate,
-			TerminalID: r.TerminalID, MerchantID: r.MerchantID, BatchNo: r.BatchNo, TraceNo: r.TraceNo, RRN: r.RRN,
-			ApprovalCode: r.ApprovalCode, PANMasked: r.PANMasked, CardBrand: r.CardBrand, Type: reconcile.TxnType(r.Type),
-			TxnTime: t, Amount: r.Amount, Fee: r.Fee, Net: r.Net, Currency: r.Currency})
+		ls = append(ls, keyed{in.get(at), l})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ls, func(a, b keyed) int {
+		if c := strings.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.l.Source, b.l.Source); c != 0 {
+			return c
+		}
+		return a.l.Line - b.l.Line
+	})
+	// A line imported again in another file (same id) counts once, the
+	// first import's; within one file the ids are unique (the table's
+	// constraint), so a single file needs no check.
+	multi := len(ls) > 0 && ls[0].l.Source != ls[len(ls)-1].l.Source
+	var seen map[string]bool
+	if multi {
+		seen = make(map[string]bool, len(ls))
+	}
+	out := make([]reconcile.SettlementLine, 0, len(ls))
+	for i := range ls {
+		if multi {
+			if seen[ls[i].l.ID] {
+				continue
+			}
+			seen[ls[i].l.ID] = true
+		}
+		out = append(out, ls[i].l)
 	}
 	return out, nil
+}
+
+// interner shares the strings of columns with few distinct values: a
+// million lines carry a handful of dates, types and brands.
+type interner struct{ m map[string]string }
+
+func newInterner() *interner { return &interner{m: map[string]string{}} }
+
+func (in *interner) get(b []byte) string {
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in.m) < 1<<16 {
+		in.m[s] = s
+	}
+	return s
 }
 
 // ReconcileBankEntries returns the bank entries booked from..to that no

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/feepos/feepos/reconcile"
@@ -100,8 +102,19 @@ func (tx *Tx) InsertSettlementLines(ctx context.Context, source string, lines []
 	if err != nil {
 		return fmt.Errorf("prepare settlement lines: %w", err)
 	}
+	// In the order of their ids: the two indexes on the id (the file's
+	// unique lines, the lookup by id) then grow at their end instead of
+	// at random pages — a million random inserts would spill the page
+	// cache over and over. The line number stays in its column; readers
+	// order by it.
+	order := make([]int32, len(lines))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(lines[a].ID, lines[b].ID) })
 	var tb [32]byte
-	for i, l := range lines {
+	for _, i := range order {
+		l := lines[i]
 		txnTime := ""
 		if !l.TxnTime.IsZero() {
 			txnTime = string(l.TxnTime.AppendFormat(tb[:0], "2006-01-02T15:04:05"))
@@ -113,12 +126,11 @@ func (tx *Tx) InsertSettlementLines(ctx context.Context, source string, lines []
 		if err := b.add(ctx, source, l.ID, l.Line, l.SettlementDate, l.TerminalID, l.MerchantID, l.BatchNo, l.TraceNo,
 			l.RRN, l.ApprovalCode, l.PANMasked, l.CardBrand, string(l.Type), txnTime, l.Amount, l.Fee, l.Net, cur); err != nil {
 			b.close()
-			first := lines[i+1-b.batch]
-			return fmt.Errorf("store settlement lines %d to %d (%s…): %w", first.Line, l.Line, first.ID, err)
+			return fmt.Errorf("store %d settlement lines (the last, line %d, %s): %w", b.batch, l.Line, l.ID, err)
 		}
 	}
 	if err := b.flush(ctx); err != nil {
-		return fmt.Errorf("store the last settlement lines (to line %d): %w", lines[len(lines)-1].Line, err)
+		return fmt.Errorf("store the last %d settlement lines: %w", len(lines)%b.batch, err)
 	}
 	return nil
 }
