@@ -53,3 +53,22 @@ func TestTerminalResultAsUnmarshal(t *testing.T) {
 		assert.Equal(t, want.Brand, got.Brand, s)
 	}
 }
+
+func TestReportJSONAsMarshal(t *testing.T) {
+	fee := int64(5)
+	rep := reconcile.Report{Date: "2026-03-02", Sources: []reconcile.SourceInfo{{File: `a "matches":[] <b>.csv`, SHA256: "x", Format: "csv", Rows: 2}},
+		Summary: reconcile.Summary{LedgerCount: 2, MatchedCount: 1},
+		Matches: []reconcile.Match{
+			{Rule: "terminal_trace_date", PaymentIDs: []string{"P1"}, Settlement: []string{"2026-03-02|T1|1|7|SALE|"}, Amount: 100, Fee: 1, Net: 99},
+			{Rule: "batch_net", Bank: []string{"B1", "B\"2"}, Amount: 5, LagDays: 1, Offer: true, Explanation: "Khớp lô <1> & tiền về\u2028"},
+			{Rule: "x"},
+		},
+		Exceptions: []reconcile.Exception{{Kind: reconcile.AmountMismatch, PaymentID: "P2", LedgerAmount: &fee, Detail: "Lệch"}}}
+	for _, r := range []reconcile.Report{rep, {Date: "2026-03-02"}} {
+		want, err := json.Marshal(r)
+		assert.NoError(t, err)
+		got, err := reportJSON(r)
+		assert.NoError(t, err)
+		assert.Equal(t, string(want), string(got))
+	}
+}
