@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/feepos/feepos/internal/auth"
@@ -67,6 +68,7 @@ type Phases struct {
 	Report      time.Duration  `json:"report_ns"`       // the JSON report written (to io.Discard)
 	Total       time.Duration  `json:"total_ns"`
 	HeapPeak    uint64         `json:"heap_peak_bytes"` // the largest live heap seen (sampled)
+	MaxRSS      int64          `json:"max_rss_bytes"`   // the peak RSS of the phases' process (a child of its own)
 	Matches     int            `json:"matches"`
 	Exceptions  map[string]int `json:"exceptions"`
 }
@@ -150,4 +152,13 @@ func sampleHeap(peak *uint64) (stop func()) {
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// selfRusage is this process's peak RSS in bytes.
+func selfRusage() (int64, bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, false
+	}
+	return ru.Maxrss << 10, true
 }

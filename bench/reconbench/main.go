@@ -35,6 +35,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/feepos/feepos/bench/internal/sysinfo"
@@ -82,6 +83,17 @@ type Result struct {
 }
 
 func main() {
+	// The fixture and the in-process phases run in child processes of
+	// their own (these hidden modes): the parent stays small, since a
+	// child's peak RSS as wait4 reports it starts from its parent's (the
+	// parent's memory is recorded when the child execs).
+	if len(os.Args) > 1 && (os.Args[1] == "fixture-child" || os.Args[1] == "phases-child") {
+		if err := childMain(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "reconbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o opts
 	var jsonPath string
 	fs := flag.NewFlagSet("reconbench", flag.ExitOnError)
@@ -146,8 +158,8 @@ func run(ctx context.Context, o opts) (Result, error) {
 	}
 	fixture, csvPath := filepath.Join(dir, "fixture.db"), filepath.Join(dir, "settlement.csv")
 	t := time.Now()
-	inj, err := writeFixture(ctx, fixture, csvPath, o.n, o.seed)
-	if err != nil {
+	var inj Injected
+	if err := selfChild(ctx, &inj, "fixture-child", fixture, csvPath, strconv.Itoa(o.n), strconv.FormatUint(o.seed, 10)); err != nil {
 		return res, fmt.Errorf("fixture: %w", err)
 	}
 	res.Injected, res.Fixture = inj, time.Since(t)
@@ -195,19 +207,17 @@ func run(ctx context.Context, o opts) (Result, error) {
 			if err := copyDB(fixture, copyPath); err != nil {
 				return res, err
 			}
-			runtime.GC()
-			stopProf, err := startProfile(o.cpuProf, r == o.rounds-1)
-			if err != nil {
-				return res, err
+			prof := ""
+			if r == o.rounds-1 {
+				prof = o.cpuProf
 			}
-			ph, err := runPhases(ctx, copyPath, csvPath)
-			stopProf()
-			if err != nil {
+			var ph Phases
+			if err := selfChild(ctx, &ph, "phases-child", copyPath, csvPath, prof); err != nil {
 				return res, fmt.Errorf("phases: %w", err)
 			}
 			rd.Phases = &ph
-			o.printf("round %d phases:   read %s, parse %s, import store %s, gather %s, match %s, store %s, report %s; total %s, heap peak %.0f MiB\n",
-				r+1, ms(ph.Read), ms(ph.Parse), ms(ph.ImportStore), ms(ph.Gather), ms(ph.Match), ms(ph.Store), ms(ph.Report), ms(ph.Total), mib(int64(ph.HeapPeak)))
+			o.printf("round %d phases:   read %s, parse %s, import store %s, gather %s, match %s, store %s, report %s; total %s, heap peak %.0f MiB, max RSS %.0f MiB\n",
+				r+1, ms(ph.Read), ms(ph.Parse), ms(ph.ImportStore), ms(ph.Gather), ms(ph.Match), ms(ph.Store), ms(ph.Report), ms(ph.Total), mib(int64(ph.HeapPeak)), mib(ph.MaxRSS))
 		}
 		res.Correct = res.Correct && correct(rd, inj)
 		res.Rounds = append(res.Rounds, rd)
@@ -226,6 +236,50 @@ func run(ctx context.Context, o opts) (Result, error) {
 	o.printf("verdict: feepos %s (median of %d) = %.2f × the baseline's %s (target ≤ 0.50): %s; peak RSS %.1f MiB (target ≤ 1024): %s; results as injected: %v; load %s → %s\n",
 		ms(res.FeeposWall), len(fw), res.Ratio, ms(res.BaselineWall), yes(res.TimeMet), mib(res.FeeposMaxRSS), yes(res.MemoryMet), res.Correct, res.LoadBefore, res.LoadAfter)
 	return res, nil
+}
+
+// selfChild runs this binary in a child mode and decodes its JSON.
+func selfChild(ctx context.Context, v any, args ...string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	c, err := runChild(ctx, nil, self, args...)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(c.Stdout), v)
+}
+
+// childMain is a child mode: it prints its result as JSON.
+func childMain(mode string, args []string) error {
+	ctx := context.Background()
+	var v any
+	switch mode {
+	case "fixture-child":
+		n, _ := strconv.Atoi(args[2])
+		seed, _ := strconv.ParseUint(args[3], 10, 64)
+		inj, err := writeFixture(ctx, args[0], args[1], n, seed)
+		if err != nil {
+			return err
+		}
+		v = inj
+	case "phases-child":
+		stop, err := startProfile(args[2], true)
+		if err != nil {
+			return err
+		}
+		ph, err := runPhases(ctx, args[0], args[1])
+		stop()
+		if err != nil {
+			return err
+		}
+		if ru, ok := selfRusage(); ok {
+			ph.MaxRSS = ru
+		}
+		v = ph
+	}
+	return json.NewEncoder(os.Stdout).Encode(v)
 }
 
 // startProfile starts a CPU profile to path when on and path is set.

@@ -2,12 +2,27 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// TestMain lets the test binary be the benchmark's child modes too (it
+// runs itself, as the command does).
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && (os.Args[1] == "fixture-child" || os.Args[1] == "phases-child") {
+		if err := childMain(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // TestSmoke runs the whole benchmark at a tiny size, so that `make test`
 // keeps the command working: the fixture, one round of the baseline, the

@@ -72,3 +72,21 @@ func TestReportJSONAsMarshal(t *testing.T) {
 		assert.Equal(t, string(want), string(got))
 	}
 }
+
+func TestPermute(t *testing.T) {
+	ls := make([]reconcile.SettlementLine, 7)
+	for i := range ls {
+		ls[i].Line = i
+	}
+	order := []int32{3, 0, 6, 1, 2, 5, 4}
+	want := make([]int, len(order))
+	for i, o := range order {
+		want[i] = int(o)
+	}
+	permute(ls, order)
+	got := make([]int, len(ls))
+	for i, l := range ls {
+		got[i] = l.Line
+	}
+	assert.Equal(t, want, got)
+}

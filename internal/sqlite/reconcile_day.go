@@ -71,11 +71,12 @@ func (tx *Tx) settlementLines(ctx context.Context, where string, args ...any) ([
 		return nil, err
 	}
 	defer rows.Close()
-	type keyed struct {
-		at string
-		l  reconcile.SettlementLine
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM reconcile_settlement_lines l WHERE `+where, args...); err != nil {
+		return nil, err
 	}
-	var ls []keyed
+	ls := make([]reconcile.SettlementLine, 0, n) // sized once: a million lines are not copied as the slice grows
+	ats := make([]string, 0, n)                  // each line's file's import time
 	var (
 		at, source, date, terminal, merchant, batch, brand, typ, txnTime, currency sql.RawBytes
 		id, rrn, approval, pan                                                     string
@@ -96,39 +97,67 @@ func (tx *Tx) settlementLines(ctx context.Context, where string, args ...any) ([
 		if len(txnTime) > 0 {
 			l.TxnTime, _ = time.ParseInLocation("2006-01-02T15:04:05", string(txnTime), ledger.Zone)
 		}
-		ls = append(ls, keyed{in.get(at), l})
+		ls = append(ls, l)
+		ats = append(ats, in.get(at))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(ls, func(a, b keyed) int {
-		if c := strings.Compare(a.at, b.at); c != 0 {
+	// Import order: the file's import time, the file, the line. An
+	// order of indexes is sorted, then the lines are moved into it in
+	// place, each once.
+	order := make([]int32, len(ls))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := strings.Compare(ats[a], ats[b]); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.l.Source, b.l.Source); c != 0 {
+		if c := strings.Compare(ls[a].Source, ls[b].Source); c != 0 {
 			return c
 		}
-		return a.l.Line - b.l.Line
+		return ls[a].Line - ls[b].Line
 	})
+	permute(ls, order)
 	// A line imported again in another file (same id) counts once, the
 	// first import's; within one file the ids are unique (the table's
 	// constraint), so a single file needs no check.
-	multi := len(ls) > 0 && ls[0].l.Source != ls[len(ls)-1].l.Source
-	var seen map[string]bool
-	if multi {
-		seen = make(map[string]bool, len(ls))
+	if len(ls) == 0 || ls[0].Source == ls[len(ls)-1].Source {
+		return ls, nil
 	}
-	out := make([]reconcile.SettlementLine, 0, len(ls))
-	for i := range ls {
-		if multi {
-			if seen[ls[i].l.ID] {
-				continue
-			}
-			seen[ls[i].l.ID] = true
+	seen := make(map[string]bool, len(ls))
+	out := ls[:0]
+	for _, l := range ls {
+		if !seen[l.ID] {
+			seen[l.ID] = true
+			out = append(out, l)
 		}
-		out = append(out, ls[i].l)
 	}
 	return out, nil
+}
+
+// permute puts ls in the order given (ls[i] becomes the old
+// ls[order[i]]), in place: each cycle of the permutation is followed
+// once. order is used up.
+func permute(ls []reconcile.SettlementLine, order []int32) {
+	for i := range order {
+		if order[i] < 0 || int(order[i]) == i {
+			continue
+		}
+		tmp := ls[i]
+		j := i
+		for {
+			k := int(order[j])
+			order[j] = -1
+			if k == i {
+				ls[j] = tmp
+				break
+			}
+			ls[j] = ls[k]
+			j = k
+		}
+	}
 }
 
 // interner shares the strings of columns with few distinct values: a
