@@ -87,7 +87,7 @@ func main() {
 	// their own (these hidden modes): the parent stays small, since a
 	// child's peak RSS as wait4 reports it starts from its parent's (the
 	// parent's memory is recorded when the child execs).
-	if len(os.Args) > 1 && (os.Args[1] == "fixture-child" || os.Args[1] == "phases-child") {
+	if len(os.Args) > 1 && isChildMode(os.Args[1]) {
 		if err := childMain(os.Args[1], os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "reconbench:", err)
 			os.Exit(1)
@@ -251,6 +251,10 @@ func selfChild(ctx context.Context, v any, args ...string) error {
 	return json.Unmarshal([]byte(c.Stdout), v)
 }
 
+func isChildMode(s string) bool {
+	return s == "fixture-child" || s == "phases-child" || s == "report-child"
+}
+
 // childMain is a child mode: it prints its result as JSON.
 func childMain(mode string, args []string) error {
 	ctx := context.Background()
@@ -264,6 +268,12 @@ func childMain(mode string, args []string) error {
 			return err
 		}
 		v = inj
+	case "report-child":
+		c, err := readReport(args[0])
+		if err != nil {
+			return err
+		}
+		v = c
 	case "phases-child":
 		stop, err := startProfile(args[2], true)
 		if err != nil {

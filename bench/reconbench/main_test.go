@@ -14,7 +14,7 @@ import (
 // TestMain lets the test binary be the benchmark's child modes too (it
 // runs itself, as the command does).
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && (os.Args[1] == "fixture-child" || os.Args[1] == "phases-child") {
+	if len(os.Args) > 1 && isChildMode(os.Args[1]) {
 		if err := childMain(os.Args[1], os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
