@@ -104,8 +104,14 @@ func runPhases(ctx context.Context, dbPath, csvPath string) (Phases, error) {
 		return ph, err
 	}
 	defer db.Close()
-	stop := sampleHeap(&ph.HeapPeak)
-	defer stop()
+	var peak uint64 // the sampler's until it stops; ph is returned (copied) after
+	stop := sampleHeap(&peak)
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
 	var engineStart, engineEnd time.Time
 	c := endofday.New(db, endofday.Options{
 		Reader: func(name string, data []byte, format, profile string) (endofday.Parsed, error) {
@@ -151,6 +157,8 @@ func runPhases(ctx context.Context, dbPath, csvPath string) (Phases, error) {
 	ph.Report = time.Since(t3)
 	ph.Total = time.Since(t0)
 	ph.Matches, ph.Exceptions = len(res.Report.Matches), kinds(res.Report.Exceptions)
+	stop()
+	stopped, ph.HeapPeak = true, peak
 	return ph, nil
 }
 
