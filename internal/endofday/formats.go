@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/reconcile"
 	"github.com/feepos/feepos/reconcile/importers"
 )
 
@@ -38,7 +39,16 @@ func ReadFile(name string, data []byte, format, profile string) (Parsed, error) 
 	var err error
 	switch format {
 	case "csv":
-		out.Settlement, err = importers.ReadCSV(bytes.NewReader(data), name, prof)
+		// Sized once by the file's line count: a million lines appended
+		// to a growing slice would be copied over and over.
+		lines := make([]reconcile.SettlementLine, 0, bytes.Count(data, []byte{'\n'})+1)
+		err = importers.ReadCSVFunc(bytes.NewReader(data), name, prof, func(l reconcile.SettlementLine) error {
+			lines = append(lines, l)
+			return nil
+		})
+		if err == nil {
+			out.Settlement = lines
+		}
 	case "xlsx":
 		out.Settlement, err = importers.ReadXLSX(bytes.NewReader(data), name, prof)
 	case "napas":

@@ -109,20 +109,20 @@ func (c *Closer) run(ctx context.Context, tx *sqlite.Tx, actor auth.Actor, date 
 	}
 	out.Report.Exceptions, out.ExceptionIDs = exceptions, ids
 	out.Report.Summary.ExceptionCount = len(exceptions)
+	if len(res.Matches) > 0 {
+		out.Report.Matches = res.Matches // a million on a big day: not copied
+	}
 	for _, m := range res.Matches {
 		if m.Offer {
 			out.Offers = append(out.Offers, m)
 		}
-		out.Report.Matches = append(out.Report.Matches, m)
 	}
 	out.RunID, err = tx.InsertReconcileRun(ctx, date, actor.String(), out.Report)
 	if err != nil {
 		return RunResult{}, err
 	}
-	for _, m := range res.Matches {
-		if _, err := tx.InsertMatch(ctx, out.RunID, date, m); err != nil {
-			return RunResult{}, err
-		}
+	if err := tx.InsertMatches(ctx, out.RunID, date, res.Matches); err != nil {
+		return RunResult{}, err
 	}
 	if err := c.autoResolve(ctx, tx, actor, date, res, out.ExceptionIDs); err != nil {
 		return RunResult{}, err
@@ -158,6 +158,8 @@ func (c *Closer) gather(ctx context.Context, tx *sqlite.Tx, date string) (reconc
 	if err != nil {
 		return day, nil, nil, err
 	}
+	// Filtered in place: a day's million lines are not copied.
+	day.Settlement = lines[:0]
 	for _, l := range lines {
 		if matchedLines[l.ID] {
 			day.Held = append(day.Held, l) // still in its batch
@@ -165,6 +167,7 @@ func (c *Closer) gather(ctx context.Context, tx *sqlite.Tx, date string) (reconc
 			day.Settlement = append(day.Settlement, l)
 		}
 	}
+	clear(lines[len(day.Settlement):])
 	bank, err := tx.ReconcileBankEntries(ctx, date, addDays(date, lag))
 	if err != nil {
 		return day, nil, nil, err

@@ -3,9 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"strconv"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/feepos/feepos/ledger"
@@ -30,33 +30,11 @@ func (tx *Tx) ReconcileCardPayments(ctx context.Context, from, to string) ([]rec
 		return nil, err
 	}
 	lo, hi := StoreTime(start), StoreTime(end.AddDate(0, 0, 1))
-	rows, err := tx.reconcilePayments(ctx, `COALESCE(paid_at, created_at) >= ? AND COALESCE(paid_at, created_at) < ?`, lo, hi)
+	out, err := tx.reconcilePayments(ctx, `COALESCE(paid_at, created_at) >= ? AND COALESCE(paid_at, created_at) < ?`, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("read the card payments from %s to %s: %w", from, to, err)
 	}
-	out := make([]reconcile.Payment, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, reconcilePayment(r))
-	}
 	return out, nil
-}
-
-func (tx *Tx) reconcilePayments(ctx context.Context, where string, args ...any) ([]PaymentRow, error) {
-	var rows []PaymentRow
-	err := tx.SelectContext(ctx, &rows, `SELECT `+paymentColumns+` FROM payments p
-		WHERE method = 'card' AND status IN ('paid', 'refunded', 'needs_review') AND `+where+`
-		  AND NOT EXISTS (SELECT 1 FROM reconcile_match_payments m WHERE m.payment_id = p.id AND m.released_at IS NULL)
-		ORDER BY COALESCE(paid_at, created_at), id`, args...)
-	return rows, err
-}
-
-// ReconcilePaymentByID returns a card payment no active match holds.
-func (tx *Tx) ReconcilePaymentByID(ctx context.Context, id string) (reconcile.Payment, bool, error) {
-	rows, err := tx.reconcilePayments(ctx, `id = ?`, id)
-	if err != nil || len(rows) == 0 {
-		return reconcile.Payment{}, false, err
-	}
-	return reconcilePayment(rows[0]), true, nil
 }
 
 // ReconcileSettlementLineByID returns the settlement line id (its first
@@ -67,40 +45,6 @@ func (tx *Tx) ReconcileSettlementLineByID(ctx context.Context, id string) (recon
 		return reconcile.SettlementLine{}, false, err
 	}
 	return ls[0], true, nil
-}
-
-// reconcilePayment is a payment row as the engine sees it.
-func reconcilePayment(r PaymentRow) reconcile.Payment {
-	at := r.CreatedAt
-	if r.PaidAt.Valid {
-		at = r.PaidAt.String
-	}
-	t, _ := ParseStoreTime(at)
-	p := reconcile.Payment{ID: r.ID, TerminalID: r.Terminal, Amount: r.Amount, PaidAt: t, Date: ledger.BusinessDate(t),
-		InReview: r.Status == "needs_review"}
-	if r.TerminalResult.Valid {
-		var res struct {
-			TraceNo      string `json:"trace_no"`
-			ApprovalCode string `json:"approval_code"`
-			PANMasked    string `json:"pan_masked"`
-			TerminalID   string `json:"terminal_id"`
-			ReceiptNo    string `json:"receipt_no"`
-			CardType     string `json:"card_type"`
-			RRN          string `json:"rrn"`
-		}
-		if json.Unmarshal([]byte(r.TerminalResult.String), &res) == nil {
-			p.TraceNo, _ = strconv.ParseInt(res.TraceNo, 10, 64)
-			p.ReceiptNo, _ = strconv.ParseInt(res.ReceiptNo, 10, 64)
-			p.ApprovalCode, p.PANMasked, p.Brand, p.RRN = res.ApprovalCode, res.PANMasked, res.CardType, res.RRN
-			if res.TerminalID != "" {
-				p.TerminalID = res.TerminalID
-			}
-		}
-	}
-	if p.InReview && p.TraceNo == 0 && r.Review.Valid {
-		reviewFacts(&p, r.Review.String)
-	}
-	return p
 }
 
 // ReconcileSettlementLines returns the settlement lines dated from..to.
@@ -115,51 +59,122 @@ func (tx *Tx) ReconcileSettlementLines(ctx context.Context, from, to string) ([]
 }
 
 func (tx *Tx) settlementLines(ctx context.Context, where string, args ...any) ([]reconcile.SettlementLine, error) {
-	var rows []struct {
-		Source         string `db:"source"`
-		ID             string `db:"id"`
-		Line           int    `db:"line"`
-		SettlementDate string `db:"settlement_date"`
-		TerminalID     string `db:"terminal_id"`
-		MerchantID     string `db:"merchant_id"`
-		BatchNo        string `db:"batch_no"`
-		TraceNo        int64  `db:"trace_no"`
-		RRN            string `db:"rrn"`
-		ApprovalCode   string `db:"approval_code"`
-		PANMasked      string `db:"pan_masked"`
-		CardBrand      string `db:"card_brand"`
-		Type           string `db:"txn_type"`
-		TxnTime        string `db:"txn_time"`
-		Amount         int64  `db:"amount"`
-		Fee            int64  `db:"fee"`
-		Net            int64  `db:"net"`
-		Currency       string `db:"currency"`
-	}
-	err := tx.SelectContext(ctx, &rows, `SELECT l.source, l.id, l.line, l.settlement_date, l.terminal_id, l.merchant_id, l.batch_no,
+	// A day's million lines: scanned column by column (no reflection),
+	// the few distinct values of a column (date, terminal, batch, brand,
+	// type) shared, and put in import order here rather than by SQLite's
+	// sorter.
+	rows, err := tx.QueryContext(ctx, `SELECT f.imported_at, l.source, l.id, l.line, l.settlement_date, l.terminal_id, l.merchant_id, l.batch_no,
 		l.trace_no, l.rrn, l.approval_code, l.pan_masked, l.card_brand, l.txn_type, l.txn_time, l.amount, l.fee, l.net, l.currency
 		FROM reconcile_settlement_lines l JOIN reconcile_files f ON f.id = l.source
-		WHERE `+where+`
-		ORDER BY f.imported_at, f.id, l.line`, args...)
+		WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	out := make([]reconcile.SettlementLine, 0, len(rows))
-	for _, r := range rows {
-		if seen[r.ID] {
-			continue
+	defer rows.Close()
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM reconcile_settlement_lines l WHERE `+where, args...); err != nil {
+		return nil, err
+	}
+	ls := make([]reconcile.SettlementLine, 0, n) // sized once: a million lines are not copied as the slice grows
+	ats := make([]string, 0, n)                  // each line's file's import time
+	var (
+		at, source, date, terminal, merchant, batch, brand, typ, txnTime, currency sql.RawBytes
+		id, rrn, approval, pan                                                     string
+		line                                                                       int
+		trace, amount, fee, net                                                    int64
+	)
+	in := newInterner()
+	for rows.Next() {
+		if err := rows.Scan(&at, &source, &id, &line, &date, &terminal, &merchant, &batch, &trace, &rrn, &approval, &pan,
+			&brand, &typ, &txnTime, &amount, &fee, &net, &currency); err != nil {
+			return nil, err
 		}
-		seen[r.ID] = true
-		var t time.Time
-		if r.TxnTime != "" {
-			t, _ = time.ParseInLocation("2006-01-02T15:04:05", r.TxnTime, ledger.Zone)
+		l := reconcile.SettlementLine{ID: id, Line: line, TraceNo: trace, RRN: rrn, ApprovalCode: approval, PANMasked: pan,
+			Amount: amount, Fee: fee, Net: net}
+		l.Source = in.get(source)
+		l.SettlementDate, l.TerminalID, l.MerchantID, l.BatchNo = in.get(date), in.get(terminal), in.get(merchant), in.get(batch)
+		l.CardBrand, l.Type, l.Currency = in.get(brand), reconcile.TxnType(in.get(typ)), in.get(currency)
+		if len(txnTime) > 0 {
+			l.TxnTime, _ = time.ParseInLocation("2006-01-02T15:04:05", string(txnTime), ledger.Zone)
 		}
-		out = append(out, reconcile.SettlementLine{ID: r.ID, Source: r.Source, Line: r.Line, SettlementDate: r.SettlementDate,
-			TerminalID: r.TerminalID, MerchantID: r.MerchantID, BatchNo: r.BatchNo, TraceNo: r.TraceNo, RRN: r.RRN,
-			ApprovalCode: r.ApprovalCode, PANMasked: r.PANMasked, CardBrand: r.CardBrand, Type: reconcile.TxnType(r.Type),
-			TxnTime: t, Amount: r.Amount, Fee: r.Fee, Net: r.Net, Currency: r.Currency})
+		ls = append(ls, l)
+		ats = append(ats, in.get(at))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Import order: the file's import time, the file, the line. An
+	// order of indexes is sorted, then the lines are moved into it in
+	// place, each once.
+	order := make([]int32, len(ls))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := strings.Compare(ats[a], ats[b]); c != 0 {
+			return c
+		}
+		if c := strings.Compare(ls[a].Source, ls[b].Source); c != 0 {
+			return c
+		}
+		return ls[a].Line - ls[b].Line
+	})
+	permute(ls, order)
+	// A line imported again in another file (same id) counts once, the
+	// first import's; within one file the ids are unique (the table's
+	// constraint), so a single file needs no check.
+	if len(ls) == 0 || ls[0].Source == ls[len(ls)-1].Source {
+		return ls, nil
+	}
+	seen := make(map[string]bool, len(ls))
+	out := ls[:0]
+	for _, l := range ls {
+		if !seen[l.ID] {
+			seen[l.ID] = true
+			out = append(out, l)
+		}
 	}
 	return out, nil
+}
+
+// permute puts ls in the order given (ls[i] becomes the old
+// ls[order[i]]), in place: each cycle of the permutation is followed
+// once. order is used up.
+func permute(ls []reconcile.SettlementLine, order []int32) {
+	for i := range order {
+		if order[i] < 0 || int(order[i]) == i {
+			continue
+		}
+		tmp := ls[i]
+		j := i
+		for {
+			k := int(order[j])
+			order[j] = -1
+			if k == i {
+				ls[j] = tmp
+				break
+			}
+			ls[j] = ls[k]
+			j = k
+		}
+	}
+}
+
+// interner shares the strings of columns with few distinct values: a
+// million lines carry a handful of dates, types and brands.
+type interner struct{ m map[string]string }
+
+func newInterner() *interner { return &interner{m: map[string]string{}} }
+
+func (in *interner) get(b []byte) string {
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in.m) < 1<<16 {
+		in.m[s] = s
+	}
+	return s
 }
 
 // ReconcileBankEntries returns the bank entries booked from..to that no

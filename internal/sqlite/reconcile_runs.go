@@ -27,7 +27,7 @@ func (e *ErrPaymentMatched) ErrorCode() string { return "conflict" }
 
 // InsertReconcileRun stores a run's report and returns its id.
 func (tx *Tx) InsertReconcileRun(ctx context.Context, date, actor string, report reconcile.Report) (int64, error) {
-	b, err := json.Marshal(report)
+	b, err := reportJSON(report)
 	if err != nil {
 		return 0, err
 	}

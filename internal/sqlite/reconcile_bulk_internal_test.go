@@ -1,0 +1,92 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/feepos/feepos/reconcile"
+)
+
+// The hand-written JSON of the bulk paths writes and reads what
+// encoding/json does.
+
+func TestJSONStringsAsMarshal(t *testing.T) {
+	for _, v := range [][]string{nil, {}, {"a"}, {"2026-03-02|T1|000001|7|SALE|"}, {"x\"y", "<b>&", "Nguyễn", "tab\t"}} {
+		want, _ := json.Marshal(v)
+		if v == nil {
+			want = []byte("[]")
+		}
+		assert.Equal(t, string(want), string(jsonStrings(nil, v)), "%q", v)
+	}
+}
+
+func TestTerminalResultAsUnmarshal(t *testing.T) {
+	for _, s := range []string{
+		`{"trace_no":"12","approval_code":"A1","pan_masked":"970436******1234","terminal_id":"T0000001","receipt_no":"5","card_type":"NAPAS","rrn":"R9"}`,
+		`{"trace_no":"12","terminal_id":"T\"1"}`, // an escape: encoding/json decodes it
+		`{ "trace_no" : "12" }`,                  // spaces
+		`{"trace_no":12}`,                        // not a string: neither reads it
+		`{}`, `null`, `{"card_type":"NAPAS","extra":{"a":"b"}}`,
+	} {
+		var got reconcile.Payment
+		terminalResult([]byte(s), &got)
+		var res struct {
+			TraceNo      string `json:"trace_no"`
+			ApprovalCode string `json:"approval_code"`
+			PANMasked    string `json:"pan_masked"`
+			TerminalID   string `json:"terminal_id"`
+			CardType     string `json:"card_type"`
+			RRN          string `json:"rrn"`
+		}
+		var want reconcile.Payment
+		if json.Unmarshal([]byte(s), &res) == nil {
+			want.ApprovalCode, want.PANMasked, want.TerminalID, want.Brand, want.RRN = res.ApprovalCode, res.PANMasked, res.TerminalID, res.CardType, res.RRN
+			if res.TraceNo == "12" {
+				want.TraceNo = 12
+			}
+		}
+		assert.Equal(t, want.TraceNo, got.TraceNo, s)
+		assert.Equal(t, want.TerminalID, got.TerminalID, s)
+		assert.Equal(t, want.ApprovalCode, got.ApprovalCode, s)
+		assert.Equal(t, want.Brand, got.Brand, s)
+	}
+}
+
+func TestReportJSONAsMarshal(t *testing.T) {
+	fee := int64(5)
+	rep := reconcile.Report{Date: "2026-03-02", Sources: []reconcile.SourceInfo{{File: `a "matches":[] <b>.csv`, SHA256: "x", Format: "csv", Rows: 2}},
+		Summary: reconcile.Summary{LedgerCount: 2, MatchedCount: 1},
+		Matches: []reconcile.Match{
+			{Rule: "terminal_trace_date", PaymentIDs: []string{"P1"}, Settlement: []string{"2026-03-02|T1|1|7|SALE|"}, Amount: 100, Fee: 1, Net: 99},
+			{Rule: "batch_net", Bank: []string{"B1", "B\"2"}, Amount: 5, LagDays: 1, Offer: true, Explanation: "Khớp lô <1> & tiền về\u2028"},
+			{Rule: "x"},
+		},
+		Exceptions: []reconcile.Exception{{Kind: reconcile.AmountMismatch, PaymentID: "P2", LedgerAmount: &fee, Detail: "Lệch"}}}
+	for _, r := range []reconcile.Report{rep, {Date: "2026-03-02"}} {
+		want, err := json.Marshal(r)
+		assert.NoError(t, err)
+		got, err := reportJSON(r)
+		assert.NoError(t, err)
+		assert.Equal(t, string(want), string(got))
+	}
+}
+
+func TestPermute(t *testing.T) {
+	ls := make([]reconcile.SettlementLine, 7)
+	for i := range ls {
+		ls[i].Line = i
+	}
+	order := []int32{3, 0, 6, 1, 2, 5, 4}
+	want := make([]int, len(order))
+	for i, o := range order {
+		want[i] = int(o)
+	}
+	permute(ls, order)
+	got := make([]int, len(ls))
+	for i, l := range ls {
+		got[i] = l.Line
+	}
+	assert.Equal(t, want, got)
+}
