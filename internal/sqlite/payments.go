@@ -274,6 +274,9 @@ type PaymentUpdate struct {
 	Message         *string
 }
 
+const sqlUpdatePayment = `UPDATE payments SET status = ?, terminal_result = ?, paid_at = ?, ledger_entry_id = ?,
+	reversal_entry_id = ?, review = ?, message = ? WHERE id = ?`
+
 // UpdatePayment applies u to payment id whose status is one of from (none:
 // any); ok is false when the payment is in another status (someone else
 // moved it first).
@@ -313,9 +316,12 @@ func (tx *Tx) UpdatePayment(ctx context.Context, id string, from []string, u Pay
 	if u.Status != "" {
 		p.Status = u.Status
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE payments SET status = ?, terminal_result = ?, paid_at = ?, ledger_entry_id = ?,
-		reversal_entry_id = ?, review = ?, message = ? WHERE id = ?`,
-		p.Status, p.TerminalResult, p.PaidAt, p.LedgerEntryID, p.ReversalEntryID, p.Review, p.Message, id)
+	// Prepared once (stmt.go): the statement is on every payment's path.
+	st, err := tx.stmt(ctx, sqlUpdatePayment)
+	if err != nil {
+		return false, err
+	}
+	_, err = st.ExecContext(ctx, p.Status, p.TerminalResult, p.PaidAt, p.LedgerEntryID, p.ReversalEntryID, p.Review, p.Message, id)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: payments.request_id") {
 			return false, fmt.Errorf("%w: %s", ErrPaymentLive, p.RequestID)
