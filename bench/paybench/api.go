@@ -250,7 +250,7 @@ func printAPI(r APIResult) {
 		r.Rate, r.Duration, len(r.Phases))
 	fmt.Printf("  %-32s %s\n", "µs", summaryHeader())
 	for _, ph := range []string{phaseHealthz, phaseCreate} {
-		fmt.Printf("  %-32s %s\n", ph, r.Total[ph].row())
+		fmt.Printf("  %-32s %s\n", ph, row(r.Total[ph]))
 	}
 	verdict := "NOT MET"
 	if r.Met {

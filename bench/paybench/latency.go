@@ -380,7 +380,7 @@ func printLatency(r LatencyResult) {
 	for _, ph := range []string{phaseBare, phaseFeepos} {
 		for _, proto := range []string{"zvt", "concert", "all"} {
 			if s, ok := r.Total[ph+"/"+proto]; ok {
-				fmt.Printf("  %-22s %s\n", ph+" "+proto, s.row())
+				fmt.Printf("  %-22s %s\n", ph+" "+proto, row(s))
 			}
 		}
 	}

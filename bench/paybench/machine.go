@@ -1,7 +1,6 @@
 package main
 
 import (
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -9,21 +8,9 @@ import (
 )
 
 // Machine is what the report says about where it ran.
-type Machine struct {
-	CPUs       int    `json:"cpus"`
-	GOMAXPROCS int    `json:"gomaxprocs"`
-	CPUModel   string `json:"cpu_model"`
-	MemTotal   string `json:"mem_total"`
-	Kernel     string `json:"kernel"`
-	GoVersion  string `json:"go_version"`
-	LoadAvg    string `json:"loadavg"`
-}
+type Machine = sysinfo.Machine
 
-func machineInfo() Machine {
-	return Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
-		CPUModel: sysinfo.ProcField("/proc/cpuinfo", "model name"), MemTotal: sysinfo.ProcField("/proc/meminfo", "MemTotal"),
-		Kernel: sysinfo.Kernel(), LoadAvg: sysinfo.LoadAvg()}
-}
+func machineInfo() Machine { return sysinfo.MachineInfo() }
 
 // procKB reads a "Key: N kB" line of a /proc file in bytes.
 func procKB(path, key string) int64 {

@@ -409,9 +409,9 @@ func printRecord(r RecordResult) {
 	}
 	fmt.Printf("  record, per round, µs:  %s\n", summaryHeader())
 	for i := range lat {
-		fmt.Printf("    round %d whole        %s\n", i+1, lat[i].row())
-		fmt.Printf("            lock wait    %s\n", lock[i].row())
-		fmt.Printf("            Record body  %s\n", body[i].row())
-		fmt.Printf("            Commit       %s\n", commit[i].row())
+		fmt.Printf("    round %d whole        %s\n", i+1, row(lat[i]))
+		fmt.Printf("            lock wait    %s\n", row(lock[i]))
+		fmt.Printf("            Record body  %s\n", row(body[i]))
+		fmt.Printf("            Commit       %s\n", row(commit[i]))
 	}
 }

@@ -185,11 +185,11 @@ func printLatency(r LatencyResult) {
 	fmt.Fprintf(os.Stdout, "latency %s, terminal %s, %d payments (+%d warm-up), pause before result %s..%s, %s\n",
 		r.Protocol, r.PT, r.Payments, r.Warmup, r.HoldMin, r.HoldMax, r.Elapsed)
 	fmt.Fprintf(os.Stdout, "  %-44s %s\n", "µs", summaryHeader())
-	fmt.Fprintf(os.Stdout, "  %-44s %s\n", "overhead: result write(2) returned → Pay returned", r.Overhead.row())
-	fmt.Fprintf(os.Stdout, "  %-44s %s\n", "  (from write(2) called)", r.FromBefore.row())
-	fmt.Fprintf(os.Stdout, "  %-44s %s\n", "  terminal's write(2) of the result", r.Write.row())
+	fmt.Fprintf(os.Stdout, "  %-44s %s\n", "overhead: result write(2) returned → Pay returned", row(r.Overhead))
+	fmt.Fprintf(os.Stdout, "  %-44s %s\n", "  (from write(2) called)", row(r.FromBefore))
+	fmt.Fprintf(os.Stdout, "  %-44s %s\n", "  terminal's write(2) of the result", row(r.Write))
 	if r.Parsed != nil {
-		fmt.Fprintf(os.Stdout, "  %-44s %s\n", "  breakdown: → frame complete in driver", r.Parsed.row())
-		fmt.Fprintf(os.Stdout, "  %-44s %s\n", "  breakdown: → line ACK 06 written", r.Acked.row())
+		fmt.Fprintf(os.Stdout, "  %-44s %s\n", "  breakdown: → frame complete in driver", row(*r.Parsed))
+		fmt.Fprintf(os.Stdout, "  %-44s %s\n", "  breakdown: → line ACK 06 written", row(*r.Acked))
 	}
 }

@@ -546,7 +546,7 @@ func printManager(r MgrResult) {
 			if !ok {
 				continue
 			}
-			fmt.Printf("  %-32s %s  n=%d\n", proto+" "+ph, s.row(), s.N)
+			fmt.Printf("  %-32s %s  n=%d\n", proto+" "+ph, row(s), s.N)
 		}
 	}
 	fmt.Printf("  %-32s %s\n", "µs, result write(2) called →", summaryHeader())
@@ -556,7 +556,7 @@ func printManager(r MgrResult) {
 			if !ok {
 				continue
 			}
-			fmt.Printf("  %-32s %s\n", proto+" "+ph, s.row())
+			fmt.Printf("  %-32s %s\n", proto+" "+ph, row(s))
 		}
 	}
 	fmt.Printf("  %-32s %s\n", "µs, driver's read of the last byte →", summaryHeader())
@@ -566,17 +566,17 @@ func printManager(r MgrResult) {
 			if !ok {
 				continue
 			}
-			fmt.Printf("  %-32s %s\n", proto+" "+ph, s.row())
+			fmt.Printf("  %-32s %s\n", proto+" "+ph, row(s))
 		}
 	}
 	if len(r.TotalToTap) > 0 {
 		fmt.Printf("  %-32s %s\n", "µs, manager: read → tap's last unit", summaryHeader())
 		for _, k := range sortedMapKeys(r.TotalToTap) {
-			fmt.Printf("  %-32s %s\n", k, r.TotalToTap[k].row())
+			fmt.Printf("  %-32s %s\n", k, row(r.TotalToTap[k]))
 		}
 		fmt.Printf("  %-32s %s\n", "µs, manager: tap's last → caller", summaryHeader())
 		for _, k := range sortedMapKeys(r.TotalAfter) {
-			fmt.Printf("  %-32s %s\n", k, r.TotalAfter[k].row())
+			fmt.Printf("  %-32s %s\n", k, row(r.TotalAfter[k]))
 		}
 	}
 	fmt.Println("  p99 per round (µs, from write(2) returned):")

@@ -32,7 +32,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -407,18 +406,6 @@ func yes(b bool) string {
 func loadAvg() string { return sysinfo.LoadAvg() }
 
 // Machine is what the report says about where it ran.
-type Machine struct {
-	CPUs       int    `json:"cpus"`
-	GOMAXPROCS int    `json:"gomaxprocs"`
-	CPUModel   string `json:"cpu_model"`
-	MemTotal   string `json:"mem_total"`
-	Kernel     string `json:"kernel"`
-	GoVersion  string `json:"go_version"`
-	LoadAvg    string `json:"loadavg"`
-}
+type Machine = sysinfo.Machine
 
-func machineInfo() Machine {
-	return Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
-		CPUModel: sysinfo.ProcField("/proc/cpuinfo", "model name"), MemTotal: sysinfo.ProcField("/proc/meminfo", "MemTotal"),
-		Kernel: sysinfo.Kernel(), LoadAvg: sysinfo.LoadAvg()}
-}
+func machineInfo() Machine { return sysinfo.MachineInfo() }

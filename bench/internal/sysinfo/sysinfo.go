@@ -6,6 +6,7 @@ package sysinfo
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"strings"
 )
 
@@ -50,4 +51,22 @@ func LoadAvg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// Machine is what a benchmark's report says about where it ran.
+type Machine struct {
+	CPUs       int    `json:"cpus"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	CPUModel   string `json:"cpu_model"`
+	MemTotal   string `json:"mem_total"`
+	Kernel     string `json:"kernel"`
+	GoVersion  string `json:"go_version"`
+	LoadAvg    string `json:"loadavg"`
+}
+
+// MachineInfo describes this machine now.
+func MachineInfo() Machine {
+	return Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
+		CPUModel: ProcField("/proc/cpuinfo", "model name"), MemTotal: ProcField("/proc/meminfo", "MemTotal"),
+		Kernel: Kernel(), LoadAvg: LoadAvg()}
 }
