@@ -76,8 +76,8 @@ tax authority. --all lists the settled ones too.`,
 func (a *app) receiptsToNotifyResolveCommand() *cobra.Command {
 	var note, template string
 	cmd := &cobra.Command{
-		Use:   "resolve SERIES-NUMBER --note TEXT [--template EBL01]",
-		Short: "Write down how a listed receipt was settled with the tax authority (audited, once)",
+		Use:     "resolve SERIES-NUMBER --note TEXT [--template EBL01]",
+		Short:   "Write down how a listed receipt was settled with the tax authority (audited, once)",
 		Example: `  feepos receipts to-notify resolve 26TAA-00000007 --note "Đã báo cơ quan thuế, công văn số 12/CV ngày 08/12/2026"`,
 		Args:    exactArgs(1, "one receipt, SERIES-NUMBER (e.g. 26TAA-00000007)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
