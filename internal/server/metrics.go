@@ -45,7 +45,7 @@ func newMetrics(db *sqlite.DB) *metrics {
 		}
 		return float64(n)
 	})
-	m.registry.MustRegister(m.requests, m.duration, entries,
+	m.registry.MustRegister(m.requests, m.duration, entries, newOutboxCollector(db),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
