@@ -103,7 +103,14 @@ const walAutocheckpoint = 10000
 func init() {
 	sql.Register(driverName, &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutocheckpoint), nil)
+			if _, err := c.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walAutocheckpoint), nil); err != nil {
+				return err
+			}
+			// Savepoint journals (each write of a group commit is a
+			// SAVEPOINT) and temporary sort tables in memory, not in a
+			// temporary file: a page a payment's record changes was
+			// otherwise copied to a file first, in a system call.
+			_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
 			return err
 		},
 	})
