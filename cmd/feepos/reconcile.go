@@ -216,7 +216,7 @@ clearing); re-running a day posts nothing twice. --json prints the report.`,
 				return err
 			}
 			if a.jsonOut {
-				return a.printJSON(res.Report)
+				return a.printReport(res.Report)
 			}
 			a.printRun(res)
 			return nil
@@ -333,7 +333,7 @@ func (a *app) reconcileReportCommand() *cobra.Command {
 				}
 			}
 			if a.jsonOut {
-				return a.printJSON(rep)
+				return a.printReport(rep)
 			}
 			if !wrote {
 				a.printRun(endofday.RunResult{Report: rep})

@@ -1,6 +1,7 @@
 package endofday_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -135,6 +136,47 @@ func TestRerunningADayPostsNothingTwice(t *testing.T) {
 	assert.Equal(t, second.RunID, run.ID)
 	require.Len(t, run.Report.Sources, 1)
 	assert.Equal(t, "s.csv", run.Report.Sources[0].File)
+}
+
+// The stored report holds no matches (they are the run's rows): the
+// report read back is the run's, matches included, in the engine's order;
+// a report stored whole (before) is read as it was.
+func TestTheReportReadBackIsTheRunsWithItsMatchesFromTheRows(t *testing.T) {
+	r := newRig(t)
+	r.at(vn("2026-03-02", "09:00"))
+	r.card(101, 150_000)
+	r.card(102, 2_500_000)
+	r.card(103, 70_000)
+	r.importCSV("s.csv", csvOf(line{"2026-03-02", "7", 101, 150_000, ""}, line{"2026-03-02", "7", 102, 2_500_000, ""},
+		line{"2026-03-02", "7", 103, 71_000, ""}, line{"2026-03-02", "7", 104, 9_000, ""}))
+	r.at(vn("2026-03-03", "08:00"))
+
+	_, err := r.c.Run(r.ctx, accountant, "2026-03-02", false)
+	require.NoError(t, err)
+	second, err := r.c.Run(r.ctx, accountant, "2026-03-02", false) // the first run's matches released
+	require.NoError(t, err)
+	require.NotEmpty(t, second.Report.Matches)
+	require.NotEmpty(t, second.Report.Exceptions)
+
+	var stored string
+	require.NoError(t, r.db.SQL().GetContext(r.ctx, &stored, "SELECT report FROM reconcile_runs WHERE id = ?", second.RunID))
+	assert.Contains(t, stored, `"matches":null`, "the matches are rows, not stored twice")
+
+	rep, err := r.c.Report(r.ctx, "2026-03-02")
+	require.NoError(t, err)
+	assert.Equal(t, second.Report, rep)
+	want, _ := json.Marshal(second.Report)
+	got, _ := json.Marshal(rep)
+	assert.JSONEq(t, string(want), string(got))
+
+	// A report stored whole before keeps its matches.
+	old := `{"date":"2026-03-05","sources":[],"summary":{"ledger_count":0,"ledger_amount":0,"settlement_count":0,"settlement_amount":0,"matched_count":0,"matched_amount":0,"fee_amount":0,"net_amount":0,"exception_count":0},` +
+		`"matches":[{"rule":"terminal_trace_date","payment_ids":["P1"],"amount":5}],"exceptions":[]}`
+	_, err = r.db.SQL().ExecContext(r.ctx, `INSERT INTO reconcile_runs (date, run_at, actor, report) VALUES ('2026-03-05', '2026-03-06T01:00:00Z', 'x', ?)`, old)
+	require.NoError(t, err)
+	rep, err = r.c.Report(r.ctx, "2026-03-05")
+	require.NoError(t, err)
+	assert.Equal(t, []reconcile.Match{{Rule: "terminal_trace_date", PaymentIDs: []string{"P1"}, Amount: 5}}, rep.Matches)
 }
 
 func TestExceptionsCarryOverAndResolveIsAuditedAndReversible(t *testing.T) {

@@ -1,12 +1,10 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -202,78 +200,4 @@ func (tx *Tx) InsertMatches(ctx context.Context, runID int64, date string, ms []
 		return failed(err)
 	}
 	return nil
-}
-
-// reportJSON is json.Marshal(report), the matches (a million on a big
-// day) written by appendMatch: the same bytes, a fraction of the time.
-func reportJSON(report reconcile.Report) ([]byte, error) {
-	ms := report.Matches
-	if len(ms) == 0 {
-		return json.Marshal(report) // null or []: as it is
-	}
-	report.Matches = []reconcile.Match{}
-	head, err := json.Marshal(report)
-	if err != nil {
-		return nil, err
-	}
-	// The first "matches":[] is the field: a string value cannot hold an
-	// unescaped quote.
-	const empty = `"matches":[]`
-	at := bytes.Index(head, []byte(empty))
-	if at < 0 {
-		return nil, fmt.Errorf("the report has no matches field")
-	}
-	out := make([]byte, 0, len(head)+len(ms)*200)
-	out = append(out, head[:at+len(empty)-1]...)
-	for i := range ms {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = appendMatch(out, &ms[i])
-	}
-	return append(out, head[at+len(empty)-1:]...), nil
-}
-
-// appendMatch appends m as encoding/json writes it (reconcile.Match's
-// tags: rule, then the omitempty fields).
-func appendMatch(b []byte, m *reconcile.Match) []byte {
-	b = append(b, `{"rule":`...)
-	b = appendJSONString(b, m.Rule)
-	if len(m.PaymentIDs) > 0 {
-		b = jsonStrings(append(b, `,"payment_ids":`...), m.PaymentIDs)
-	}
-	if len(m.Settlement) > 0 {
-		b = jsonStrings(append(b, `,"settlement_ids":`...), m.Settlement)
-	}
-	if len(m.Bank) > 0 {
-		b = jsonStrings(append(b, `,"bank_ids":`...), m.Bank)
-	}
-	b = strconv.AppendInt(append(b, `,"amount":`...), m.Amount, 10)
-	if m.Fee != 0 {
-		b = strconv.AppendInt(append(b, `,"fee":`...), m.Fee, 10)
-	}
-	if m.Net != 0 {
-		b = strconv.AppendInt(append(b, `,"net":`...), m.Net, 10)
-	}
-	if m.LagDays != 0 {
-		b = strconv.AppendInt(append(b, `,"lag_days":`...), int64(m.LagDays), 10)
-	}
-	if m.Offer {
-		b = append(b, `,"offer":true`...)
-	}
-	if m.Explanation != "" {
-		b = appendJSONString(append(b, `,"explanation":`...), m.Explanation)
-	}
-	return append(b, '}')
-}
-
-// appendJSONString appends s quoted as json.Marshal quotes it.
-func appendJSONString(b []byte, s string) []byte {
-	if plainJSON(s) {
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	q, _ := json.Marshal(s)
-	return append(b, q...)
 }

@@ -25,9 +25,13 @@ func (e *ErrPaymentMatched) Error() string {
 // ErrorCode marks it as a conflict.
 func (e *ErrPaymentMatched) ErrorCode() string { return "conflict" }
 
-// InsertReconcileRun stores a run's report and returns its id.
+// InsertReconcileRun stores a run's report and returns its id. The
+// report is stored without its matches ("matches": null): they are the
+// run's reconcile_matches rows (InsertMatches), read back by
+// LatestReconcileRun, so a million-match day is not written twice.
 func (tx *Tx) InsertReconcileRun(ctx context.Context, date, actor string, report reconcile.Report) (int64, error) {
-	b, err := reportJSON(report)
+	report.Matches = nil
+	b, err := json.Marshal(report)
 	if err != nil {
 		return 0, err
 	}
@@ -69,7 +73,69 @@ func (db *DB) LatestReconcileRun(ctx context.Context, date string) (ReconcileRun
 	if err := json.Unmarshal([]byte(r.Report), &out.Report); err != nil {
 		return ReconcileRun{}, false, fmt.Errorf("run %d: report: %w", r.ID, err)
 	}
+	if out.Report.Matches == nil { // stored without them: the run's rows
+		if out.Report.Matches, err = db.runMatches(ctx, r.ID, r.Date); err != nil {
+			return ReconcileRun{}, false, err
+		}
+	}
 	return out, true, nil
+}
+
+// runMatches reads the matches run runID made, released or not, in the
+// order the engine made them (their ids), as the report held them.
+func (db *DB) runMatches(ctx context.Context, runID int64, date string) ([]reconcile.Match, error) {
+	var n int
+	if err := db.db.GetContext(ctx, &n, `SELECT count(*) FROM reconcile_matches WHERE date = ? AND run_id = ?`, date, runID); err != nil {
+		return nil, fmt.Errorf("read the matches of run %d: %w", runID, err)
+	}
+	out := make([]reconcile.Match, 0, n)
+	rows, err := db.db.QueryContext(ctx, `SELECT rule, amount, fee, net, lag_days, offer, payment_ids, settlement_ids, bank_ids, explanation
+		FROM reconcile_matches WHERE date = ? AND run_id = ? ORDER BY id`, date, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read the matches of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m reconcile.Match
+		var pay, set, bank string
+		if err := rows.Scan(&m.Rule, &m.Amount, &m.Fee, &m.Net, &m.LagDays, &m.Offer, &pay, &set, &bank, &m.Explanation); err != nil {
+			return nil, fmt.Errorf("read the matches of run %d: %w", runID, err)
+		}
+		for _, f := range []struct {
+			js  string
+			dst *[]string
+		}{{pay, &m.PaymentIDs}, {set, &m.Settlement}, {bank, &m.Bank}} {
+			if *f.dst, err = parseStrings(f.js); err != nil {
+				return nil, fmt.Errorf("run %d: a match's ids %q: %w", runID, f.js, err)
+			}
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the matches of run %d: %w", runID, err)
+	}
+	return out, nil
+}
+
+// parseStrings reads a JSON array of strings as InsertMatches wrote it;
+// empty is nil, as the report's omitempty fields decode. Arrays of plain
+// strings (no escapes: ids are) are split without encoding/json.
+func parseStrings(js string) ([]string, error) {
+	if js == "[]" {
+		return nil, nil
+	}
+	if len(js) >= 4 && strings.HasPrefix(js, `["`) && strings.HasSuffix(js, `"]`) && !strings.Contains(js, `\`) {
+		// Without a backslash no string holds a quote: "," only separates.
+		return strings.Split(js[2:len(js)-2], `","`), nil
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(js), &out); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // ReleaseRunMatches releases the matches the engine made for date (not a
