@@ -49,6 +49,7 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 	s.router.Get("/healthz", s.handleHealth)
 	s.router.Method(http.MethodGet, "/metrics", s.metrics.handler())
 	s.router.Mount("/verify", s.verifyRoutes())
+	s.router.Mount("/kiosk", s.kioskRoutes())
 	s.routeOpenAPI()
 	s.routeFees()
 	s.paymentAPIRoutes()
