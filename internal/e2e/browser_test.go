@@ -100,7 +100,7 @@ type viewport struct {
 }
 
 var (
-	desktop = viewport{name: "desktop", width: 1366, height: 768}              // the counter PC
+	desktop = viewport{name: "desktop", width: 1366, height: 768}            // the counter PC
 	phone   = viewport{name: "phone", width: 390, height: 844, mobile: true} // a citizen's phone
 )
 

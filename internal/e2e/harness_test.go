@@ -33,6 +33,11 @@ type harness struct {
 // test t.
 func start(t *testing.T) *harness {
 	t.Helper()
+	// No browser is the commonest setup problem: say so before anything
+	// else runs.
+	if _, err := chromiumPath(); err != nil {
+		t.Fatal(err)
+	}
 	h := &harness{t: t, artifacts: artifactsDir(t)}
 	dir := t.TempDir()
 	h.srv = startServer(t, dir, filepath.Join(h.artifacts, "server.log"))
@@ -50,6 +55,13 @@ func start(t *testing.T) *harness {
 func (h *harness) demoReceipts() []demoReceipt {
 	h.t.Helper()
 	return h.srv.demoReceipts(h.t)
+}
+
+// apiToken is the demo API token of a role (dossier-system, cashier,
+// accountant, admin).
+func (h *harness) apiToken(role string) string {
+	h.t.Helper()
+	return h.srv.apiToken(h.t, role)
 }
 
 // page opens a new tab, in a browser context of its own, on viewport vp.

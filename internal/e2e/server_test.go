@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,11 +26,12 @@ const waitTimeout = 60 * time.Second
 // server is one `feepos serve --demo` child process on a port of
 // 127.0.0.1 the system picked.
 type server struct {
-	base string // http://127.0.0.1:PORT
-	cmd  *exec.Cmd
-	log  *serverLog
-	done chan struct{} // closed when the process has exited
-	err  error         // its exit status, once done
+	base    string // http://127.0.0.1:PORT
+	dataDir string // the database's folder (demo keys, tokens, terminal state)
+	cmd     *exec.Cmd
+	log     *serverLog
+	done    chan struct{} // closed when the process has exited
+	err     error         // its exit status, once done
 }
 
 // demoReceipt is one "demo receipt" line of serve's log.
@@ -52,7 +54,7 @@ func startServer(t *testing.T, dir, logFile string) *server {
 	// slog writes to stderr; stdout is merged in so nothing is lost.
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	s := &server{cmd: cmd, log: newServerLog(), done: make(chan struct{})}
+	s := &server{dataDir: filepath.Dir(db), cmd: cmd, log: newServerLog(), done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", feeposBin, err)
 	}
@@ -138,6 +140,28 @@ func (s *server) demoReceipts(t *testing.T) []demoReceipt {
 		t.Fatalf("%v\nfeepos serve's log:\n%s", err, s.log.String())
 	}
 	return rs
+}
+
+// apiToken is the demo API token of a role (dossier-system, cashier,
+// accountant, admin) that serve --demo keeps in demo-tokens.json, for a
+// test that prepares data over the JSON API (Authorization: Bearer).
+func (s *server) apiToken(t *testing.T, role string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.dataDir, "demo-tokens.json"))
+	if err != nil {
+		t.Fatalf("the demo API tokens: %v", err)
+	}
+	var toks []struct{ Role, Token string }
+	if err := json.Unmarshal(b, &toks); err != nil {
+		t.Fatalf("the demo API tokens: %v", err)
+	}
+	for _, tok := range toks {
+		if tok.Role == role {
+			return tok.Token
+		}
+	}
+	t.Fatalf("no demo API token of role %q in demo-tokens.json", role)
+	return ""
 }
 
 // serverLog holds serve's output and what the harness reads from it.
