@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -112,6 +114,53 @@ type page struct {
 	t   *testing.T
 	ctx context.Context
 	vp  viewport
+
+	mu       sync.Mutex
+	jsErrors []string // uncaught JavaScript exceptions not yet taken
+}
+
+// watchJSErrors collects the page's uncaught JavaScript exceptions: a
+// test fails at its end if one was neither expected (takeJSErrors) nor
+// fixed. Resources that fail to load are not counted (a missing favicon
+// is not a bug of the page).
+func (p *page) watchJSErrors() {
+	events := chromedp.Events(p.ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range events {
+			if err != nil {
+				return // the tab was closed
+			}
+			p.mu.Lock()
+			p.jsErrors = append(p.jsErrors, describeException(ev.ExceptionDetails))
+			p.mu.Unlock()
+		}
+	}()
+	p.t.Cleanup(func() {
+		if errs := p.takeJSErrors(); len(errs) > 0 {
+			p.t.Errorf("uncaught JavaScript errors on the %s page:\n%s", p.vp.name, strings.Join(errs, "\n"))
+		}
+	})
+}
+
+// takeJSErrors returns the uncaught JavaScript exceptions so far, and
+// forgets them.
+func (p *page) takeJSErrors() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	errs := p.jsErrors
+	p.jsErrors = nil
+	return errs
+}
+
+func describeException(d *runtime.ExceptionDetails) string {
+	if d == nil {
+		return "(no details)"
+	}
+	msg := d.Text
+	if d.Exception != nil && d.Exception.Description != "" {
+		msg += " " + d.Exception.Description
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", d.URL, d.LineNumber+1, d.ColumnNumber+1, msg)
 }
 
 // do runs actions with the harness's generous timeout.

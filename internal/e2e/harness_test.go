@@ -89,6 +89,7 @@ func (h *harness) page(t *testing.T, vp viewport) *page {
 		cancel()
 		t.Fatalf("Chromium did not open a tab in %s", waitTimeout)
 	}
+	p.watchJSErrors()
 	return p
 }
 
