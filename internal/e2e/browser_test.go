@@ -234,6 +234,39 @@ func (p *page) clear(selector string) {
 	p.do("clear "+selector, chromedp.Clear(chromedp.CSS(selector)))
 }
 
+// choose selects the option with value in the <select> matching the CSS
+// selector, firing input and change as a person's choice does.
+func (p *page) choose(selector, value string) {
+	p.t.Helper()
+	p.waitVisible(selector)
+	js := fmt.Sprintf(`(function () {
+		const s = document.querySelector(%s);
+		if (!s || ![...s.options].some(o => o.value === %s)) return false;
+		s.focus();
+		s.value = %s;
+		s.dispatchEvent(new Event("input", {bubbles: true}));
+		s.dispatchEvent(new Event("change", {bubbles: true}));
+		return true;
+	})()`, jsString(selector), jsString(value), jsString(value))
+	if !evalJS[bool](p, js) {
+		p.fail("choose "+value+" in "+selector, errors.New("no such option"))
+	}
+}
+
+// upload puts the file at path into the <input type="file"> matching the
+// CSS selector (the form is not submitted).
+func (p *page) upload(selector, path string) {
+	p.t.Helper()
+	p.do("upload "+path+" into "+selector, chromedp.SetUploadFiles(chromedp.CSS(selector), []string{path}, chromedp.NodeReady))
+}
+
+// waitPath waits until the page's address has this path (a redirect after
+// a form, a link followed).
+func (p *page) waitPath(path string) {
+	p.t.Helper()
+	p.waitJS("the address "+path, fmt.Sprintf(`location.pathname === %s && document.readyState === "complete"`, jsString(path)))
+}
+
 // press types keys into whatever element has the focus (e.g. kb.Enter,
 // kb.Tab, kb.Escape of github.com/chromedp/chromedp/kb).
 func (p *page) press(keys string) {

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,12 +18,20 @@ import (
 const scanPage = `<!DOCTYPE html><html lang="vi"><meta charset="utf-8"><title>scan</title>
 <form id="f"><input id="q" name="q" autofocus autocomplete="off"></form>
 <p id="out"></p><button id="b" type="button">Bấm</button>
+<select id="term"><option value="">—</option><option value="DEMO-ZVT">DEMO-ZVT</option></select>
+<input id="file" type="file"><p id="chosen"></p>
 <script>
 document.getElementById("f").addEventListener("submit", function (e) {
   e.preventDefault();
   var q = document.getElementById("q");
   document.getElementById("out").textContent = "Đã quét: " + q.value;
   q.value = "";
+});
+document.getElementById("term").addEventListener("change", function (e) {
+  document.getElementById("chosen").textContent = "Thiết bị: " + e.target.value;
+});
+document.getElementById("file").addEventListener("change", function (e) {
+  document.getElementById("chosen").textContent = "Tệp: " + e.target.files[0].name;
 });
 document.getElementById("b").addEventListener("click", function () {
   document.getElementById("out").textContent = "Đã bấm";
@@ -30,8 +40,9 @@ document.getElementById("b").addEventListener("click", function () {
 </script></html>`
 
 // The harness's own helpers on a page that does not depend on the web
-// app: the scanner types into the focused field and presses Enter, a click
-// and typing work, and an uncaught JavaScript error is caught.
+// app: the scanner types into the focused field and presses Enter; typing,
+// choosing an option, uploading a file and a click work; an uncaught
+// JavaScript error is caught.
 func TestHarnessScanClickType(t *testing.T) {
 	h := start(t)
 	p := h.page(t, desktop)
@@ -44,6 +55,14 @@ func TestHarnessScanClickType(t *testing.T) {
 
 	p.typeInto("#q", "Nguyễn Văn A\r")
 	p.waitText("Đã quét: Nguyễn Văn A")
+
+	p.choose("#term", "DEMO-ZVT")
+	p.waitText("Thiết bị: DEMO-ZVT")
+
+	file := filepath.Join(t.TempDir(), "settlement.csv")
+	require.NoError(t, os.WriteFile(file, []byte("a,b\n"), 0o600))
+	p.upload("#file", file)
+	p.waitText("Tệp: settlement.csv")
 
 	p.click("#b")
 	p.waitText("Đã bấm")
