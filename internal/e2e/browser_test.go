@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -33,9 +34,10 @@ func chromiumPath() (string, error) {
 }
 
 // startBrowser launches a headless Chromium with a new empty profile in
-// profileDir and returns the context of its first tab; every page opens
-// from it. The browser is closed when the test ends.
-func startBrowser(t *testing.T, profileDir string) context.Context {
+// profileDir and returns a func that waits until it runs and gives the
+// context of its first tab, from which every page opens: the server
+// starts meanwhile. The browser is closed when the test ends.
+func startBrowser(t *testing.T, profileDir string) (wait func() context.Context) {
 	t.Helper()
 	execPath, err := chromiumPath()
 	if err != nil {
@@ -79,19 +81,23 @@ func startBrowser(t *testing.T, profileDir string) context.Context {
 
 	// The first action starts the browser, and no timeout may be set on
 	// its context (it would end the browser with it): the wait is bounded
-	// here instead.
+	// by wait instead.
 	started := make(chan error, 1)
 	go func() { started <- chromedp.Do(browserCtx) }()
-	select {
-	case err := <-started:
-		if err != nil {
-			t.Fatalf("start Chromium %s: %v", execPath, err)
+	deadline := time.Now().Add(waitTimeout)
+	return func() context.Context {
+		t.Helper()
+		select {
+		case err := <-started:
+			if err != nil {
+				t.Fatalf("start Chromium %s: %v", execPath, err)
+			}
+		case <-time.After(time.Until(deadline)):
+			cancelBrowser()
+			t.Fatalf("Chromium %s did not start in %s", execPath, waitTimeout)
 		}
-	case <-afterWait():
-		cancelBrowser()
-		t.Fatalf("Chromium %s did not start in %s", execPath, waitTimeout)
+		return browserCtx
 	}
-	return browserCtx
 }
 
 // viewport is a screen the pages are shown on.

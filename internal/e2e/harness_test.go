@@ -40,13 +40,14 @@ func start(t *testing.T) *harness {
 	}
 	h := &harness{t: t, artifacts: artifactsDir(t)}
 	dir := t.TempDir()
-	h.srv = startServer(t, dir, filepath.Join(h.artifacts, "server.log"))
-	h.base = h.srv.base
 	profile := filepath.Join(dir, "chromium-profile")
 	if err := os.Mkdir(profile, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	h.browser = startBrowser(t, profile)
+	browserReady := startBrowser(t, profile) // starts while the server does
+	h.srv = startServer(t, dir, filepath.Join(h.artifacts, "server.log"))
+	h.base = h.srv.base
+	h.browser = browserReady()
 	return h
 }
 
