@@ -19,9 +19,11 @@ test: tools
 	GORACE="atexit_sleep_ms=0 $$GORACE" go test -race -vet=off -count=1 ./...
 
 # What `make test` needs besides Go: cgo with a C compiler and the C
-# library headers (SQLite, the race detector) and pdftotext (the PDF
-# receipt tests read their text back). One line names whatever is missing,
-# before anything is built; .ci/run installs it on Debian.
+# library headers (SQLite, the race detector), pdftotext (the PDF
+# receipt tests read their text back) and Chromium (internal/e2e drives
+# the web app in it; $FEEPOS_CHROMIUM names another binary). One line
+# names whatever is missing, before anything is built; .ci/run installs
+# it on Debian.
 tools:
 	@missing=; \
 	command -v go >/dev/null 2>&1 || missing="$$missing, go (Go 1.26: https://go.dev/dl/)"; \
@@ -29,6 +31,7 @@ tools:
 	elif ! printf '#include <stdlib.h>\nint main(void) { return 0; }\n' | gcc -x c -o /dev/null - >/dev/null 2>&1; then \
 		missing="$$missing, the C library headers (apt-get install libc6-dev)"; fi; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing, pdftotext (apt-get install poppler-utils)"; \
+	command -v "$${FEEPOS_CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1 || missing="$$missing, Chromium at $${FEEPOS_CHROMIUM:-/usr/bin/chromium} (apt-get install chromium, or set FEEPOS_CHROMIUM)"; \
 	if [ -z "$$missing" ] && [ "$$(go env CGO_ENABLED)" != 1 ]; then missing=", cgo (unset CGO_ENABLED or set it to 1)"; fi; \
 	if [ -n "$$missing" ]; then echo "make test: missing$${missing#,}; install what is missing and run it again (.ci/run installs the Debian packages)" >&2; exit 1; fi
 
