@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -19,12 +20,19 @@ import (
 
 // servedRoutes walks the router: every method and pattern it serves, as
 // OpenAPI templates. Catch-all patterns ("/verify/*") only answer that a
-// path is wrong and are not operations.
+// path is wrong and are not operations. The web pages (behind webSession,
+// docs/WEB.md) are HTML for people, not the API.
 func servedRoutes(t *testing.T, s *Server) []apispec.Op {
 	t.Helper()
 	var out []apispec.Op
 	seen := map[apispec.Op]bool{}
-	err := chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+	webPage := reflect.ValueOf(s.webSession).Pointer()
+	err := chi.Walk(s.router, func(method, route string, _ http.Handler, mws ...func(http.Handler) http.Handler) error {
+		for _, mw := range mws {
+			if reflect.ValueOf(mw).Pointer() == webPage {
+				return nil
+			}
+		}
 		route = strings.ReplaceAll(route, "/*/", "/")
 		if strings.HasSuffix(route, "*") || (strings.HasSuffix(route, "/") && route != "/") {
 			return nil

@@ -39,6 +39,10 @@ type Server struct {
 
 	payments   *payments.Service // nil: the payment routes answer 503 (api_payments.go)
 	verifyBase string            // the public address receipts' QR codes name ("" : the request's)
+
+	web    *webTemplates    // the pages (web_render.go)
+	center string           // the center's name in the pages' header (SetCenterName)
+	now    func() time.Time // the web side's clock: sessions, lockout (nil: time.Now; tests set it)
 }
 
 // New builds the server on an opened database.
@@ -53,6 +57,7 @@ func New(db *sqlite.DB, log *slog.Logger) *Server {
 	s.routeOpenAPI()
 	s.routeFees()
 	s.paymentAPIRoutes()
+	s.routeWeb()
 	return s
 }
 
