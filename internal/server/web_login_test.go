@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -350,4 +351,19 @@ func TestWebInternalErrorPageHidesTheCause(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	assert.Contains(t, body, "Lỗi hệ thống")
 	assert.NotContains(t, body, "/secret/path")
+}
+
+func TestWebLoginAttemptsPerAddressAreLimited(t *testing.T) {
+	rig := newLightWebRig(t)
+	c := rig.client(t)
+	c.get(t, "/login")
+	var last *http.Response
+	var body string
+	for i := 0; i <= loginsPerMinute; i++ {
+		// No password: refused before any hashing, but counted all the same.
+		last, body = c.postForm(t, "/login", url.Values{"username": {fmt.Sprintf("khongco%d", i)}})
+	}
+	assert.Equal(t, http.StatusTooManyRequests, last.StatusCode)
+	assert.Contains(t, body, "quá nhiều lần đăng nhập")
+	assert.Equal(t, "60", last.Header.Get("Retry-After"))
 }

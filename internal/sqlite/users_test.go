@@ -98,3 +98,26 @@ func TestConcurrentWrongPasswordsLock(t *testing.T) {
 	require.ErrorAs(t, err, &locked)
 	assert.WithinDuration(t, now.Add(auth.LockoutDuration), locked.Until, time.Second)
 }
+
+func TestUpdateUserEndsSessionsOnARoleChange(t *testing.T) {
+	ctx := context.Background()
+	db := newTestDB(t)
+	by := auth.System("test")
+	_, err := db.CreateUser(ctx, sqlite.NewUser{Username: "thu", Name: "Thu", Role: auth.RoleCashier, Password: "mat-khau-1"}, by)
+	require.NoError(t, err)
+	now := time.Now()
+	_, s, err := db.Login(ctx, "thu", "mat-khau-1", now)
+	require.NoError(t, err)
+	u, err := db.UpdateUser(ctx, "thu", "Nguyễn Thị Thu", auth.RoleCashier, by)
+	require.NoError(t, err)
+	assert.Equal(t, "Nguyễn Thị Thu", u.Name)
+	_, _, err = db.Session(ctx, s.Token, now)
+	require.NoError(t, err, "a new name keeps the session")
+	u, err = db.UpdateUser(ctx, "thu", "Nguyễn Thị Thu", auth.RoleAccountant, by)
+	require.NoError(t, err)
+	assert.Equal(t, auth.RoleAccountant, u.Role)
+	_, _, err = db.Session(ctx, s.Token, now)
+	assert.ErrorIs(t, err, auth.ErrNoSession, "a new role needs a new sign-in")
+	_, err = db.UpdateUser(ctx, "thu", "Thu", auth.RoleDossierSystem, by)
+	assert.Equal(t, apperr.Invalid, apperr.Code(err))
+}
