@@ -51,9 +51,11 @@ type Result struct {
 	TargetUS      float64         `json:"target_p99_us"`
 	Pages         []PageResult    `json:"pages"`
 	Walk          *Walk           `json:"chain_walk,omitempty"`
-	Met           bool            `json:"met"` // every measured page's p99 ≤ target, none failed
-	LoadBefore    string          `json:"load_before"`
-	LoadAfter     string          `json:"load_after"`
+	// Met: every measured page's p99 ≤ target, none failed, and the chain
+	// walk (when timed) ≤ target, since a /verify request pays it whole.
+	Met        bool   `json:"met"`
+	LoadBefore string `json:"load_before"`
+	LoadAfter  string `json:"load_after"`
 }
 
 func main() {
@@ -162,11 +164,13 @@ func run(ctx context.Context, o opts) (Result, error) {
 			return res, fmt.Errorf("chain walk: %w", err)
 		}
 		res.Walk = &w
-		o.printf("chain walk of /verify (sqlite.DB.VerifyReceipts, %d receipts, ok %v), %d times: p50 %.0f ms, max %.0f ms — paid by the first /verify request after a minute without one\n",
-			w.Receipts, w.OK, w.Times.N, w.Times.P50/1e3, w.Times.Max/1e3)
+		ok := w.OK && w.Times.Max <= res.TargetUS
+		res.Met = res.Met && ok
+		o.printf("chain walk of /verify (sqlite.DB.VerifyReceipts, %d receipts, ok %v), %d times: p50 %.0f ms, max %.0f ms — paid by the first /verify request after a minute without one: %s\n",
+			w.Receipts, w.OK, w.Times.N, w.Times.P50/1e3, w.Times.Max/1e3, yes(ok))
 	}
 	res.LoadAfter = sysinfo.LoadAvg()
-	o.printf("target p99 ≤ %s on every built page: %s; load %s → %s\n", o.target, yes(res.Met), res.LoadBefore, res.LoadAfter)
+	o.printf("target p99 ≤ %s on every built page (and the chain walk ≤ it): %s; load %s → %s\n", o.target, yes(res.Met), res.LoadBefore, res.LoadAfter)
 	return res, srv.stop()
 }
 
