@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/feepos/feepos/internal/config"
+	"github.com/feepos/feepos/internal/endofday"
 	"github.com/feepos/feepos/internal/server"
 	"github.com/feepos/feepos/internal/signing"
 	"github.com/feepos/feepos/internal/sqlite"
@@ -142,7 +143,13 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	}
 	defer stopTerminals()
 	srv.SetTerminals(terms)
-	defer servePayments(ctx, log, db, terms, keys, cfg.Receipts, listenBase(addr), srv, hooks.Poke).Close()
+	pays := servePayments(ctx, log, db, terms, keys, cfg.Receipts, listenBase(addr), srv, hooks.Poke)
+	defer pays.Close()
+	// The accountant's pages: the day's close as `feepos reconcile` builds
+	// it, with the payment workflow (confirm), and the keys that sign the
+	// daily summary as `feepos receipts summary` does.
+	srv.SetCloser(endofday.New(db, endofday.Options{Payments: pays.Service}))
+	srv.SetTaxKeys(keys)
 	ready := func(bound net.Addr) {
 		base := cfg.Receipts.VerifyBase
 		if base == "" {

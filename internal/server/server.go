@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/feepos/feepos/internal/auth"
+	"github.com/feepos/feepos/internal/endofday"
 	"github.com/feepos/feepos/internal/payments"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/internal/terminals"
@@ -46,6 +47,9 @@ type Server struct {
 	now    func() time.Time // the web side's clock: sessions, lockout (nil: time.Now; tests set it)
 
 	loginRate *httprate.RateLimiter // sign-in attempts per address (web_login.go)
+
+	acctCloser *endofday.Closer  // the day's close of the accountant's pages (SetCloser, web_accountant.go)
+	acctKeys   *receipts.Keyring // signs the daily summary's XML (SetTaxKeys, web_accountant_files.go)
 }
 
 // New builds the server on an opened database.
