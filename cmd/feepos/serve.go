@@ -123,7 +123,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	defer stop()
 	srv := server.New(db, log)
 	srv.SetReceiptTrust(trust)
-	srv.SetReceiptKeys(keys) // the admin's receipts page shows its certificates
+	srv.SetReceiptKeys(keys)                                                      // the admin's receipts page shows its certificates
 	hooks, stopAccess, err := startAccess(ctx, log, a.stdout, db, srv, cfg, demo) // API tokens, rate limit, webhook worker
 	if err != nil {
 		return err
