@@ -52,6 +52,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.receiptsCommand(), a.feesCommand())
 	root.AddCommand(a.migrateCommand())
 	root.AddCommand(a.tokensCommand())
+	root.AddCommand(a.usersCommand())
 	root.AddCommand(a.reconcileCommand())
 	return root
 }

@@ -101,6 +101,11 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	if err := seedDemoCatalogue(ctx, log, db, demo); err != nil {
 		return err
 	}
+	if demo {
+		if err := seedDemoUsers(ctx, log, db); err != nil {
+			return err
+		}
+	}
 
 	// The organisations' signing keys, and the certificates /verify trusts.
 	// Nothing issues receipts over HTTP yet, so only the trust is handed

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/feepos/feepos/internal/auth"
@@ -43,6 +44,8 @@ type Server struct {
 	web    *webTemplates    // the pages (web_render.go)
 	center string           // the center's name in the pages' header (SetCenterName)
 	now    func() time.Time // the web side's clock: sessions, lockout (nil: time.Now; tests set it)
+
+	loginRate *httprate.RateLimiter // sign-in attempts per address (web_login.go)
 }
 
 // New builds the server on an opened database.

@@ -4,8 +4,10 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/httprate"
 )
 
 // The web pages of the counter and the back office (docs/WEB.md):
@@ -36,6 +38,7 @@ func (s *Server) routeWeb() {
 		panic("feepos web templates: " + err.Error())
 	}
 	s.web, s.center = wt, defaultCenter
+	s.loginRate = httprate.NewRateLimiter(loginsPerMinute, time.Minute)
 
 	static, _ := fs.Sub(webStaticFiles, "web/static")
 	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))

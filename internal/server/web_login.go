@@ -29,7 +29,18 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	s.renderPage(w, r, http.StatusOK, "login", "Đăng nhập", loginData{Next: next})
 }
 
+// loginsPerMinute bounds the sign-in attempts from one address: with the
+// lockout of each account, it slows a guess of many accounts' passwords.
+// A counter's PC never comes near it.
+const loginsPerMinute = 60
+
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if s.loginRate.OnLimit(w, r, addressKey(r)) {
+		w.Header().Set("Retry-After", "60")
+		s.renderWeb(w, r, http.StatusTooManyRequests, "login", webPage{Title: "Đăng nhập",
+			Error: "Có quá nhiều lần đăng nhập từ máy này. Vui lòng đợi một phút rồi thử lại.", Data: loginData{}})
+		return
+	}
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))

@@ -1,7 +1,11 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -308,4 +312,58 @@ func TestWebStaticAssets(t *testing.T) {
 		total += len(body)
 	}
 	assert.Less(t, total, 200<<10, "a page and its assets stay under 200 KB")
+}
+
+// Over TLS the session cookie is Secure.
+func TestWebSessionCookieSecureOverTLS(t *testing.T) {
+	rig := newLightWebRig(t)
+	u := rig.createUser(t, "", auth.RoleCashier)
+	tls := httptest.NewTLSServer(rig.srv)
+	t.Cleanup(tls.Close)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	hc := tls.Client()
+	hc.Jar = jar
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c := &webClient{base: tls.URL, http: hc, noFollow: true}
+	resp, _ := c.get(t, "/login")
+	for _, ck := range resp.Cookies() {
+		assert.True(t, ck.Secure, ck.Name)
+	}
+	resp, body := c.postForm(t, "/login", url.Values{"username": {u.Username}, "password": {testPassword}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, body)
+	var found bool
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			found = true
+			assert.True(t, ck.Secure)
+		}
+	}
+	assert.True(t, found)
+}
+
+func TestWebInternalErrorPageHidesTheCause(t *testing.T) {
+	rig := newLightWebRig(t)
+	rig.srv.router.With(rig.srv.webSession).Get("/test-500", func(w http.ResponseWriter, r *http.Request) {
+		rig.srv.webErr(w, r, errors.New("disk I/O error at /secret/path"))
+	})
+	resp, body := rig.client(t).get(t, "/test-500")
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	assert.Contains(t, body, "Lỗi hệ thống")
+	assert.NotContains(t, body, "/secret/path")
+}
+
+func TestWebLoginAttemptsPerAddressAreLimited(t *testing.T) {
+	rig := newLightWebRig(t)
+	c := rig.client(t)
+	c.get(t, "/login")
+	var last *http.Response
+	var body string
+	for i := 0; i <= loginsPerMinute; i++ {
+		// No password: refused before any hashing, but counted all the same.
+		last, body = c.postForm(t, "/login", url.Values{"username": {fmt.Sprintf("khongco%d", i)}})
+	}
+	assert.Equal(t, http.StatusTooManyRequests, last.StatusCode)
+	assert.Contains(t, body, "quá nhiều lần đăng nhập")
+	assert.Equal(t, "60", last.Header.Get("Retry-After"))
 }

@@ -47,6 +47,7 @@ type webPage struct {
 	Center string     // the center's name, for the header
 	Menu   []navItem  // the menu of the user's role
 	Status int        // the HTTP status the page is answered with
+	Bare   bool       // no header and menu: a kiosk or a phone page
 }
 
 type navItem struct{ Label, Href string }

@@ -31,6 +31,15 @@ import (
 // fake clock for the web side, and browsers (webClient) that sign in for
 // real through POST /login and keep their cookies.
 
+// Cheap argon2id parameters for this package's tests, set before any
+// test runs: a real hash costs 250 ms under -race and every login makes
+// two. The parameters travel with each hash, so checking is unchanged;
+// internal/auth tests the real ones.
+var _ = func() bool {
+	auth.PasswordParams = auth.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
+	return true
+}()
+
 // testPassword is the password of the users the rig creates.
 const testPassword = "mật-khẩu-thử-1"
 

@@ -252,6 +252,44 @@ func (db *DB) SetUserDisabled(ctx context.Context, username string, disabled boo
 	return out, err
 }
 
+// UpdateUser changes an account's name and role, with an audit line
+// naming by; a change of role ends the account's sessions, so the new
+// role applies from the next sign-in.
+func (db *DB) UpdateUser(ctx context.Context, username, name string, role auth.Role, by auth.Actor) (auth.User, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return auth.User{}, coded{apperr.Invalid, errors.New("a user needs the person's full name")}
+	}
+	if _, err := auth.ParseWebRole(string(role)); err != nil {
+		return auth.User{}, coded{apperr.Invalid, err}
+	}
+	var out auth.User
+	err := db.WithTx(ctx, func(tx *Tx) error {
+		r, err := userByUsername(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		if by.Kind == auth.KindUser && by.ID == strconv.FormatInt(r.ID, 10) && role != auth.Role(r.Role) {
+			return coded{apperr.Invalid, errors.New("you cannot change your own role: ask another administrator")}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, role = ? WHERE id = ?`, name, string(role), r.ID); err != nil {
+			return fmt.Errorf("update user %q: %w", username, err)
+		}
+		if role != auth.Role(r.Role) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM web_sessions WHERE user_id = ?`, r.ID); err != nil {
+				return fmt.Errorf("end the sessions of %q: %w", username, err)
+			}
+		}
+		detail, _ := json.Marshal(map[string]any{"name": [2]string{r.Name, name}, "role": [2]string{r.Role, string(role)}})
+		r.Name, r.Role = name, string(role)
+		if out, err = r.user(); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, auth.AuditEntry{Actor: by, Action: "user.update", Object: "user:" + out.ID, Detail: detail})
+	})
+	return out, err
+}
+
 // Users lists every account, disabled ones too, by user name.
 func (db *DB) Users(ctx context.Context) ([]auth.User, error) {
 	var rows []userRow
