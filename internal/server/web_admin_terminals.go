@@ -308,18 +308,38 @@ func (s *Server) handleAdminEndOfDay(w http.ResponseWriter, r *http.Request) {
 		s.renderAdminTerminals(w, r, http.StatusOK, res)
 		return
 	}
-	res.OK = true
-	res.Lines = append(res.Lines, "Đã chốt lô giao dịch của máy "+id+".")
 	// As the API's route: the batch is closed whether or not its totals
 	// could be stored, so a failure is shown and logged, not undone.
+	msg := fmt.Sprintf("Đã chốt lô giao dịch của máy %s: %d giao dịch, tổng %s", id, eodCount(eod), receipts.FormatDong(eod.Total))
+	var brands []string
+	for i, b := range eod.Totals {
+		if i == 8 { // the flash cookie is short
+			brands = append(brands, "…")
+			break
+		}
+		brands = append(brands, fmt.Sprintf("%s: %d giao dịch, %s", b.Brand, b.Count, receipts.FormatDong(b.Amount)))
+	}
+	if len(brands) > 0 {
+		msg += " (" + strings.Join(brands, "; ") + ")"
+	}
+	msg += "."
 	if _, err := endofday.New(s.db, endofday.Options{}).StoreEndOfDay(r.Context(), actor, id, s.db.Now(), eod); err != nil {
 		s.log.Error("store the terminal's end-of-day totals", "terminal", id, "err", err)
-		res.OK = false
-		res.Lines = append(res.Lines, "Không lưu được tổng của máy để đối soát: kế toán cần nhập tổng theo phiếu in của máy POS.")
-	} else {
-		res.Lines = append(res.Lines, "Đã lưu tổng của máy để đối soát cuối ngày.")
+		res.Lines = append(res.Lines, msg, "Không lưu được tổng của máy để đối soát: kế toán cần nhập tổng theo phiếu in của máy POS.")
+		s.renderAdminTerminals(w, r, http.StatusOK, res)
+		return
 	}
-	s.renderAdminTerminals(w, r, http.StatusOK, res)
+	// Redirected (post, redirect, get): reloading the page must not close
+	// the batch again.
+	s.redirectFlash(w, r, "/admin/terminals", msg+" Đã lưu tổng của máy để đối soát cuối ngày.")
+}
+
+func eodCount(eod pos.EndOfDay) int {
+	n := 0
+	for _, b := range eod.Totals {
+		n += b.Count
+	}
+	return n
 }
 
 // terminalErrVI is a terminal error for the page: the manager's own
