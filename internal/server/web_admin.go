@@ -29,9 +29,9 @@ import (
 func (s *Server) routeAdminPages(r chi.Router) {
 	r.Group(func(r chi.Router) {
 		r.Use(s.webNeed(auth.RoleAdmin))
-		r.Get("/admin", func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, "/admin/terminals", http.StatusSeeOther)
-		})
+		// The admin's home (homeOf) is the terminals page: what needs a
+		// look first on a working day.
+		r.Get("/admin", s.handleAdminTerminals)
 		r.Get("/admin/terminals", s.handleAdminTerminals)
 		r.Post("/admin/terminals/{id}/test", s.handleAdminTerminalTest)
 		r.Post("/admin/terminals/{id}/end-of-day", s.handleAdminEndOfDay)

@@ -200,7 +200,7 @@ var adminPosts = []string{
 	"/admin/tokens", "/admin/tokens/1/revoke", "/admin/webhooks/1/retry",
 }
 
-var adminPages = []string{"/admin/terminals", "/admin/fees", "/admin/fees/export", "/admin/users", "/admin/webhooks", "/admin/receipts"}
+var adminPages = []string{"/admin", "/admin/terminals", "/admin/fees", "/admin/fees/export", "/admin/users", "/admin/webhooks", "/admin/receipts"}
 
 func TestWebAdminRefusals(t *testing.T) {
 	rig := newWebRigWith(t, rigOptions{noTerms: true})
