@@ -12,6 +12,7 @@ import (
 
 	"github.com/feepos/feepos/internal/endofday"
 	"github.com/feepos/feepos/internal/terminals"
+	"github.com/feepos/feepos/ledger"
 	"github.com/feepos/feepos/pos"
 	"github.com/feepos/feepos/receipts"
 )
@@ -66,6 +67,10 @@ type adminWireLine struct {
 	Message   string // the decoded message, its safe fields only
 	Error     string
 }
+
+// Clock is the unit's time to the millisecond, in Vietnam's zone: the
+// units of one exchange are milliseconds apart.
+func (l adminWireLine) Clock() string { return l.At.In(ledger.Zone).Format("15:04:05.000") }
 
 // adminTerminalResult is the answer of a test or an end of day, shown
 // above the terminals.
