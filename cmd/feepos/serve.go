@@ -137,7 +137,11 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	}
 	defer stopTerminals()
 	srv.SetTerminals(terms)
-	defer servePayments(ctx, log, db, terms, keys, cfg.Receipts, listenBase(addr), srv, hooks.Poke).Close()
+	pays := servePayments(ctx, log, db, terms, keys, cfg.Receipts, listenBase(addr), srv, hooks.Poke)
+	defer pays.Close()
+	if err := seedDemoRequests(ctx, log, pays.Service, demo); err != nil {
+		return err
+	}
 	ready := func(bound net.Addr) {
 		base := cfg.Receipts.VerifyBase
 		if base == "" {
