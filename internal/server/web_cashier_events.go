@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,11 +29,14 @@ import (
 // payments.Service.Wait says the payment left processing; the page then
 // reloads and shows the stored result. A payment that has already ended
 // gets "done" at once. A dropped connection is harmless: EventSource
-// reconnects and the stream starts again from the stored state.
+// reconnects with Last-Event-ID (each terminal event's id is its Seq) and
+// the stream goes on from there; a page reloaded shows the stored state.
 
-// sseKeepAlive is how often an idle stream sends a comment, so proxies
-// and the browser keep the connection.
-const sseKeepAlive = 15 * time.Second
+// sseMaxLife is how long one stream lasts before the server ends it
+// and the browser reconnects (retry: 2 s) with Last-Event-ID, missing
+// nothing: a stream never holds feepos's shutdown (which waits 10 s for
+// open requests), and no proxy sees an idle connection.
+var sseMaxLife = 8 * time.Second // a variable: tests shorten it
 
 // attemptLog keeps the last events of recent attempts of one terminal
 // manager, so that a page opened after the terminal already asked for
@@ -105,19 +109,19 @@ type sseWriter struct {
 	rc *http.ResponseController
 }
 
-func (s sseWriter) send(event string, v any) error {
+// send writes one event; id (the terminal event's Seq, 0: none) comes
+// back as Last-Event-ID when the browser reconnects.
+func (s sseWriter) send(event string, id uint64, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", event, b); err != nil {
-		return err
+	if id != 0 {
+		if _, err := fmt.Fprintf(s.w, "id: %d\n", id); err != nil {
+			return err
+		}
 	}
-	return s.rc.Flush()
-}
-
-func (s sseWriter) comment(c string) error {
-	if _, err := fmt.Fprintf(s.w, ": %s\n\n", c); err != nil {
+	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", event, b); err != nil {
 		return err
 	}
 	return s.rc.Flush()
@@ -154,7 +158,7 @@ func (s *Server) handleCashierPaymentEvents(w http.ResponseWriter, r *http.Reque
 	}
 
 	if p.Status != payments.PaymentProcessing || p.Method != payments.MethodCard || s.terminals == nil {
-		_ = out.send("done", paymentState(p))
+		_ = out.send("done", 0, paymentState(p))
 		return
 	}
 	live, cancel := s.terminals.Subscribe(p.Terminal)
@@ -170,17 +174,21 @@ func (s *Server) handleCashierPaymentEvents(w http.ResponseWriter, r *http.Reque
 		}
 	}()
 
-	if err := out.send("status", paymentState(p)); err != nil {
-		return
+	// A reconnecting browser says which event it saw last; it already
+	// shows a status newer than the stored one.
+	lastSeq, _ := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64)
+	if lastSeq == 0 {
+		if err := out.send("status", 0, paymentState(p)); err != nil {
+			return
+		}
 	}
 	m := attemptMatcher{s: s, svc: svc, paymentID: id, attempt: p.AttemptID}
-	var lastSeq uint64
 	relay := func(e pos.Event) error {
 		if e.Seq != 0 && e.Seq <= lastSeq {
-			return nil // already sent (replayed from the log)
+			return nil // already sent (replayed from the log, or before a reconnection)
 		}
 		lastSeq = max(lastSeq, e.Seq)
-		return out.send("status", eventState(e))
+		return out.send("status", e.Seq, eventState(e))
 	}
 	replayed := false
 	replay := func() error {
@@ -198,8 +206,8 @@ func (s *Server) handleCashierPaymentEvents(w http.ResponseWriter, r *http.Reque
 	if err := replay(); err != nil {
 		return
 	}
-	ping := time.NewTicker(sseKeepAlive)
-	defer ping.Stop()
+	life := time.NewTimer(sseMaxLife)
+	defer life.Stop()
 	// Until the payment names its attempt (runCard stores it right after
 	// the terminal manager wrote it down), look again now and then.
 	look := time.NewTicker(100 * time.Millisecond)
@@ -209,7 +217,7 @@ func (s *Server) handleCashierPaymentEvents(w http.ResponseWriter, r *http.Reque
 		case <-ctx.Done():
 			return
 		case fp := <-final:
-			_ = out.send("done", paymentState(fp))
+			_ = out.send("done", 0, paymentState(fp))
 			return
 		case e, ok := <-live:
 			if !ok {
@@ -234,10 +242,8 @@ func (s *Server) handleCashierPaymentEvents(w http.ResponseWriter, r *http.Reque
 			if err := replay(); err != nil {
 				return
 			}
-		case <-ping.C:
-			if err := out.comment("ping"); err != nil {
-				return
-			}
+		case <-life.C:
+			return // the browser reconnects
 		}
 	}
 }

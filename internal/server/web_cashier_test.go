@@ -171,11 +171,24 @@ type sseEvent struct {
 // patient timeout).
 func readEvents(t *testing.T, c *webClient, paymentID string) []sseEvent {
 	t.Helper()
+	evs, _, done := readStream(t, c, paymentID, "")
+	require.True(t, done, "the stream ended without done: %+v", evs)
+	return evs
+}
+
+// readStream reads one connection of the event stream, as EventSource
+// does (Last-Event-ID: lastID); it returns the events, the last id seen
+// and whether "done" came.
+func readStream(t *testing.T, c *webClient, paymentID, lastID string) ([]sseEvent, string, bool) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), patient)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/cashier/payments/"+paymentID+"/events", nil)
 	require.NoError(t, err)
 	req.Header.Set("Accept", "text/event-stream")
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
 	hc := *c.http
 	hc.Timeout = 0 // the context bounds it
 	resp, err := hc.Do(req)
@@ -189,6 +202,8 @@ func readEvents(t *testing.T, c *webClient, paymentID string) []sseEvent {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
+		case strings.HasPrefix(line, "id: "):
+			lastID = strings.TrimPrefix(line, "id: ")
 		case strings.HasPrefix(line, "event: "):
 			ev.Event = strings.TrimPrefix(line, "event: ")
 		case strings.HasPrefix(line, "data: "):
@@ -196,13 +211,12 @@ func readEvents(t *testing.T, c *webClient, paymentID string) []sseEvent {
 		case line == "" && ev.Event != "":
 			out = append(out, ev)
 			if ev.Event == "done" {
-				return out
+				return out, lastID, true
 			}
 			ev = sseEvent{}
 		}
 	}
-	t.Fatalf("the stream ended without done (%v): %+v", sc.Err(), out)
-	return nil
+	return out, lastID, false
 }
 
 func texts(evs []sseEvent) []string {
@@ -372,4 +386,44 @@ func TestWebCashierRolesAndCSRF(t *testing.T) {
 	resp, body := c.postForm(t, "/cashier/requests/"+req.ID+"/card", url.Values{"terminal": {"T1"}})
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.Contains(t, body, "Chưa có máy POS")
+}
+
+// The server ends each stream after sseMaxLife; the browser reconnects
+// with Last-Event-ID and sees each status once, and the end.
+func TestWebCashierCardStreamReconnects(t *testing.T) {
+	old := sseMaxLife
+	sseMaxLife = 400 * time.Millisecond
+	t.Cleanup(func() { sseMaxLife = old })
+	rig := newWebRig(t)
+	req := rig.createRequest("rc1", requestBody("HS-2026-0035"))
+	c := rig.login(t, auth.RoleCashier)
+	rig.sim.Inject(zvtsim.Fault{Kind: zvtsim.FaultSlowCard, Steps: 5, Delay: 300 * time.Millisecond})
+	_, pid := chargeCard(t, c, req.ID)
+	var all []sseEvent
+	lastID, connections := "", 0
+	deadline := time.Now().Add(patient)
+	for {
+		evs, id, done := readStream(t, c, pid, lastID)
+		connections++
+		all = append(all, evs...)
+		if id != "" {
+			lastID = id
+		}
+		if done || time.Now().After(deadline) {
+			require.True(t, done)
+			break
+		}
+	}
+	got := texts(all)
+	t.Logf("%d connections, statuses: %q", connections, got)
+	assert.Greater(t, connections, 1, "the stream was cut and resumed")
+	n := 0
+	for _, s := range got {
+		if s == "Mời cắm/quẹt thẻ" {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "no status twice after a reconnection")
+	assert.Contains(t, got, "Nhập mã PIN")
+	assert.Equal(t, "paid", all[len(all)-1].State.Key)
 }
