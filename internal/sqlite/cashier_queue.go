@@ -32,7 +32,7 @@ func (db *DB) CashierQueue(ctx context.Context, f CashierQueueFilter) ([]Payment
 		like = "%" + escapeLike(s) + "%"
 	}
 	var ids []string
-	err := db.db.SelectContext(ctx, &ids, `SELECT id FROM payment_requests INDEXED BY payment_requests_by_status
+	err := db.db.SelectContext(ctx, &ids, `SELECT id FROM payment_requests
 		WHERE status = 'pending' AND (? = '' OR id < ?)
 		AND (? = '' OR dossier_code LIKE ? ESCAPE '\' OR json_extract(payer, '$.name') LIKE ? ESCAPE '\')
 		ORDER BY id DESC LIMIT ?`, f.After, f.After, like, like, like, f.Limit)
