@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The cashier's queue (the web page /cashier): the payment requests
@@ -15,8 +17,10 @@ import (
 // CashierQueueFilter selects the pending requests of the queue.
 type CashierQueueFilter struct {
 	// Search: a part of the dossier code or of the payer's name ("":
-	// every pending request). Matched case-insensitively for ASCII
-	// letters (SQLite's LIKE), as typed for the other letters.
+	// every pending request). Case-insensitive for ASCII letters
+	// (SQLite's LIKE); for the others, as typed, in lower case, with
+	// capital initials or in capitals (searchPatterns). Diacritics count:
+	// "binh" does not find "Bình".
 	Search string
 	After  string // the id the previous page ended with
 	Limit  int
@@ -27,16 +31,20 @@ func (db *DB) CashierQueue(ctx context.Context, f CashierQueueFilter) ([]Payment
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	like := ""
-	if s := strings.TrimSpace(f.Search); s != "" {
-		like = "%" + escapeLike(s) + "%"
+	q := `SELECT id FROM payment_requests WHERE status = 'pending' AND (? = '' OR id < ?)`
+	args := []any{f.After, f.After}
+	if pats := searchPatterns(f.Search); len(pats) > 0 {
+		var or []string
+		for _, p := range pats {
+			or = append(or, `dossier_code LIKE ? ESCAPE '\'`, `json_extract(payer, '$.name') LIKE ? ESCAPE '\'`)
+			args = append(args, p, p)
+		}
+		q += ` AND (` + strings.Join(or, ` OR `) + `)`
 	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
 	var ids []string
-	err := db.db.SelectContext(ctx, &ids, `SELECT id FROM payment_requests
-		WHERE status = 'pending' AND (? = '' OR id < ?)
-		AND (? = '' OR dossier_code LIKE ? ESCAPE '\' OR json_extract(payer, '$.name') LIKE ? ESCAPE '\')
-		ORDER BY id DESC LIMIT ?`, f.After, f.After, like, like, like, f.Limit)
-	if err != nil {
+	if err := db.db.SelectContext(ctx, &ids, q, args...); err != nil {
 		return nil, fmt.Errorf("list the cashier's queue: %w", err)
 	}
 	out := make([]PaymentRequestRow, 0, len(ids))
@@ -48,6 +56,35 @@ func (db *DB) CashierQueue(ctx context.Context, f CashierQueueFilter) ([]Payment
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// searchPatterns are the LIKE patterns of a search: SQLite's LIKE folds
+// only ASCII letters, so a name typed "bình" is also looked for as "Bình"
+// (names are written with capitals) and "BÌNH".
+func searchPatterns(search string) []string {
+	s := strings.TrimSpace(search)
+	if s == "" {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range []string{s, strings.ToLower(s), titleWords(s), strings.ToUpper(s)} {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, "%"+escapeLike(v)+"%")
+		}
+	}
+	return out
+}
+
+// titleWords capitalises each word's first letter: "lê thị" → "Lê Thị".
+func titleWords(s string) string {
+	words := strings.Fields(strings.ToLower(s))
+	for i, w := range words {
+		r, n := utf8.DecodeRuneInString(w)
+		words[i] = string(unicode.ToUpper(r)) + w[n:]
+	}
+	return strings.Join(words, " ")
 }
 
 func escapeLike(s string) string {
