@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/feepos/feepos/internal/endofday"
+	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/reconcile"
 )
 
@@ -74,4 +75,44 @@ func TestARunAfterItsImportSeesTheDayTheStoreHolds(t *testing.T) {
 			assert.Equal(t, fromStore.Report.Summary, again.Report.Summary)
 		})
 	}
+}
+
+// A run's matches are stored in bulk (batches of 256 payments, then the
+// rest): a payment another active match holds is refused by the unique
+// index in either, named, and nothing of the transaction stays.
+func TestBulkMatchesRefuseAPaymentHeldElsewhere(t *testing.T) {
+	r := newRig(t)
+	r.at(vn("2026-03-02", "09:00"))
+	var ids []string
+	for i := range 260 {
+		ids = append(ids, r.card(1000+i, 10_000).ID)
+	}
+	for _, held := range []string{ids[100], ids[258]} { // in a full batch; in the last, short one
+		t.Run(held, func(t *testing.T) {
+			err := r.db.WithTx(r.ctx, func(tx *sqlite.Tx) error {
+				if _, err := tx.InsertMatch(r.ctx, 0, "2026-03-02", reconcile.Match{Rule: "manual", PaymentIDs: []string{held}, Amount: 10_000}); err != nil {
+					return err
+				}
+				ms := make([]reconcile.Match, len(ids))
+				for i, id := range ids {
+					ms[i] = reconcile.Match{Rule: "terminal_trace_date", PaymentIDs: []string{id}, Settlement: []string{"L" + id}, Amount: 10_000}
+				}
+				return tx.InsertMatches(r.ctx, 0, "2026-03-02", ms)
+			})
+			var pm *sqlite.ErrPaymentMatched
+			require.ErrorAs(t, err, &pm)
+			assert.Equal(t, held, pm.PaymentID)
+			assert.Equal(t, 0, r.count("reconcile_matches"))
+			assert.Equal(t, 0, r.count("reconcile_match_payments"))
+		})
+	}
+	// Without the conflict, all of them are stored.
+	require.NoError(t, r.db.WithTx(r.ctx, func(tx *sqlite.Tx) error {
+		ms := make([]reconcile.Match, len(ids))
+		for i, id := range ids {
+			ms[i] = reconcile.Match{Rule: "terminal_trace_date", PaymentIDs: []string{id}, Amount: 10_000}
+		}
+		return tx.InsertMatches(r.ctx, 0, "2026-03-02", ms)
+	}))
+	assert.Equal(t, 260, r.count("reconcile_match_payments WHERE released_at IS NULL"))
 }
