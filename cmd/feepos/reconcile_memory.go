@@ -9,11 +9,12 @@ import (
 // import and reconcile a day (docs/BENCHMARKS.md, "Reconciliation,
 // 1,000,000 lines"). A day of a million lines holds ~550 MiB of lines
 // and payments, and the engine ~230 MiB more; with the default GOGC the
-// heap would grow to twice that between collections. Under the limit the
-// collector runs more often near the peak instead, and the process stays
-// under 1 GiB with SQLite's page cache (64 MiB) beside it. A small day
-// never comes near it: nothing changes there.
-const reconcileMemoryLimit = 832 << 20
+// heap would grow to twice that between collections (1.4–1.5 GiB of
+// RSS). Under the limit the collector runs more often near the peak
+// instead, and the process stays under 1 GiB with SQLite's page cache
+// (64 MiB) and the rest of the C side beside it (~150 MiB in all). A
+// small day never comes near the limit: nothing changes there.
+const reconcileMemoryLimit = 800 << 20
 
 // limitReconcileMemory sets reconcileMemoryLimit unless the user set
 // GOMEMLIMIT (which then wins, as everywhere in Go).

@@ -81,9 +81,12 @@ func (c *Closer) RunAfterImport(ctx context.Context, actor auth.Actor, date stri
 	}
 	var out RunResult
 	err := c.db.WithTx(ctx, func(tx *sqlite.Tx) error {
-		var err error
-		out, err = c.run(ctx, tx, actor, date, mem)
+		// Handed over, not kept here: once the engine has run, the
+		// day's lines are garbage while the run is stored.
+		lines := mem
 		mem = nil
+		var err error
+		out, err = c.run(ctx, tx, actor, date, lines)
 		if err == nil && dryRun {
 			return errDryRun
 		}
