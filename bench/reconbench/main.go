@@ -279,7 +279,7 @@ func childMain(mode string, args []string) error {
 		// (cmd/feepos/reconcile_memory.go), so the phases collect as
 		// the command does.
 		if os.Getenv("GOMEMLIMIT") == "" {
-			debug.SetMemoryLimit(800 << 20)
+			debug.SetMemoryLimit(768 << 20)
 		}
 		stop, err := startProfile(args[2], true)
 		if err != nil {

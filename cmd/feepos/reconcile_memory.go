@@ -13,8 +13,12 @@ import (
 // RSS). Under the limit the collector runs more often near the peak
 // instead, and the process stays under 1 GiB with SQLite's page cache
 // (64 MiB) and the rest of the C side beside it (~150 MiB in all). A
-// small day never comes near the limit: nothing changes there.
-const reconcileMemoryLimit = 800 << 20
+// small day never comes near the limit: nothing changes there. The live
+// heap at the engine's peak (~780 MiB) is a little above the limit: the
+// collector then runs back to back for the engine's few seconds (its CPU
+// is capped at half), which cost ~1 s of CPU against 800 MiB and kept the
+// peak ~75 MiB lower (916 against 990 MiB, docs/BENCHMARKS.md).
+const reconcileMemoryLimit = 768 << 20
 
 // limitReconcileMemory sets reconcileMemoryLimit unless the user set
 // GOMEMLIMIT (which then wins, as everywhere in Go).
