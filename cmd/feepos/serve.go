@@ -129,6 +129,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	defer stop()
 	srv := server.New(db, log)
 	srv.SetReceiptTrust(trust)
+	srv.SetReceiptKeys(keys)                                                      // the accountant's daily summary signs with them; the admin's receipts page shows their certificates
 	hooks, stopAccess, err := startAccess(ctx, log, a.stdout, db, srv, cfg, demo) // API tokens, rate limit, webhook worker
 	if err != nil {
 		return err
@@ -146,10 +147,8 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	pays := servePayments(ctx, log, db, terms, keys, cfg.Receipts, listenBase(addr), srv, hooks.Poke)
 	defer pays.Close()
 	// The accountant's pages: the day's close as `feepos reconcile` builds
-	// it, with the payment workflow (confirm), and the keys that sign the
-	// daily summary as `feepos receipts summary` does.
+	// it, with the payment workflow (confirm).
 	srv.SetCloser(endofday.New(db, endofday.Options{Payments: pays.Service}))
-	srv.SetTaxKeys(keys)
 	ready := func(bound net.Addr) {
 		base := cfg.Receipts.VerifyBase
 		if base == "" {

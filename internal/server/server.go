@@ -49,7 +49,7 @@ type Server struct {
 	loginRate *httprate.RateLimiter // sign-in attempts per address (web_login.go)
 
 	acctCloser *endofday.Closer  // the day's close of the accountant's pages (SetCloser, web_accountant.go)
-	acctKeys   *receipts.Keyring // signs the daily summary's XML (SetTaxKeys, web_accountant_files.go)
+	keys       *receipts.Keyring // the organisations' signing keys (SetReceiptKeys, web_accountant_files.go)
 }
 
 // New builds the server on an opened database.

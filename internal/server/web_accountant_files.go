@@ -26,11 +26,11 @@ const (
 	ctXML  = "application/xml; charset=utf-8"
 )
 
-// SetTaxKeys hands the server the organisations' signing keys: the
-// daily summary's XML is then signed with its organisation's own key, as
-// the CLI signs it. Without them the XML is offered unsigned (for a
-// provider that signs it). Call it before serving.
-func (s *Server) SetTaxKeys(k *receipts.Keyring) { s.acctKeys = k }
+// SetReceiptKeys hands the server the organisations' signing keys (the
+// keyring serve loads; nil: receipts are not signed): the accountant's
+// daily summary signs its XML with them, the admin's receipts page shows
+// their certificates and expiry. Call it before serving.
+func (s *Server) SetReceiptKeys(k *receipts.Keyring) { s.keys = k }
 
 // sendFile answers with a download.
 func sendFile(w http.ResponseWriter, contentType, name string, body []byte) {
@@ -111,7 +111,7 @@ func (s *Server) handleAcctSummaryPage(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusUnprocessableEntity
 	}
 	s.renderWeb(w, r, status, "accountant_summary", webPage{Title: "Bảng tổng hợp biên lai 01/TH-BLĐT", Error: msg,
-		Data: acctSummaryData{Date: date, Orgs: orgs, Signed: s.acctKeys != nil}})
+		Data: acctSummaryData{Date: date, Orgs: orgs, Signed: s.keys != nil}})
 }
 
 // handleAcctSummaryFile sends the daily summary of ?org= on ?date= as
@@ -147,7 +147,7 @@ func (s *Server) handleAcctSummaryFile(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		body, err = receipts.SummaryXML(sum)
-		if err == nil && s.acctKeys != nil && r.FormValue("unsigned") == "" {
+		if err == nil && s.keys != nil && r.FormValue("unsigned") == "" {
 			body, err = s.signSummary(sum.Org, body)
 		}
 		if err == nil {
@@ -164,7 +164,7 @@ func (s *Server) handleAcctSummaryFile(w http.ResponseWriter, r *http.Request) {
 // whose certificate carries another tax code, as the CLI does
 // (cmd/feepos/receipts_taxsign.go).
 func (s *Server) signSummary(org receipts.Organisation, doc []byte) ([]byte, error) {
-	signer, err := s.acctKeys.SignerFor(org.Code)
+	signer, err := s.keys.SignerFor(org.Code)
 	if err != nil {
 		return nil, acctRefusal("Không có khóa ký số của " + org.Code + ": tải bản XML chưa ký (để nhà cung cấp ký) hoặc cấu hình khóa cho đơn vị này.")
 	}

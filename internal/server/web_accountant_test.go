@@ -264,7 +264,7 @@ func TestWebAccountantSummaryDownloads(t *testing.T) {
 	req := rig.createRequest("acct-sum-1", requestBody("HS-TONG-HOP"))
 	pid := rig.charge(req.ID, map[string]any{"method": "cash"})
 	require.Equal(t, payments.PaymentPaid, rig.settled(pid).Status)
-	rig.srv.SetTaxKeys(rig.keys)
+	rig.srv.SetReceiptKeys(rig.keys)
 	today := ledger.BusinessDate(time.Now())
 
 	c := rig.login(t, auth.RoleAccountant)
