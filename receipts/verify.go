@@ -8,6 +8,9 @@ type ChainHead struct {
 	Number   int64  `json:"number"` // number of the last receipt
 	Receipts int64  `json:"receipts"`
 	Head     string `json:"head"` // hash of the last receipt
+	// ID is the last receipt's row id: where an incremental check
+	// (sqlite.DB.VerifyReceiptsAfter) resumes the id order. Internal.
+	ID int64 `json:"-"`
 }
 
 // VerifyReport is the outcome of walking every series.

@@ -51,8 +51,13 @@ type Result struct {
 	TargetUS      float64         `json:"target_p99_us"`
 	Pages         []PageResult    `json:"pages"`
 	Walk          *Walk           `json:"chain_walk,omitempty"`
-	// Met: every measured page's p99 ≤ target, none failed, and the chain
-	// walk (when timed) ≤ target, since a /verify request pays it whole.
+	// FirstWalkUS is the server's first background chain walk after start
+	// (/verify's; not on a request's path).
+	FirstWalkUS float64 `json:"first_walk_us"`
+	// Met: every measured page's p99 ≤ target and none failed. The chain
+	// walk is timed but not counted: it runs in the background
+	// (internal/server/verify_chain.go), a request checks only the
+	// receipts issued since.
 	Met        bool   `json:"met"`
 	LoadBefore string `json:"load_before"`
 	LoadAfter  string `json:"load_after"`
@@ -126,6 +131,8 @@ func run(ctx context.Context, o opts) (Result, error) {
 		return res, err
 	}
 	defer srv.stop()
+	res.FirstWalkUS = float64(srv.firstWalk.Microseconds())
+	o.printf("first background chain walk of the server (/verify): %.1f s after start\n", srv.firstWalk.Seconds())
 
 	jars := map[auth.Role]http.CookieJar{}
 	res.Met = true
@@ -164,13 +171,12 @@ func run(ctx context.Context, o opts) (Result, error) {
 			return res, fmt.Errorf("chain walk: %w", err)
 		}
 		res.Walk = &w
-		ok := w.OK && w.Times.Max <= res.TargetUS
-		res.Met = res.Met && ok
-		o.printf("chain walk of /verify (sqlite.DB.VerifyReceipts, %d receipts, ok %v), %d times: p50 %.0f ms, max %.0f ms — paid by the first /verify request after a minute without one: %s\n",
-			w.Receipts, w.OK, w.Times.N, w.Times.P50/1e3, w.Times.Max/1e3, yes(ok))
+		res.Met = res.Met && w.OK
+		o.printf("chain walk of /verify (sqlite.DB.VerifyReceipts, %d receipts, ok %v), %d times: p50 %.0f ms, max %.0f ms — in the background, no request waits for it\n",
+			w.Receipts, w.OK, w.Times.N, w.Times.P50/1e3, w.Times.Max/1e3)
 	}
 	res.LoadAfter = sysinfo.LoadAvg()
-	o.printf("target p99 ≤ %s on every built page (and the chain walk ≤ it): %s; load %s → %s\n", o.target, yes(res.Met), res.LoadBefore, res.LoadAfter)
+	o.printf("target p99 ≤ %s on every built page: %s; load %s → %s\n", o.target, yes(res.Met), res.LoadBefore, res.LoadAfter)
 	return res, srv.stop()
 }
 

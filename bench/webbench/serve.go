@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/feepos/feepos/internal/config"
 	"github.com/feepos/feepos/internal/payments"
@@ -21,6 +22,11 @@ import (
 type serving struct {
 	base string       // http://127.0.0.1:PORT
 	stop func() error // idempotent
+	// firstWalk is how long the server's first background walk of the
+	// receipt chains took after start; the pages are measured after it,
+	// as a running server serves them (/verify answers "not checked yet"
+	// before it).
+	firstWalk time.Duration
 }
 
 // serve starts feepos's HTTP server on the fixture as `feepos serve
@@ -68,9 +74,18 @@ func serve(ctx context.Context, dbPath string) (*serving, error) {
 		db.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
+	t := time.Now()
+	if err := srv.WaitReceiptChecks(ctx); err != nil {
+		cancel()
+		<-done
+		svc.Close()
+		db.Close()
+		return nil, fmt.Errorf("serve: first chain walk: %w", err)
+	}
+	firstWalk := time.Since(t)
 	var once sync.Once
 	var stopErr error
-	return &serving{base: "http://" + addr.String(), stop: func() error {
+	return &serving{base: "http://" + addr.String(), firstWalk: firstWalk, stop: func() error {
 		once.Do(func() {
 			cancel()
 			stopErr = <-done

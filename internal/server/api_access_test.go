@@ -48,6 +48,7 @@ func newAccessFixture(t *testing.T, ratePerMinute int) *accessFixture {
 		}))
 	}
 	f.srv = server.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(f.srv.Close)
 	f.srv.SetTokens(db)
 	f.srv.SetRateLimit(ratePerMinute)
 	return f

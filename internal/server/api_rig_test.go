@@ -164,6 +164,7 @@ func newPayRig(t *testing.T, o rigOptions) *payRig {
 	r.svc = payments.New(db, r.terms, keys, payments.Options{Log: log, VerifyBase: "https://bienlai.example.gov.vn"})
 	t.Cleanup(r.svc.Close) // before the manager closes (cleanups run last first)
 	r.srv = New(db, log)
+	t.Cleanup(r.srv.Close)
 	r.srv.SetTokens(testTokens)
 	r.srv.SetTerminals(r.terms)
 	r.srv.SetReceiptTrust(keys.Trust())

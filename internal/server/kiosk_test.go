@@ -218,6 +218,7 @@ func TestKioskRateLimit(t *testing.T) {
 func TestKioskWithoutPayments(t *testing.T) {
 	r := newPayRig(t, rigOptions{noTerms: true})
 	s := New(r.db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(s.Close)
 	rec := kioskGet(t, s, kioskPath("HS-2026-0100"), "")
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.Contains(t, rec.Body.String(), "Chưa tra cứu được")

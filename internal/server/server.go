@@ -95,9 +95,32 @@ func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
 // ServeHTTP makes Server an http.Handler (tests use httptest with it).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
+// Close stops the server's background work: the receipt chain walker of
+// /verify (verify_chain.go). Run does it when it returns; a Server used
+// only as an http.Handler (tests) calls it when done. Safe to call twice.
+func (s *Server) Close() { s.verify.chains.stop() }
+
+// WaitReceiptChecks waits until the first background walk of the receipt
+// chains has ended (or ctx ends): from then on /verify answers a chain's
+// state without reading every receipt. Benchmarks and tests use it; Run
+// starts the walk.
+func (s *Server) WaitReceiptChecks(ctx context.Context) error {
+	s.verify.chains.start()
+	select {
+	case <-s.verify.chains.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Run listens on addr until ctx ends, then drains requests for up to 10 s.
-// ready, if not nil, receives the bound address (useful with port 0).
+// ready, if not nil, receives the bound address (useful with port 0). It
+// starts the background walk of the receipt chains (/verify), and stops it
+// when it returns.
 func (s *Server) Run(ctx context.Context, addr string, ready func(net.Addr)) error {
+	s.verify.chains.start()
+	defer s.Close()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (%s)", addr, err, listenHint(err))

@@ -23,7 +23,9 @@ func newTestServer(t *testing.T) (*Server, *sqlite.DB) {
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "f.db"))
 	require.NoError(t, err)
 	require.NoError(t, db.SyncChart(ctx, ledger.DefaultChart()))
-	return New(db, slog.New(slog.NewTextHandler(io.Discard, nil))), db
+	s := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	t.Cleanup(s.Close) // the /verify chain walker, if a test started it
+	return s, db
 }
 
 func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,11 +41,6 @@ import (
 const (
 	VerifyRequestsPerWindow = 30
 	VerifyWindow            = time.Minute
-	// verifyChainTTL is how long one walk of every chain answers for
-	// receipts it covers: the walk reads every receipt, too much to repeat
-	// for each public request. A receipt issued after the walk is not
-	// covered and triggers a new one.
-	verifyChainTTL = time.Minute
 )
 
 // verifyLimit is VerifyRequestsPerWindow; tests lower it before New.
@@ -57,22 +51,18 @@ var verifyFS embed.FS
 
 var verifyTmpl = template.Must(template.ParseFS(verifyFS, "templates/verify.html.tmpl"))
 
-// verifier serves /verify. It is built once per Server and keeps the last
-// chain walk.
+// verifier serves /verify. It is built once per Server; chains keeps the
+// chain walks (verify_chain.go).
 type verifier struct {
-	db    *sqlite.DB
-	log   *slog.Logger
-	trust atomic.Pointer[receipts.Trust] // nil: the zero Trust
-
-	mu      sync.Mutex
-	report  receipts.VerifyReport
-	walked  time.Time
-	hasWalk bool
+	db     *sqlite.DB
+	log    *slog.Logger
+	trust  atomic.Pointer[receipts.Trust] // nil: the zero Trust
+	chains *chainChecker
 }
 
 // verifyRoutes is mounted at /verify.
 func (s *Server) verifyRoutes() http.Handler {
-	v := &verifier{db: s.db, log: s.log}
+	v := &verifier{db: s.db, log: s.log, chains: newChainChecker(s.db, s.log)}
 	s.verify = v
 	r := chi.NewRouter()
 	r.Use(noStore)
@@ -354,20 +344,20 @@ func signatureReason(err error) string {
 }
 
 // chainOf says whether the hash chain of rc's series holds, and which
-// receipt of the series broke it. sqlite.DB.VerifyReceipts walks every
-// series and stops at the first problem, so its report answers for rc's
-// series when it is OK and covers rc, or when the receipt it names is of
-// rc's series (its letters; the chain goes on across years). A problem in
-// another series stops the walk before the rest is checked: unknown.
+// receipt of the series broke it, from the background walk and an
+// incremental check (verify_chain.go). The walker starts with the first
+// request if Server.Run has not started it (a Server used as a plain
+// http.Handler, as in tests).
 func (v *verifier) chainOf(ctx context.Context, rc receipts.Receipt) (state, bad string) {
-	rep, err := v.chainReport(ctx, rc)
-	if err != nil {
-		v.log.Error("verify: walk receipt chains", "receipt", rc.Ref.String(), "err", err)
-		return chainUnknown, ""
-	}
-	return chainState(rep, rc)
+	v.chains.start()
+	return v.chains.state(ctx, rc)
 }
 
+// chainState reads rc's chain state from a full walk's report. The walk
+// stops at the first problem, so its report answers for rc's series when
+// it is OK and covers rc, or when the receipt it names is of rc's series
+// (its letters; the chain goes on across years). A problem in another
+// series stops the walk before the rest is checked: unknown.
 func chainState(rep receipts.VerifyReport, rc receipts.Receipt) (state, bad string) {
 	_, letters, err := receipts.ParseSeries(rc.Series)
 	if err != nil {
@@ -406,23 +396,6 @@ func covers(rep receipts.VerifyReport, rc receipts.Receipt) bool {
 		return headYear > year || (headYear == year && c.Number >= rc.Number)
 	}
 	return false
-}
-
-// chainReport walks every chain, or reuses the last walk if it is recent
-// and answers for rc. One walk at a time: requests arriving meanwhile wait
-// for it rather than start their own.
-func (v *verifier) chainReport(ctx context.Context, rc receipts.Receipt) (receipts.VerifyReport, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.hasWalk && time.Since(v.walked) < verifyChainTTL && (!v.report.OK || covers(v.report, rc)) {
-		return v.report, nil
-	}
-	rep, err := v.db.VerifyReceipts(ctx)
-	if err != nil {
-		return receipts.VerifyReport{}, err
-	}
-	v.report, v.walked, v.hasWalk = rep, time.Now(), true
-	return rep, nil
 }
 
 // parseVerifyRef checks the three parts of the address and says, in

@@ -161,8 +161,8 @@ func TestIssueReceiptNumbersEachSeries(t *testing.T) {
 
 	rep := requireReceiptsVerified(t, db, 4)
 	require.Len(t, rep.Chains, 2)
-	assert.Equal(t, receipts.ChainHead{Template: "EBL01", Letters: "AA", Series: "26TAA", Number: 3, Receipts: 3, Head: issued[2].Hash}, rep.Chains[0])
-	assert.Equal(t, receipts.ChainHead{Template: "EBL01", Letters: "AB", Series: "26TAB", Number: 1, Receipts: 1, Head: police.Hash}, rep.Chains[1])
+	assert.Equal(t, receipts.ChainHead{Template: "EBL01", Letters: "AA", Series: "26TAA", Number: 3, Receipts: 3, Head: issued[2].Hash, ID: issued[2].ID}, rep.Chains[0])
+	assert.Equal(t, receipts.ChainHead{Template: "EBL01", Letters: "AB", Series: "26TAB", Number: 1, Receipts: 1, Head: police.Hash, ID: police.ID}, rep.Chains[1])
 }
 
 func TestIssueReceiptRefusals(t *testing.T) {
