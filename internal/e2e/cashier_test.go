@@ -48,7 +48,9 @@ func TestCashierCardPayment(t *testing.T) {
 	p.click("#terminal-" + demoZVT)
 	p.click("#pay-card")
 	p.waitPathPrefix("/cashier/payments/")
-	p.waitText("Mời cắm/quẹt thẻ")
+	// Recorded, not polled: a loaded machine may poll past a status that
+	// lasts 700 ms (the shot then shows a later one).
+	p.waitRecorded("#payment-status", "Mời cắm/quẹt thẻ")
 	p.shot("card-insert")
 	p.waitText("Giao dịch thành công")
 	p.waitVisible("#receipts a.print-a5")

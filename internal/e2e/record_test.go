@@ -57,3 +57,11 @@ func (p *page) recordedTexts(selector string) []string {
 	p.t.Helper()
 	return evalJS[[]string](p, fmt.Sprintf(`JSON.parse(sessionStorage.getItem(%s) || "[]")`, jsString("e2e-texts:"+selector)))
 }
+
+// waitRecorded waits until recordTexts has written down text for
+// selector.
+func (p *page) waitRecorded(selector, text string) {
+	p.t.Helper()
+	p.waitJS(fmt.Sprintf("%s to have shown %q", selector, text),
+		fmt.Sprintf(`JSON.parse(sessionStorage.getItem(%s) || "[]").includes(%s)`, jsString("e2e-texts:"+selector), jsString(text)))
+}
