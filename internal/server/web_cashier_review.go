@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/feepos/feepos/internal/payments"
@@ -52,8 +53,14 @@ func (s *Server) handleCashierReview(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		row := cashierReviewRow{P: p, Evidence: evidenceOf(p)}
-		if req, err := svc.Request(ctx, p.PaymentRequestID); err == nil {
-			row.DossierCode, row.Payer = req.DossierCode, req.Payer.Name
+		// The request's row alone: svc.Request would also read every
+		// payment of the request with its receipts, for two fields.
+		if req, err := s.db.PaymentRequest(ctx, p.PaymentRequestID); err == nil {
+			var payer struct {
+				Name string `json:"name"`
+			}
+			_ = json.Unmarshal([]byte(req.Payer), &payer)
+			row.DossierCode, row.Payer = req.DossierCode, payer.Name
 		}
 		d.Rows = append(d.Rows, row)
 	}
