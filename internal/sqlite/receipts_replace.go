@@ -10,7 +10,7 @@ import (
 )
 
 // What a replacement receipt issued by an operator needs from the store
-// besides Tx.IssueSignedReceipt (migration 0024; the workflow is
+// besides Tx.IssueSignedReceipt (migration 0017; the workflow is
 // payments.Service.ReplaceReceipt, docs/RECEIPTS.md "Replacement and
 // status").
 
