@@ -88,6 +88,17 @@ func TestCheckchainVerifiesADemoDayExport(t *testing.T) {
 	names, err := filepath.Glob(filepath.Join(drop, "*.xml"))
 	require.NoError(t, err)
 	require.Len(t, names, 4, "three receipts and the closure")
+	first := func(dir, glob string) string {
+		m, err := filepath.Glob(filepath.Join(dir, glob))
+		require.NoError(t, err)
+		require.NotEmpty(t, m)
+		return m[0]
+	}
+
+	// The police's receipt names the center that issued it on its behalf.
+	b, err := os.ReadFile(first(drop, "EBL01_0100000002_*AB_00000001.xml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "<Delegate>\n    <Name>"+signing.DemoCenterName+"</Name>\n    <TaxCode>"+signing.DemoCenterTaxCode+"</TaxCode>")
 
 	out, code := checkchain(t, drop, certs...)
 	require.Equal(t, 0, code, out)
@@ -105,17 +116,11 @@ func TestCheckchainVerifiesADemoDayExport(t *testing.T) {
 		}
 		return dir
 	}
-	first := func(dir, glob string) string {
-		m, err := filepath.Glob(filepath.Join(dir, glob))
-		require.NoError(t, err)
-		require.NotEmpty(t, m)
-		return m[0]
-	}
 
 	// An amount changed in a file: the signature and the content hash fail.
 	dir := copyDir()
 	f := first(dir, "EBL01_*_*AA_00000002.xml")
-	b, err := os.ReadFile(f)
+	b, err = os.ReadFile(f)
 	require.NoError(t, err)
 	changed := regexp.MustCompile(`<Total currency="VND">(\d+)</Total>`).ReplaceAll(b, []byte(`<Total currency="VND">1$1</Total>`))
 	require.NotEqual(t, b, changed)

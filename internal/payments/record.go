@@ -131,6 +131,11 @@ func (s *Service) Record(ctx context.Context, tx *sqlite.Tx, requestID, paymentI
 	refs := make([]ReceiptRef, len(out))
 	for i, r := range out {
 		refs[i] = s.receiptRef(r.Ref, r.Org.Code, r.Total, "issued")
+		if refs[i].VerifyURL != "" {
+			// The dossier system hands this address to the payer: with
+			// the lookup code, as in the receipt's QR code.
+			refs[i].VerifyURL = receipts.VerifyURL(s.opt.VerifyBase, r)
+		}
 	}
 	at := tx.Now
 	if err := s.enqueue(ctx, tx, req, "payment_request.paid", string(RequestPaid), &at, refs); err != nil {

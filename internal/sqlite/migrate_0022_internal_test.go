@@ -100,3 +100,46 @@ func TestMigration0022KeepsOldChainsAndAssignsCodes(t *testing.T) {
 	assert.False(t, rep.OK)
 	assert.Equal(t, "26TAB-00000003", rep.Bad)
 }
+
+// Issue 13, item 10: a series issued by a delegate (the center for the
+// police) copies the delegate onto each receipt; registering the delegate
+// on a series made before is a correction, not a conflict, and receipts
+// already issued keep what they were issued with.
+func TestDelegatedSeries(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "feepos.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	police := receipts.Series{OrgCode: "CA-Q1", OrgName: "Công an Quận 1", TaxCode: "0301234999-002", Address: "73 Yersin", Letters: "AB"}
+	_, err = db.CreateSeries(ctx, police)
+	require.NoError(t, err)
+	nr := receipts.NewReceipt{OrgCode: "CA-Q1", Payer: receipts.Payer{Name: "Lê Văn Bình"}, Total: 20000,
+		Lines:        []receipts.Line{{Name: "Lệ phí cấp CCCD", Kind: receipts.LePhi, FeeCode: "LP-CCCD", Amount: 20000}},
+		TotalInWords: "Hai mươi nghìn đồng", Method: receipts.Cash, DossierCode: "HS-1"}
+	before, err := db.IssueReceipt(ctx, nr)
+	require.NoError(t, err)
+	assert.Nil(t, before.Delegate)
+
+	police.DelegateName, police.DelegateTaxCode = "Trung tâm Phục vụ hành chính công Quận 1", "0301234567-001"
+	got, err := db.CreateSeries(ctx, police)
+	require.NoError(t, err)
+	assert.Equal(t, police, got)
+	after, err := db.IssueReceipt(ctx, nr)
+	require.NoError(t, err)
+	want := &receipts.Delegate{Name: "Trung tâm Phục vụ hành chính công Quận 1", TaxCode: "0301234567-001"}
+	assert.Equal(t, want, after.Delegate)
+	stored, err := db.Receipt(ctx, "EBL01", after.Series, after.Number)
+	require.NoError(t, err)
+	assert.Equal(t, want, stored.Delegate)
+	assert.Contains(t, string(stored.Canonical()), `"delegate":{"name":"Trung tâm Phục vụ hành chính công Quận 1","tax_code":"0301234567-001"}`)
+	first, err := db.Receipt(ctx, "EBL01", before.Series, before.Number)
+	require.NoError(t, err)
+	assert.Nil(t, first.Delegate, "issued before the delegation")
+
+	police.OrgName = "Công an quận 1"
+	_, err = db.CreateSeries(ctx, police)
+	assert.Error(t, err, "other details than the delegate are still a conflict")
+	rep, err := db.VerifyReceipts(ctx)
+	require.NoError(t, err)
+	assert.True(t, rep.OK, "%+v", rep)
+}
