@@ -14,7 +14,8 @@ import (
 // Without it the page answers "exists" or "does not exist", so walking the
 // numbers 1, 2, 3… lists nothing (issue 13, item 8). 50 bits against the
 // page's rate limit of 30 tries a minute per address: guessing one
-// receipt's code takes about 10^13 years of one address's tries.
+// receipt's code takes 2^49 tries on average, about 35 million years of
+// one address's tries.
 
 // LookupAlphabet is the alphabet of lookup codes.
 const LookupAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

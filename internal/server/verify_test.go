@@ -166,7 +166,7 @@ func TestVerifyPageShowsValidReceipt(t *testing.T) {
 		"<dt>Ký hiệu</dt><dd>26TAA</dd>",
 		"<dt>Số</dt><dd>00000001</dd>",
 		"<dt>Ngày lập</dt><dd>25/11/2026</dd>",
-		"<dt>1. Lệ phí đăng ký khai sinh (Lệ phí)</dt><dd>150.000 đ</dd>",
+		`<div class="fee"><dt>1. Lệ phí đăng ký khai sinh (Lệ phí)</dt><dd>150.000 đ</dd></div>`,
 		"<dt>Tổng tiền</dt><dd>150.000 đ</dd>",
 		"<dt>Trạng thái</dt><dd>Hợp lệ</dd>",
 		"<dt>Chuỗi băm</dt><dd>toàn vẹn",
