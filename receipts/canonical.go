@@ -63,14 +63,40 @@ type canonicalReceipt struct {
 	Replaces     canonicalRef    `json:"replaces"`
 }
 
+type canonicalDelegate struct {
+	Name    string `json:"name"`
+	TaxCode string `json:"tax_code"`
+}
+
+// canonicalReceiptV2 is format 2's content: format 1's and the delegate
+// (Decree 254/2026/NĐ-CP Art. 25.4), last.
+type canonicalReceiptV2 struct {
+	canonicalReceipt
+	Delegate canonicalDelegate `json:"delegate"`
+}
+
+// CurrentFormat is the format of the receipts feepos issues (see
+// Receipt.FormatVersion).
+const CurrentFormat = 2
+
+// Format is r.FormatVersion, 1 when unset.
+func (r Receipt) Format() int {
+	if r.FormatVersion == 0 {
+		return 1
+	}
+	return r.FormatVersion
+}
+
 // Canonical is the byte form of a receipt's content that its ContentHash
 // covers: compact JSON, fixed field order, no HTML escaping, lines in the
 // order given. The identity (template, series, number), the time of issue
-// and the row id are not content: the chain hash covers them. The status is
-// not content either: it is derived from later receipts.
+// and (format 1) the row id are not content: the chain hash covers them.
+// The status is not content either: it is derived from later receipts, nor
+// is the lookup code (a key to the public page, carried in the signed XML).
+// Format 2 adds the delegate, "v":2.
 func (r Receipt) Canonical() []byte {
 	c := canonicalReceipt{
-		V:            1,
+		V:            r.Format(),
 		Org:          canonicalOrg(r.Org),
 		Payer:        canonicalPayer(r.Payer),
 		Lines:        make([]canonicalLine, len(r.Lines)),
@@ -89,10 +115,18 @@ func (r Receipt) Canonical() []byte {
 	if r.Replaces != nil {
 		c.Replaces = canonicalRef(*r.Replaces)
 	}
+	var v any = c
+	if r.Format() >= 2 {
+		c2 := canonicalReceiptV2{canonicalReceipt: c}
+		if r.Delegate != nil {
+			c2.Delegate = canonicalDelegate(*r.Delegate)
+		}
+		v = c2
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(c) // strings and integers only: cannot fail
+	_ = enc.Encode(v) // strings and integers only: cannot fail
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
@@ -117,11 +151,33 @@ func ChainHash(id int64, template, series string, number int64, issuedAt, conten
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Seal fills the hashes of a receipt about to be stored after prevHash.
+// ChainHashV2 is format 2's chain hash: ChainHash without the row id, so
+// that every input is in the receipt's XML and anyone can recompute it
+// from an export (docs/RECEIPTS.md, tools/checkchain).
+func ChainHashV2(template, series string, number int64, issuedAt, contentHash, prevHash string) string {
+	h := sha256.New()
+	for _, part := range []string{"feepos-receipt-v2", template, series,
+		strconv.FormatInt(number, 10), issuedAt, contentHash, prevHash} {
+		h.Write([]byte(part))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// chainHash is the chain hash of r's format.
+func (r Receipt) chainHash(prevHash string) string {
+	if r.Format() >= 2 {
+		return ChainHashV2(r.Template, r.Series, r.Number, r.IssuedAt, r.ContentHash, prevHash)
+	}
+	return ChainHash(r.ID, r.Template, r.Series, r.Number, r.IssuedAt, r.ContentHash, prevHash)
+}
+
+// Seal fills the hashes of a receipt about to be stored after prevHash,
+// with the recipe of its FormatVersion.
 func (r *Receipt) Seal(prevHash string) {
 	r.ContentHash = r.ComputeContentHash()
 	r.PrevHash = prevHash
-	r.Hash = ChainHash(r.ID, r.Template, r.Series, r.Number, r.IssuedAt, r.ContentHash, prevHash)
+	r.Hash = r.chainHash(prevHash)
 }
 
 // CheckSeal recomputes a receipt's hashes as read back from storage and
@@ -134,7 +190,10 @@ func (r Receipt) CheckSeal(wantPrev string) string {
 	if r.PrevHash != wantPrev {
 		return "link to the previous receipt is broken (a receipt before it was changed, removed or the receipts were reordered)"
 	}
-	if ChainHash(r.ID, r.Template, r.Series, r.Number, r.IssuedAt, r.ContentHash, r.PrevHash) != r.Hash {
+	if r.chainHash(r.PrevHash) != r.Hash {
+		if r.Format() >= 2 {
+			return "chain hash does not match (its number, series or time of issue changed after issue)"
+		}
 		return "chain hash does not match (its number, series, time of issue or id changed after issue)"
 	}
 	if err := r.Validate(); err != nil {

@@ -188,3 +188,65 @@ func TestCheckSeal(t *testing.T) {
 		})
 	}
 }
+
+// Format 2 (issue 13, items 9 and 10): the content names the delegate
+// ("v":2, the delegate last), and the chain hash has no row id, so it is
+// recomputed from the XML alone (tools/checkchain).
+const goldenCanonicalV2 = `{"v":2,` +
+	`"org":{"code":"UBND-Q1","name":"UBND Quận 1","tax_code":"0301234567","address":"45-47 Lê Duẩn, Phường Sài Gòn, TP. Hồ Chí Minh"},` +
+	`"payer":{"name":"Nguyễn Văn An","address":"12 \"Hẻm\" <B> & C, Quận 3","id_number":"079090001234"},` +
+	`"lines":[{"name":"Lệ phí đăng ký khai sinh","kind":"le_phi","fee_code":"LP-HT","amount":8000},` +
+	`{"name":"Phí sao y bản chính","kind":"phi","fee_code":"P-SY","amount":42000}],` +
+	`"total":50000,"currency":"VND","total_in_words":"Năm mươi nghìn đồng","method":"card","dossier":"HS-2026-000123",` +
+	`"card":{"terminal_id":"T1","trace_no":"000412","approval_code":"A1B2C3","pan_masked":"411111******1111"},` +
+	`"replaces":{"template":"","series":"","number":0},` +
+	`"delegate":{"name":"Trung tâm Phục vụ hành chính công Quận 1","tax_code":"0301234567-001"}}`
+
+// Computed outside Go: printf '%s' "$goldenCanonicalV2" | sha256sum.
+const goldenContentHashV2 = "aef56f3778406dcdf706ffe76ef6babc32b1688cc34b1ed0d2f014f1e282f1ca"
+
+// Computed outside Go: printf 'feepos-receipt-v2\nEBL01\n26TAA\n1\n2026-07-01T02:00:00Z\n%s\n%s\n' CONTENT GENESIS | sha256sum.
+const goldenChainHashV2 = "0278823afe18c27db6957f62440e5eaee52b8e6095e5bee3040a4a93fc0558fe"
+
+func TestCanonicalGoldenV2(t *testing.T) {
+	r := goldenReceipt()
+	r.FormatVersion = 2
+	r.LookupCode = "7K3M9QX2TB"
+	r.Delegate = &receipts.Delegate{Name: "Trung tâm Phục vụ hành chính công Quận 1", TaxCode: "0301234567-001"}
+	assert.Equal(t, goldenCanonicalV2, string(r.Canonical()))
+	r.Seal(receipts.GenesisHash)
+	assert.Equal(t, goldenContentHashV2, r.ContentHash)
+	assert.Equal(t, goldenChainHashV2, r.Hash)
+	assert.Empty(t, r.CheckSeal(receipts.GenesisHash))
+
+	// The row id is not an input any more; the lookup code is not either
+	// (the signed XML carries it).
+	moved := r
+	moved.ID, moved.LookupCode = 99, "0000000000"
+	moved.Seal(receipts.GenesisHash)
+	assert.Equal(t, r.Hash, moved.Hash)
+	// Format 1 still covers the id, and still verifies as before.
+	v1 := goldenReceipt()
+	v1.Seal(receipts.GenesisHash)
+	assert.Equal(t, goldenChainHash, v1.Hash)
+	v1.ID = 2
+	assert.Contains(t, v1.CheckSeal(receipts.GenesisHash), "chain hash does not match")
+}
+
+func TestLookupCode(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		c, err := receipts.NewLookupCode()
+		require.NoError(t, err)
+		require.NoError(t, receipts.CheckLookupCode(c))
+		require.False(t, seen[c])
+		seen[c] = true
+	}
+	r := receipts.Receipt{LookupCode: "7K3M9QX2TB"}
+	assert.True(t, receipts.LookupCodeMatches(r, "7k3m-9qx2-tb"))
+	assert.True(t, receipts.LookupCodeMatches(receipts.Receipt{LookupCode: "1000000000"}, "iOoOoooooo"))
+	assert.False(t, receipts.LookupCodeMatches(r, "7K3M9QX2TC"))
+	assert.False(t, receipts.LookupCodeMatches(r, ""))
+	assert.False(t, receipts.LookupCodeMatches(receipts.Receipt{}, ""))
+	assert.Error(t, receipts.CheckLookupCode("7K3M9QX2TU"), "U is not in the alphabet")
+}

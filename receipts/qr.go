@@ -20,13 +20,20 @@ import (
 // the module matrix, and each renderer draws it in its own medium.
 
 // VerifyURL is the address of a receipt's public verification page:
-// base + "/verify/{template}/{series}/{number}", the number written with
-// the 8 digits printed on the receipt ("…/verify/EBL01/26TAA/00000123").
-// base is the public address of the feepos server, without a trailing
-// slash (one is removed if present).
+// base + "/verify/{template}/{series}/{number}?c={lookup code}", the
+// number written with the 8 digits printed on the receipt
+// ("…/verify/EBL01/26TAA/00000123?c=7K3M9QX2TB"). Without its lookup
+// code (a Receipt built from a Ref alone) the address has none, and the
+// page answers only that the receipt exists (lookup.go). base is the
+// public address of the feepos server, without a trailing slash (one is
+// removed if present).
 func VerifyURL(base string, r Receipt) string {
-	return strings.TrimRight(base, "/") + "/verify/" + url.PathEscape(r.Template) + "/" +
+	u := strings.TrimRight(base, "/") + "/verify/" + url.PathEscape(r.Template) + "/" +
 		url.PathEscape(r.Series) + "/" + printedNumber(r.Number)
+	if r.LookupCode != "" {
+		u += "?c=" + url.QueryEscape(r.LookupCode)
+	}
+	return u
 }
 
 // printedNumber is a receipt number as printed: 8 digits, zero-padded

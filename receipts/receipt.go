@@ -80,6 +80,28 @@ type Organisation struct {
 	Address string `json:"address"`
 }
 
+// Delegate is the organisation that issues a receipt on the collecting
+// organisation's behalf (Decree 254/2026/NĐ-CP Art. 25.4: an organisation
+// authorised to collect, "tổ chức được ủy nhiệm thu", issues the receipt
+// of the authorising organisation and the receipt names it, with its tax
+// code). The public administration center issuing the police's receipts
+// is the police's delegate; a receipt the organisation issues itself has
+// none.
+type Delegate struct {
+	Name    string `json:"name"`
+	TaxCode string `json:"tax_code"`
+}
+
+func (d Delegate) validate() error {
+	if err := checkText("delegate name", d.Name, maxNameRunes, true); err != nil {
+		return err
+	}
+	if err := CheckTaxCode(d.TaxCode); err != nil {
+		return Invalidf("delegate: %s", err.Error())
+	}
+	return nil
+}
+
 // Payer is who paid. Address and ID number are printed only when given.
 type Payer struct {
 	Name     string `json:"name"`
@@ -133,8 +155,21 @@ type Receipt struct {
 	Ref
 	IssuedAt string       `json:"issued_at"` // UTC RFC 3339
 	Org      Organisation `json:"org"`
+	// Delegate issued the receipt on Org's behalf (nil: Org issued it),
+	// copied from the series when the receipt is issued. Format 2 only.
+	Delegate *Delegate `json:"delegate,omitempty"`
 	NewReceipt
 	Currency string `json:"currency"`
+
+	// FormatVersion is how the receipt's hashes and XML are made
+	// (canonical.go): 1 for receipts issued before migration 0018 (the
+	// chain hash covers the row id), 2 since (every input of the hashes is
+	// in the XML). 0 reads as 1 (a receipt built by hand).
+	FormatVersion int `json:"format_version"`
+	// LookupCode is the random code printed on the receipt and carried in
+	// its QR code (lookup.go): the public page shows the receipt's details
+	// only to someone who has it. In the XML of format 2.
+	LookupCode string `json:"lookup_code,omitempty"`
 
 	Status     Status `json:"status"`                // derived: see Status
 	ReplacedBy *Ref   `json:"replaced_by,omitempty"` // the receipt that replaces this one
@@ -366,6 +401,23 @@ func (r Receipt) Validate() error {
 	}
 	if r.Currency != Currency {
 		return Invalidf("currency %q: receipts are in %s", r.Currency, Currency)
+	}
+	switch r.Format() {
+	case 1:
+		if r.Delegate != nil {
+			return Invalidf("a receipt of format 1 names no delegate")
+		}
+	case 2:
+		if err := CheckLookupCode(r.LookupCode); err != nil {
+			return err
+		}
+		if r.Delegate != nil {
+			if err := r.Delegate.validate(); err != nil {
+				return err
+			}
+		}
+	default:
+		return Invalidf("receipt format %d: this feepos knows formats 1 and 2", r.FormatVersion)
 	}
 	return r.NewReceipt.Validate()
 }

@@ -42,6 +42,10 @@ type printedReceipt struct {
 	OrgName    string
 	OrgTaxCode field // Mã số thuế
 	OrgAddress field // Địa chỉ
+	// Delegate: the organisation that issued the receipt on the
+	// organisation's behalf and its tax code (Decree 254/2026/NĐ-CP Art.
+	// 25.4), nil when the organisation issued it itself.
+	Delegate []field
 
 	Payer []field // name, then address and ID number when given
 
@@ -62,8 +66,9 @@ type printedReceipt struct {
 	SignNote    string
 	VerifyLabel string // before the verification address
 
-	VerifyURL string
-	QR        qrCode
+	VerifyURL  string
+	LookupCode field // Mã tra cứu: 7K3M9QX2TB, empty Value when the receipt has none
+	QR         qrCode
 }
 
 // tableHead is the heading row of the table of fees and charges.
@@ -117,7 +122,8 @@ func newPrintedReceipt(r Receipt, verifyBase, signedBy string) (printedReceipt, 
 		Date:       "Ngày " + issued.Format("02/01/2006"),
 		Signed: field{"Thời điểm lập", // "Thời điểm ký" when signed, below
 			issued.Format("15:04:05") + " ngày " + issued.Format("02/01/2006")},
-		VerifyURL: VerifyURL(verifyBase, r),
+		VerifyURL:  VerifyURL(verifyBase, r),
+		LookupCode: field{"Mã tra cứu", r.LookupCode},
 
 		SignHead:    "ĐƠN VỊ THU PHÍ, LỆ PHÍ",
 		SignNote:    "(Biên lai điện tử)", // who signed, when signed, below
@@ -129,6 +135,12 @@ func newPrintedReceipt(r Receipt, verifyBase, signedBy string) (printedReceipt, 
 		// signature and its time): the time of issue is the signing time.
 		p.Signed.Label = "Thời điểm ký"
 		p.SignNote = "Đã ký số bởi " + printableText(signedBy)
+	}
+	if r.Delegate != nil {
+		p.Delegate = []field{
+			{"Đơn vị được ủy nhiệm thu", r.Delegate.Name},
+			{"Mã số thuế đơn vị được ủy nhiệm", r.Delegate.TaxCode},
+		}
 	}
 	if r.Payer.Address != "" {
 		p.Payer = append(p.Payer, field{"Địa chỉ", r.Payer.Address})

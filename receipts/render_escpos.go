@@ -142,6 +142,9 @@ func ThermalImage(r Receipt, opts ESCPOSOptions) (*image.Paletted, error) {
 	c.text(c.bold, p.OrgName, alignCenter)
 	c.text(c.small, p.OrgTaxCode.String(), alignCenter)
 	c.text(c.small, p.OrgAddress.String(), alignCenter)
+	for _, f := range p.Delegate {
+		c.text(c.small, f.String(), alignCenter)
+	}
 	c.rule()
 	c.text(c.title, p.Title, alignCenter)
 	for _, line := range joinFitting([]string{p.Template.String(), p.Series.String()}, " · ", func(l string) bool {
@@ -183,6 +186,9 @@ func ThermalImage(r Receipt, opts ESCPOSOptions) (*image.Paletted, error) {
 	c.qr(p.QR)
 	c.text(c.small, p.VerifyLabel+":", alignCenter)
 	c.text(c.small, p.VerifyURL, alignCenter)
+	if p.LookupCode.Value != "" {
+		c.text(c.small, p.LookupCode.String(), alignCenter)
+	}
 	c.gap(24)
 	return c.image(), nil
 }

@@ -105,6 +105,9 @@ func (d pdfDoc) header(p printedReceipt) {
 	d.font("", 8.5)
 	d.para(pdfOrgW, p.OrgTaxCode.String(), "L")
 	d.para(pdfOrgW, p.OrgAddress.String(), "L")
+	for _, f := range p.Delegate {
+		d.para(pdfOrgW, f.String(), "L")
+	}
 	leftEnd := d.GetY()
 
 	x := pdfMargin + pdfWidth - pdfIDsW
@@ -229,6 +232,10 @@ func (d pdfDoc) footer(p printedReceipt) {
 	d.SetXY(pdfMargin, top+pdfQRSize+0.5)
 	d.font("", 7)
 	d.MultiCell(pdfWidth, 3.2, p.VerifyLabel+": "+p.VerifyURL, "", "L", false)
+	if p.LookupCode.Value != "" {
+		d.SetX(pdfMargin)
+		d.MultiCell(pdfWidth, 3.2, p.LookupCode.String(), "", "L", false)
+	}
 
 	signW := pdfMargin + pdfWidth - pdfSignX
 	d.SetXY(pdfSignX, top+2)

@@ -54,6 +54,20 @@ type Series struct {
 	TaxCode string `json:"tax_code"` // mã số thuế (MST)
 	Address string `json:"address"`
 	Letters string `json:"letters"` // the two letters after "YYT", e.g. "AA"
+	// DelegateName and DelegateTaxCode name the organisation that issues
+	// this series' receipts on the organisation's behalf (Decree
+	// 254/2026/NĐ-CP Art. 25.4), e.g. the public administration center
+	// for the police; empty when the organisation issues its own.
+	DelegateName    string `json:"delegate_name,omitempty"`
+	DelegateTaxCode string `json:"delegate_tax_code,omitempty"`
+}
+
+// Delegate is the series' delegate as its receipts name it, nil if none.
+func (s Series) Delegate() *Delegate {
+	if s.DelegateName == "" && s.DelegateTaxCode == "" {
+		return nil
+	}
+	return &Delegate{Name: s.DelegateName, TaxCode: s.DelegateTaxCode}
 }
 
 // Normalize trims and puts text in Unicode NFC.
@@ -63,6 +77,8 @@ func (s Series) Normalize() Series {
 	s.TaxCode = strings.TrimSpace(s.TaxCode)
 	s.Address = norm.NFC.String(strings.TrimSpace(s.Address))
 	s.Letters = strings.ToUpper(strings.TrimSpace(s.Letters))
+	s.DelegateName = norm.NFC.String(strings.TrimSpace(s.DelegateName))
+	s.DelegateTaxCode = strings.TrimSpace(s.DelegateTaxCode)
 	return s
 }
 
@@ -70,6 +86,14 @@ func (s Series) Normalize() Series {
 func (s Series) Validate() error {
 	if err := s.Organisation().validate(); err != nil {
 		return err
+	}
+	if d := s.Delegate(); d != nil {
+		if err := d.validate(); err != nil {
+			return err
+		}
+		if d.TaxCode == s.TaxCode {
+			return Invalidf("delegate tax code %s is the organisation's own: an organisation issuing its own receipts has no delegate", d.TaxCode)
+		}
 	}
 	return CheckLetters(s.Letters)
 }

@@ -79,7 +79,7 @@ func receiptElement(r Receipt) (*etree.Element, error) {
 	b := &xmlBuilder{}
 	root := etree.NewElement("Receipt")
 	root.CreateAttr("xmlns", ReceiptNamespace)
-	root.CreateAttr("version", "1")
+	root.CreateAttr("version", strconv.Itoa(r.Format())) // the recipe of the hashes: canonical.go
 	b.text(root, "Title", Title)
 	b.text(root, "Template", r.Template)
 	b.text(root, "Series", r.Series)
@@ -87,12 +87,22 @@ func receiptElement(r Receipt) (*etree.Element, error) {
 	b.text(root, "IssueDate", issued.Format("2006-01-02"))
 	b.text(root, "SigningTime", issued.Format(time.RFC3339Nano))
 	b.text(root, "IssuedAt", r.IssuedAt)
+	if r.Format() >= 2 {
+		b.text(root, "LookupCode", r.LookupCode)
+	}
 
 	org := root.CreateElement("Organisation")
 	b.text(org, "Code", r.Org.Code)
 	b.text(org, "Name", r.Org.Name)
 	b.text(org, "TaxCode", r.Org.TaxCode)
 	b.text(org, "Address", r.Org.Address)
+	if r.Format() >= 2 && r.Delegate != nil {
+		// Decree 254/2026/NĐ-CP Art. 25.4: issued by the delegate on the
+		// organisation's behalf.
+		d := root.CreateElement("Delegate")
+		b.text(d, "Name", r.Delegate.Name)
+		b.text(d, "TaxCode", r.Delegate.TaxCode)
+	}
 
 	payer := root.CreateElement("Payer")
 	b.text(payer, "Name", r.Payer.Name)

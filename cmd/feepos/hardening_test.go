@@ -322,15 +322,15 @@ func TestServeDemoLogsFullVerifyAddressesOnEveryStart(t *testing.T) {
 			resp.Body.Close()
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 		}, "--demo", "--db", dbPath)
-		assert.Contains(t, log, "verify="+base+"/verify/EBL01/"+ab+"/00000001", "start %d", start)
-		assert.Equal(t, 3, strings.Count(log, "verify=http://"), "start %d: the three demo receipts", start)
+		assert.Contains(t, log, `verify="`+base+"/verify/EBL01/"+ab+"/00000001?c=", "start %d", start)
+		assert.Equal(t, 3, strings.Count(log, `verify="http://`), "start %d: the three demo receipts", start)
 	}
 
 	// With [receipts] verify_base, the public address.
 	cfg := filepath.Join(t.TempDir(), "feepos.toml")
 	require.NoError(t, os.WriteFile(cfg, []byte("[receipts]\nverify_base = \"https://bienlai.example.gov.vn\"\n"), 0o600))
 	log := serveUntil(t, nil, "--demo", "--db", dbPath, "--config", cfg)
-	assert.Contains(t, log, "verify=https://bienlai.example.gov.vn/verify/EBL01/"+ab+"/00000001")
+	assert.Contains(t, log, `verify="https://bienlai.example.gov.vn/verify/EBL01/`+ab+"/00000001?c=")
 }
 
 // Issue 8, item 8: [receipts] verify_base gives the QR code its public

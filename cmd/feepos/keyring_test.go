@@ -256,7 +256,7 @@ func TestServeDemoTwoOrganisations(t *testing.T) {
 	require.NoError(t, db.Close())
 
 	page := func(base string, rc receipts.Receipt) string {
-		resp, err := http.Get(fmt.Sprintf("%s/verify/%s/%s/%d", base, rc.Template, rc.Series, rc.Number))
+		resp, err := http.Get(receipts.VerifyURL(base, rc)) // with its lookup code, as the QR code
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)

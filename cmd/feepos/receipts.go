@@ -26,6 +26,7 @@ func (a *app) receiptsCommand() *cobra.Command {
 	cmd.AddCommand(a.receiptsNoticeCommand())
 	cmd.AddCommand(a.receiptsToNotifyCommand())
 	cmd.AddCommand(a.receiptsReplaceCommand())
+	cmd.AddCommand(a.receiptsURLCommand())
 	return cmd
 }
 

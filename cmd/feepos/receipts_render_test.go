@@ -87,7 +87,7 @@ func TestReceiptsRenderPDFToFile(t *testing.T) {
 
 func TestReceiptsRenderHTMLToStdout(t *testing.T) {
 	db, r := printDB(t)
-	verifyURL := renderBase + "/verify/EBL01/" + r.Series + "/00000001"
+	verifyURL := renderBase + "/verify/EBL01/" + r.Series + "/00000001?c=" + r.LookupCode
 
 	res := feepos(t, "", "--db", db, "receipts", "render", r.Series, "1", "--format", "html", "--verify-base", renderBase)
 	require.Equal(t, 0, res.code, res.stderr)
@@ -133,7 +133,7 @@ func TestReceiptsRenderMarksReplacedReceipt(t *testing.T) {
 	assert.Equal(t, repl.Ref, *got.ReplacedBy)
 	assert.Equal(t, "html", got.Format)
 	assert.Equal(t, out, got.File)
-	assert.Equal(t, renderBase+"/verify/EBL01/"+r.Series+"/00000001", got.VerifyURL)
+	assert.Equal(t, renderBase+"/verify/EBL01/"+r.Series+"/00000001?c="+r.LookupCode, got.VerifyURL)
 	page, err := os.ReadFile(out)
 	require.NoError(t, err)
 	assert.Equal(t, len(page), got.Bytes)

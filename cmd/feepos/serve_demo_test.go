@@ -81,7 +81,7 @@ func TestServeDemoMakesSigningKeyAndSeries(t *testing.T) {
 	year := receipts.YearOf(time.Now())
 	aa, ab := receipts.SeriesSymbol(year, "AA"), receipts.SeriesSymbol(year, "AB")
 	assert.Contains(t, log, "demo receipt issued")
-	assert.Regexp(t, `verify=http://127\.0\.0\.1:\d+/verify/EBL01/`+ab+`/00000001`, log, "the full address")
+	assert.Regexp(t, `verify="http://127\.0\.0\.1:\d+/verify/EBL01/`+ab+`/00000001\?c=[0-9A-Z]{10}"`, log, "the full address, with the lookup code")
 	card, err := db.Receipt(ctx, receipts.Template, aa, 1)
 	require.NoError(t, err)
 	police, err := db.Receipt(ctx, receipts.Template, ab, 1)
@@ -123,13 +123,13 @@ func TestServeDemoMakesSigningKeyAndSeries(t *testing.T) {
 	// The second start reuses the key and the series.
 	log = serveUntil(t, func(base string) {
 		require.EqualValues(t, 3, rc.Number, "after the two demo receipts of the district")
-		resp, err := http.Get(base + "/verify/" + rc.Template + "/" + rc.Series + "/3")
+		resp, err := http.Get(receipts.VerifyURL(base, rc))
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		assert.Contains(t, string(body), "<dt>Chữ ký số</dt><dd>hợp lệ (đơn vị ký: Ủy ban nhân dân huyện Demo)</dd>")
 
-		resp, err = http.Get(base + "/verify/" + rc.Template + "/" + rc.Series + "/3?format=json")
+		resp, err = http.Get(receipts.VerifyURL(base, rc) + "&format=json")
 		require.NoError(t, err)
 		var got map[string]any
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))

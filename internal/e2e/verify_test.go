@@ -19,6 +19,7 @@ func TestVerifyPageOnPhone(t *testing.T) {
 	p := h.page(t, phone)
 	for _, r := range receipts {
 		require.True(t, strings.HasPrefix(r.Verify, h.base+"/verify/"), "demo receipt %s: verify address %q is not on the server %s", r.Receipt, r.Verify, h.base)
+		require.Contains(t, r.Verify, "?c=", "demo receipt %s: the logged address carries the lookup code, as the QR code does", r.Receipt)
 		p.open(r.Verify)
 		p.waitText("Hợp lệ")
 		p.waitText("Kết quả tra cứu biên lai điện tử")
@@ -34,6 +35,8 @@ func TestParseLogfmt(t *testing.T) {
 	assert.Equal(t, "demo receipt", kv["msg"])
 	assert.Equal(t, "CA-DEMO", kv["org"])
 	assert.Equal(t, "http://127.0.0.1:39869/verify/EBL01/26TAB/00000001", kv["verify"])
+	kv = parseLogfmt(`time=x level=INFO msg="demo receipt" verify="http://127.0.0.1:39869/verify/EBL01/26TAB/00000001?c=7K3M9QX2TB"`)
+	assert.Equal(t, "http://127.0.0.1:39869/verify/EBL01/26TAB/00000001?c=7K3M9QX2TB", kv["verify"])
 	kv = parseLogfmt(`time=x level=INFO msg=listening addr=127.0.0.1:41234`)
 	assert.Equal(t, "listening", kv["msg"])
 	assert.Equal(t, "127.0.0.1:41234", kv["addr"])

@@ -270,7 +270,7 @@ func (s *Service) paymentFromRow(ctx context.Context, row sqlite.PaymentRow) (Pa
 		return Payment{}, err
 	}
 	for _, r := range recs {
-		ref := s.receiptRef(refOf(r), r.OrgCode, r.Total, r.Kind)
+		ref := s.receiptRef(refOf(r), r.OrgCode, r.Total, r.Kind, r.LookupCode)
 		p.Receipts = append(p.Receipts, ref)
 	}
 	return p, nil

@@ -130,7 +130,7 @@ func (s *Service) Record(ctx context.Context, tx *sqlite.Tx, requestID, paymentI
 	}
 	refs := make([]ReceiptRef, len(out))
 	for i, r := range out {
-		refs[i] = s.receiptRef(r.Ref, r.Org.Code, r.Total, "issued")
+		refs[i] = s.receiptRef(r.Ref, r.Org.Code, r.Total, "issued", r.LookupCode)
 	}
 	at := tx.Now
 	if err := s.enqueue(ctx, tx, req, "payment_request.paid", string(RequestPaid), &at, refs); err != nil {
@@ -252,11 +252,13 @@ func terminalResult(r pos.Result) *TerminalResult {
 	return t
 }
 
-// receiptRef is how the API names a receipt.
-func (s *Service) receiptRef(ref receipts.Ref, org string, total int64, kind string) ReceiptRef {
+// receiptRef is how the API names a receipt. Its verify URL carries the
+// lookup code, as the receipt's QR code does: the API's caller (the
+// cashier's screen, the dossier system) hands it to the payer.
+func (s *Service) receiptRef(ref receipts.Ref, org string, total int64, kind, lookupCode string) ReceiptRef {
 	out := ReceiptRef{Template: ref.Template, Series: ref.Series, Number: ref.Number, OrgCode: org, Total: total, Kind: kind}
 	if s.opt.VerifyBase != "" {
-		out.VerifyURL = receipts.VerifyURL(s.opt.VerifyBase, receipts.Receipt{Ref: ref})
+		out.VerifyURL = receipts.VerifyURL(s.opt.VerifyBase, receipts.Receipt{Ref: ref, LookupCode: lookupCode})
 	}
 	return out
 }

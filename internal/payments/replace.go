@@ -202,8 +202,8 @@ func (s *Service) replaceReceipt(ctx context.Context, tx *sqlite.Tx, actor auth.
 		return ReplaceResult{}, err
 	}
 	out := ReplaceResult{
-		Original:    s.receiptRef(orig.Ref, orig.Org.Code, orig.Total, "replaced"),
-		Replacement: s.receiptRef(r.Ref, r.Org.Code, r.Total, "replacement"),
+		Original:    s.receiptRef(orig.Ref, orig.Org.Code, orig.Total, "replaced", orig.LookupCode),
+		Replacement: s.receiptRef(r.Ref, r.Org.Code, r.Total, "replacement", r.LookupCode),
 		Receipt:     r,
 		Difference:  diff,
 	}

@@ -77,7 +77,7 @@ func (s *Service) voidRecorded(ctx context.Context, tx *sqlite.Tx, paymentID str
 			Reason: "issued for payment " + p.ID + ", voided: " + why + "; " + receiptsOpenQuestion}); err != nil {
 			return false, err
 		}
-		refs = append(refs, s.receiptRef(receipts.Ref{Template: r.Template, Series: r.Series, Number: r.Number}, r.OrgCode, r.Total, r.Kind))
+		refs = append(refs, s.receiptRef(receipts.Ref{Template: r.Template, Series: r.Series, Number: r.Number}, r.OrgCode, r.Total, r.Kind, r.LookupCode))
 	}
 	d := map[string]any{"payment_id": p.ID, "attempt_id": p.AttemptID, "ledger_entry": p.LedgerEntryID.Int64,
 		"reversal_entry": rev.ID, "receipts_to_notify": refs, "receipts": receiptsOpenQuestion}
@@ -158,7 +158,7 @@ func (s *Service) backToPaid(ctx context.Context, p sqlite.PaymentRow, rec termi
 		}
 		refs := make([]ReceiptRef, len(recs))
 		for i, r := range recs {
-			refs[i] = s.receiptRef(refOf(r), r.OrgCode, r.Total, r.Kind)
+			refs[i] = s.receiptRef(refOf(r), r.OrgCode, r.Total, r.Kind, r.LookupCode)
 		}
 		var paidAt *time.Time
 		if t, err := sqlite.ParseStoreTime(p.PaidAt.String); err == nil {

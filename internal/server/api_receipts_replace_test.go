@@ -78,7 +78,12 @@ func TestReplaceReceiptAPI(t *testing.T) {
 	require.NotNil(t, o.ReplacedBy)
 	assert.Equal(t, int64(2), o.ReplacedBy.Number)
 
-	a = r.do("GET", "/verify/EBL01/"+orig.Series+"/00000001", "", nil, "Accept", "application/json")
+	// The public page of the original, as its QR code opens it (with
+	// its lookup code).
+	origRC, err := r.db.Receipt(context.Background(), "EBL01", orig.Series, 1)
+	require.NoError(t, err)
+	verifyOrig := "/verify/EBL01/" + orig.Series + "/00000001?c=" + origRC.LookupCode
+	a = r.do("GET", verifyOrig, "", nil, "Accept", "application/json")
 	require.Equal(t, http.StatusOK, a.Status, "%s", a)
 	var v struct {
 		Status     string        `json:"status"`
@@ -88,7 +93,7 @@ func TestReplaceReceiptAPI(t *testing.T) {
 	assert.Equal(t, "replaced", v.Status)
 	require.NotNil(t, v.ReplacedBy)
 	assert.Equal(t, int64(2), v.ReplacedBy.Number)
-	a = r.do("GET", "/verify/EBL01/"+orig.Series+"/00000001", "", nil)
+	a = r.do("GET", verifyOrig, "", nil)
 	assert.Contains(t, string(a.Body), `href="/verify/EBL01/`+orig.Series+`/00000002"`, "the page links the replacement")
 
 	// The replacement's page prints what it replaces, with the date.

@@ -102,10 +102,17 @@ func TestKioskPendingThenPaid(t *testing.T) {
 	assert.NotContains(t, page, "Nguyễn Thị Thu", "no cashier")
 	assertNothingPersonal(t, page)
 
-	// The link it gives answers: the receipt is valid.
+	// The kiosk never shows the receipt's lookup code (a dossier code alone
+	// must not unlock the signed XML, which names the payer in full): its
+	// link answers that the receipt exists and asks for the code printed
+	// on it.
+	assert.NotContains(t, page, rc.LookupCode)
+	assert.NotContains(t, page, "?c=")
 	vrec := kioskGet(t, r.srv, "/verify/EBL01/"+ref.Series+"/"+num, "")
 	assert.Equal(t, http.StatusOK, vrec.Code)
-	assert.Contains(t, vrec.Body.String(), "Hợp lệ")
+	assert.Contains(t, vrec.Body.String(), "Có biên lai ký hiệu mẫu EBL01, ký hiệu "+ref.Series)
+	assert.Contains(t, vrec.Body.String(), `<input id="c" name="c"`)
+	assert.NotContains(t, vrec.Body.String(), "106.000")
 
 	// A code typed in lower case, with spaces around, finds it too.
 	rec = kioskGet(t, r.srv, kioskPath("  hs-2026-0100 "), "")

@@ -23,13 +23,21 @@ import (
 
 // The public receipt check, GET /verify/{template}/{series}/{number}: the
 // address in every receipt's QR code (receipts.VerifyURL; issue 4, item 6).
-// Anyone may open it, without a login, so it shows only what identifies the
-// receipt and whether it holds: the collecting organisation's name and tax
-// code, template, series, number, date of issue, total, status (valid or
-// replaced, Circular 91/2026/TT-BTC Art. 20), the hash chain of its series
-// and the signature. Never the payer (name, ID number, address), the
-// dossier, the fees or the card. A browser gets a Vietnamese page; a client
-// sending "Accept: application/json" or "?format=json" gets JSON.
+// Anyone may open it, without a login. With the receipt's lookup code
+// (?c=CODE, printed on the receipt and carried in its QR code; issue 13,
+// item 8) it shows what identifies the receipt and whether it holds: the
+// collecting organisation's name and tax code, the delegate that issued it
+// on the organisation's behalf, template, series, number, date of issue,
+// the fee lines, total, status (valid or replaced, Circular 91/2026/TT-BTC
+// Art. 20), the hash chain of its series and the signature, and a link to
+// its signed XML (…/xml?c=CODE). Never the payer (name, ID number,
+// address), the dossier or the card on the page. Without the code, or with
+// a wrong one, it answers only that the receipt exists (or 404 that it does
+// not), with a field to type the code: walking the numbers 1, 2, 3… lists
+// no date, amount or organisation. Both answers read one receipt row and
+// nothing else, so they take the same time. A browser gets a Vietnamese
+// page; a client sending "Accept: application/json" or "?format=json" gets
+// JSON.
 
 // Rate limit of the public check, per client IP (IPv6 per /64), counted by
 // httprate's sliding window. A citizen scanning a QR code makes one request;
@@ -69,6 +77,7 @@ func (s *Server) verifyRoutes() http.Handler {
 	r.Use(middleware.ClientIPFromRemoteAddr)
 	r.Use(httprate.LimitBy(verifyLimit, VerifyWindow, clientIPKey, httprate.WithLimitHandler(v.tooMany)))
 	r.Get("/{template}/{series}/{number}", v.handle)
+	r.Get("/{template}/{series}/{number}/xml", v.handleXML)
 	r.Get("/", v.badPath)
 	r.Get("/*", v.badPath)
 	return r
@@ -91,7 +100,7 @@ func noStore(next http.Handler) http.Handler {
 		h.Set("Vary", "Accept")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
 		next.ServeHTTP(w, r)
 	})
 }
@@ -115,6 +124,7 @@ const (
 // verifyResult is the JSON answer.
 type verifyResult struct {
 	Template     string        `json:"template"`
+	Exists       bool          `json:"exists"`
 	Series       string        `json:"series"`
 	Number       int64         `json:"number"`
 	Date         string        `json:"date"`  // date of issue in Vietnam, YYYY-MM-DD
@@ -127,6 +137,27 @@ type verifyResult struct {
 	ChainOK      bool          `json:"chain_ok"`
 	Chain        string        `json:"chain"`     // intact | broken | unknown
 	Signature    string        `json:"signature"` // valid | invalid | unsigned
+	// Added with the lookup code (issue 13): the fee lines, the delegate
+	// and where the signed XML is.
+	Lines    []verifyLine       `json:"lines"`
+	Delegate *receipts.Delegate `json:"delegate,omitempty"`
+	XMLURL   string             `json:"xml_url,omitempty"` // path of the signed XML, with the code
+}
+
+type verifyLine struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`   // phi | le_phi
+	Amount int64  `json:"amount"` // whole đồng
+}
+
+// verifyExists is the JSON answer without the lookup code (or with a
+// wrong one): the receipt exists, and nothing else about it.
+type verifyExists struct {
+	Template   string `json:"template"`
+	Series     string `json:"series"`
+	Number     int64  `json:"number"`
+	Exists     bool   `json:"exists"`
+	LookupCode string `json:"lookup_code"` // missing | wrong
 }
 
 type verifyOrg struct {
@@ -143,8 +174,18 @@ type verifyPage struct {
 	// An error page.
 	Problems []string
 
+	// A receipt that exists, asked without its lookup code (or a wrong
+	// one): its identity and the form to type the code.
+	ExistsOnly bool
+	WrongCode  bool
+	RefWords   string
+	FormAction string
+
 	// A receipt.
 	Receipt     bool
+	Delegate    *receipts.Delegate
+	Lines       []verifyPageLine
+	XMLHref     string
 	OrgName     string
 	TaxCode     string
 	Template    string
@@ -164,6 +205,8 @@ type verifyPage struct {
 }
 
 type refLink struct{ Words, Href string }
+
+type verifyPageLine struct{ No, Name, Kind, Amount string }
 
 func newRefLink(ref receipts.Ref) refLink {
 	n := receipts.PrintedNumber(ref.Number)
@@ -195,6 +238,11 @@ func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	code := r.URL.Query().Get("c")
+	if !receipts.LookupCodeMatches(rc, code) {
+		v.existsOnly(w, r, rc.Ref, code != "")
+		return
+	}
 	chain, bad := v.chainOf(ctx, rc)
 	sig, err := v.signatureOf(ctx, rc)
 	if err != nil {
@@ -213,6 +261,15 @@ func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
 		ChainOK:      chain == chainIntact,
 		Chain:        chain,
 		Signature:    sig.state,
+		Exists:       true,
+		Delegate:     rc.Delegate,
+		Lines:        make([]verifyLine, len(rc.Lines)),
+	}
+	for i, l := range rc.Lines {
+		res.Lines[i] = verifyLine{Name: l.Name, Kind: string(l.Kind), Amount: l.Amount}
+	}
+	if sig.state != signatureUnsigned {
+		res.XMLURL = xmlPath(rc)
 	}
 	if t, err := rc.IssuedTime(); err == nil {
 		res.Date = t.Format(time.DateOnly)
@@ -228,6 +285,10 @@ func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
 		Template: rc.Template, Series: rc.Series, Number: receipts.PrintedNumber(rc.Number),
 		Date: rc.IssueDate(), Total: receipts.FormatDong(rc.Total),
 		Signature: sig.words, SigNote: sig.note, SigBad: sig.state == signatureInvalid,
+		Delegate: rc.Delegate, XMLHref: res.XMLURL,
+	}
+	for i, l := range rc.Lines {
+		p.Lines = append(p.Lines, verifyPageLine{No: strconv.Itoa(i + 1), Name: l.Name, Kind: kindWords(l.Kind), Amount: receipts.FormatDong(l.Amount)})
 	}
 	if rc.Status == receipts.Replaced && rc.ReplacedBy != nil {
 		p.Replaced, p.ReplacedBy = true, newRefLink(*rc.ReplacedBy)
@@ -239,6 +300,77 @@ func (v *verifier) handle(w http.ResponseWriter, r *http.Request) {
 	p.Chain, p.ChainNote = chainWords(chain, bad)
 	p.ChainBroken = chain == chainBroken
 	v.render(w, http.StatusOK, p)
+}
+
+// xmlPath is where the holder of rc's code downloads its signed XML.
+func xmlPath(rc receipts.Receipt) string {
+	return "/verify/" + rc.Template + "/" + rc.Series + "/" + receipts.PrintedNumber(rc.Number) + "/xml?c=" + rc.LookupCode
+}
+
+func kindWords(k receipts.FeeKind) string {
+	if k == receipts.Phi {
+		return "Phí"
+	}
+	return "Lệ phí"
+}
+
+// existsOnly answers for a receipt that exists, asked without its code or
+// with a wrong one: that it exists, and nothing else.
+func (v *verifier) existsOnly(w http.ResponseWriter, r *http.Request, ref receipts.Ref, wrong bool) {
+	if wantsJSON(r) {
+		res := verifyExists{Template: ref.Template, Series: ref.Series, Number: ref.Number, Exists: true, LookupCode: "missing"}
+		if wrong {
+			res.LookupCode = "wrong"
+		}
+		writeJSON(w, http.StatusOK, res)
+		return
+	}
+	link := newRefLink(ref)
+	v.render(w, http.StatusOK, verifyPage{Title: "Tra cứu biên lai " + ref.String(), Heading: receipts.Title, Status: http.StatusOK,
+		ExistsOnly: true, WrongCode: wrong, RefWords: link.Words, FormAction: link.Href})
+}
+
+// handleXML gives the holder of a receipt's lookup code its signed XML,
+// the document the organisation signed (with the payer's details: it is
+// the receipt itself). Without the right code: 403, and nothing of it.
+func (v *verifier) handleXML(w http.ResponseWriter, r *http.Request) {
+	ref, problems := parseVerifyRef(chi.URLParam(r, "template"), chi.URLParam(r, "series"), chi.URLParam(r, "number"))
+	if len(problems) > 0 {
+		v.fail(w, r, http.StatusBadRequest, apperr.Invalid, "Đường dẫn tra cứu không đúng", problems)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	rc, err := v.db.Receipt(ctx, ref.Template, ref.Series, ref.Number)
+	if err == nil && !receipts.LookupCodeMatches(rc, r.URL.Query().Get("c")) {
+		v.fail(w, r, http.StatusForbidden, "forbidden", "Cần mã tra cứu", []string{
+			"Tệp biên lai điện tử chỉ tải được với mã tra cứu in trên biên lai (hoặc bằng cách quét mã QR trên biên lai)."})
+		return
+	}
+	var doc []byte
+	if err == nil {
+		doc, err = v.db.SignedReceiptXML(ctx, rc.Template, rc.Series, rc.Number)
+		if apperr.Code(err) == apperr.NotFound {
+			v.fail(w, r, http.StatusNotFound, apperr.NotFound, "Biên lai chưa được ký số", []string{
+				"Biên lai " + newRefLink(ref).Words + " được lập không kèm chữ ký số: không có tệp XML đã ký để tải. Liên hệ đơn vị thu."})
+			return
+		}
+	}
+	if err != nil {
+		switch code := apperr.Code(err); code {
+		case apperr.NotFound:
+			v.fail(w, r, http.StatusNotFound, code, "Không tìm thấy biên lai", []string{
+				"Không có biên lai " + newRefLink(ref).Words + ". Kiểm tra lại mã QR hoặc đường dẫn, hoặc liên hệ đơn vị thu."})
+		default:
+			v.log.Error("verify: read signed XML", "receipt", ref.String(), "err", err)
+			v.unavailable(w, r)
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+receipts.Template+"_"+rc.Series+"_"+receipts.PrintedNumber(rc.Number)+`.xml"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(doc)
 }
 
 // chainWords says a chain state on the page.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,7 +99,29 @@ func districtSigner(t *testing.T) *receipts.KeySigner {
 	return demoSigner
 }
 
+// getAccept gets path with the Accept header. A /verify/{template}/
+// {series}/{number} path without "c=" gets the receipt's lookup code added
+// (read from the database), as the QR code carries it: most tests are about
+// what the page says of a receipt to its holder. getNoCode asks without it.
 func getAccept(t *testing.T, h http.Handler, path, accept string) *httptest.ResponseRecorder {
+	t.Helper()
+	if s, ok := h.(*Server); ok && strings.HasPrefix(path, "/verify/") && !strings.Contains(path, "c=") {
+		if parts := strings.Split(strings.SplitN(path[len("/verify/"):], "?", 2)[0], "/"); len(parts) == 3 {
+			if n, err := strconv.ParseInt(parts[2], 10, 64); err == nil {
+				if rc, err := s.db.Receipt(context.Background(), strings.ToUpper(parts[0]), parts[1], n); err == nil && rc.LookupCode != "" {
+					sep := "?"
+					if strings.Contains(path, "?") {
+						sep = "&"
+					}
+					path += sep + "c=" + rc.LookupCode
+				}
+			}
+		}
+	}
+	return getNoCode(t, h, path, accept)
+}
+
+func getNoCode(t *testing.T, h http.Handler, path, accept string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
@@ -126,7 +149,7 @@ func TestVerifyPageShowsValidReceipt(t *testing.T) {
 	s, db := newVerifyServer(t)
 	r := issueCard(t, db, 150_000, nil)
 	url := receipts.VerifyURL("https://bienlai.example.gov.vn", r)
-	require.Equal(t, "https://bienlai.example.gov.vn/verify/EBL01/26TAA/00000001", url)
+	require.Equal(t, "https://bienlai.example.gov.vn/verify/EBL01/26TAA/00000001?c="+r.LookupCode, url, "the QR code carries the lookup code")
 
 	rec := getAccept(t, s, strings.TrimPrefix(url, "https://bienlai.example.gov.vn"), browserAccept)
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
@@ -143,6 +166,7 @@ func TestVerifyPageShowsValidReceipt(t *testing.T) {
 		"<dt>Ký hiệu</dt><dd>26TAA</dd>",
 		"<dt>Số</dt><dd>00000001</dd>",
 		"<dt>Ngày lập</dt><dd>25/11/2026</dd>",
+		`<div class="fee"><dt>1. Lệ phí đăng ký khai sinh (Lệ phí)</dt><dd>150.000 đ</dd></div>`,
 		"<dt>Tổng tiền</dt><dd>150.000 đ</dd>",
 		"<dt>Trạng thái</dt><dd>Hợp lệ</dd>",
 		"<dt>Chuỗi băm</dt><dd>toàn vẹn",
@@ -163,10 +187,71 @@ func TestVerifyPageShowsNoPersonalData(t *testing.T) {
 	r := issueCard(t, db, 150_000, nil)
 	for _, accept := range []string{browserAccept, "application/json"} {
 		body := getAccept(t, s, "/verify/EBL01/26TAA/00000001", accept).Body.String()
-		for _, secret := range []string{testPayer, "Nguy", testID, testAddr, testPAN, "1111", "A1B2C3", "000123", r.DossierCode, "khai sinh"} {
+		for _, secret := range []string{testPayer, "Nguy", testID, testAddr, testPAN, "1111", "A1B2C3", "000123", r.DossierCode} {
 			assert.NotContains(t, body, secret, "%s answer shows %q", accept, secret)
 		}
 	}
+}
+
+// Issue 13, item 8: without the lookup code (or with a wrong one) the page
+// says only that the receipt exists, so walking the numbers lists no
+// date, amount, organisation or fee; an unknown number is a 404 as before.
+func TestVerifyWithoutCodeSaysOnlyExists(t *testing.T) {
+	s, db := newVerifyServer(t)
+	r := issueCard(t, db, 150_000, nil)
+	for _, path := range []string{"/verify/EBL01/26TAA/00000001", "/verify/EBL01/26TAA/00000001?c=", "/verify/EBL01/26TAA/00000001?c=0000000000"} {
+		for _, accept := range []string{browserAccept, "application/json"} {
+			rec := getNoCode(t, s, path, accept)
+			require.Equal(t, http.StatusOK, rec.Code, path)
+			body := rec.Body.String()
+			for _, secret := range []string{"150.000", "150000", "25/11/2026", "2026-11-25", "Quận 1", "0301234567", "khai sinh", r.LookupCode, "xml", "Hợp lệ"} {
+				assert.NotContains(t, body, secret, "%s %s shows %q", path, accept, secret)
+			}
+		}
+	}
+	body := getNoCode(t, s, "/verify/EBL01/26TAA/00000001", browserAccept).Body.String()
+	assert.Contains(t, body, "Có biên lai ký hiệu mẫu EBL01, ký hiệu 26TAA, số 00000001.")
+	assert.Contains(t, body, `<form method="get" action="/verify/EBL01/26TAA/00000001">`)
+	assert.NotContains(t, body, "Mã tra cứu không đúng")
+	assert.Contains(t, getNoCode(t, s, "/verify/EBL01/26TAA/00000001?c=0000000000", "").Body.String(), "Mã tra cứu không đúng")
+	assert.JSONEq(t, `{"template":"EBL01","series":"26TAA","number":1,"exists":true,"lookup_code":"missing"}`,
+		getNoCode(t, s, "/verify/EBL01/26TAA/00000001?format=json", "").Body.String())
+	assert.JSONEq(t, `{"template":"EBL01","series":"26TAA","number":1,"exists":true,"lookup_code":"wrong"}`,
+		getNoCode(t, s, "/verify/EBL01/26TAA/00000001?format=json&c=1234567890", "").Body.String())
+	assert.Equal(t, http.StatusNotFound, getNoCode(t, s, "/verify/EBL01/26TAA/00000002", "").Code)
+
+	// The code as a person types it: lower case, dashes, O for 0.
+	typed := strings.ToLower(r.LookupCode[:5] + "-" + r.LookupCode[5:])
+	typed = strings.ReplaceAll(typed, "0", "o")
+	rec := getNoCode(t, s, "/verify/EBL01/26TAA/00000001?c="+typed, "")
+	assert.Contains(t, rec.Body.String(), "<dt>Tổng tiền</dt><dd>150.000 đ</dd>")
+}
+
+// The holder of the code downloads the signed XML; nobody else does.
+func TestVerifyDownloadsSignedXMLWithCode(t *testing.T) {
+	s, db := newVerifyServer(t)
+	r := issueSigned(t, db, districtSigner(t), 150_000)
+	page := getAccept(t, s, "/verify/EBL01/26TAA/00000001", "").Body.String()
+	href := "/verify/EBL01/26TAA/00000001/xml?c=" + r.LookupCode
+	assert.Contains(t, page, `<a href="`+href+`" download>`)
+
+	rec := getNoCode(t, s, href, "")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, "application/xml; charset=utf-8", rec.Header().Get("Content-Type"))
+	assert.Contains(t, rec.Header().Get("Content-Disposition"), `filename="EBL01_26TAA_00000001.xml"`)
+	stored, err := db.SignedReceiptXML(context.Background(), "EBL01", "26TAA", 1)
+	require.NoError(t, err)
+	assert.Equal(t, stored, rec.Body.Bytes())
+	assert.Contains(t, rec.Body.String(), "<LookupCode>"+r.LookupCode+"</LookupCode>")
+
+	for _, bad := range []string{"/verify/EBL01/26TAA/00000001/xml", "/verify/EBL01/26TAA/00000001/xml?c=0000000000"} {
+		rec := getNoCode(t, s, bad, "")
+		assert.Equal(t, http.StatusForbidden, rec.Code, bad)
+		assert.NotContains(t, rec.Body.String(), "150")
+	}
+	assert.Equal(t, http.StatusNotFound, getNoCode(t, s, "/verify/EBL01/26TAA/00000002/xml?c="+r.LookupCode, "").Code)
+	unsigned := issueCard(t, db, 1_000, nil)
+	assert.Equal(t, http.StatusNotFound, getNoCode(t, s, "/verify/EBL01/26TAA/00000002/xml?c="+unsigned.LookupCode, "").Code)
 }
 
 func TestVerifyPageShowsReplacement(t *testing.T) {
@@ -206,7 +291,8 @@ func TestVerifyJSON(t *testing.T) {
 		assert.JSONEq(t, `{"template":"EBL01","series":"26TAA","number":1,"date":"2026-11-25","total":1500000,"currency":"VND",
 			"organisation":{"name":"Ủy ban nhân dân Quận 1","tax_code":"0301234567"},
 			"status":"replaced","replaced_by":{"template":"EBL01","series":"26TAA","number":2},
-			"chain_ok":true,"chain":"intact","signature":"unsigned"}`, rec.Body.String(), req.path)
+			"chain_ok":true,"chain":"intact","signature":"unsigned","exists":true,
+			"lines":[{"name":"Lệ phí đăng ký khai sinh","kind":"le_phi","amount":1500000}]}`, rec.Body.String(), req.path)
 	}
 
 	rec := getAccept(t, s, "/verify/EBL01/26TAA/00000002?format=json", "")

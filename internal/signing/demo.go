@@ -38,8 +38,23 @@ var DemoOrgs = []DemoOrg{
 		TaxCode: "0100000002",
 		Address: "Trung tâm Phục vụ hành chính công huyện Demo (quầy Công an)",
 		Letters: "AB",
+		// The center takes the police's fees at its counter and issues
+		// their receipts on the police's behalf (Decree 254/2026/NĐ-CP
+		// Art. 25.4): each receipt names it and its tax code. The receipt
+		// stays the police's, in the police's series, signed with the
+		// police's key (docs/RECEIPTS.md, "Who holds each key").
+		DelegateName:    DemoCenterName,
+		DelegateTaxCode: DemoCenterTaxCode,
 	}},
 }
+
+// The demo's public administration center, the delegate that issues the
+// demo police's receipts: a unit of the district with its own dependent
+// tax code.
+const (
+	DemoCenterName    = "Trung tâm Phục vụ hành chính công huyện Demo"
+	DemoCenterTaxCode = "0100000001-001"
+)
 
 // DemoKeyPaths are an organisation's demo key and certificate files next
 // to dbPath.

@@ -77,6 +77,8 @@ type PaymentReceiptRow struct {
 	OrgCode   string `db:"org_code"`
 	Total     int64  `db:"total"`
 	Kind      string `db:"kind"`
+	// LookupCode is the receipt's (receipts table), for its verify URL.
+	LookupCode string `db:"lookup_code"`
 }
 
 // PaymentHistoryRow is one status change of a request or payment.
@@ -414,8 +416,10 @@ func (tx *Tx) PaymentReceipts(ctx context.Context, paymentID string) ([]PaymentR
 
 func paymentReceipts(ctx context.Context, q querier, paymentID string) ([]PaymentReceiptRow, error) {
 	var out []PaymentReceiptRow
-	if err := q.SelectContext(ctx, &out, `SELECT payment_id, template, series, number, org_code, total, kind
-		FROM payment_receipts WHERE payment_id = ? ORDER BY rowid`, paymentID); err != nil {
+	if err := q.SelectContext(ctx, &out, `SELECT p.payment_id, p.template, p.series, p.number, p.org_code, p.total, p.kind,
+			COALESCE(r.lookup_code, '') AS lookup_code
+		FROM payment_receipts p LEFT JOIN receipts r ON r.template = p.template AND r.series = p.series AND r.number = p.number
+		WHERE p.payment_id = ? ORDER BY p.rowid`, paymentID); err != nil {
 		return nil, fmt.Errorf("list receipts of payment %s: %w", paymentID, err)
 	}
 	return out, nil

@@ -25,7 +25,8 @@ var _ receipts.Service = (*DB)(nil)
 // Triggers hold the rule in SQL too: a counter starts at 1, steps by one, and
 // a receipt row must carry the number and hash its counter has just taken.
 const (
-	sqlSeriesByOrg = `SELECT org_code, org_name, tax_code, address, letters FROM receipt_series WHERE org_code = ?`
+	sqlSeriesByOrg = `SELECT org_code, org_name, tax_code, address, letters, delegate_name, delegate_tax_code
+		FROM receipt_series WHERE org_code = ?`
 	sqlCounterHead = `SELECT year, last_number, last_hash FROM receipt_counters
 		WHERE template = ? AND letters = ? ORDER BY year DESC LIMIT 1`
 	sqlCounterStart = `INSERT INTO receipt_counters (template, letters, year, last_number, last_hash) VALUES (?, ?, ?, 1, ?)`
@@ -36,8 +37,9 @@ const (
 		org_code, org_name, org_tax_code, org_address, payer_name, payer_address, payer_id_number,
 		total, currency, total_in_words, method, dossier_code,
 		card_terminal_id, card_trace_no, card_approval_code, card_pan_masked,
-		replaces_template, replaces_series, replaces_number, content_hash, prev_hash, hash, replaces_issue_date)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		replaces_template, replaces_series, replaces_number, content_hash, prev_hash, hash, replaces_issue_date,
+		format_version, lookup_code, delegate_name, delegate_tax_code)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertReceiptLine = `INSERT INTO receipt_lines (receipt_id, line_no, name, kind, fee_code, amount) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
@@ -59,10 +61,23 @@ func (tx *Tx) CreateSeries(ctx context.Context, s receipts.Series) (receipts.Ser
 		return receipts.Series{}, err
 	}
 	if err == nil {
-		if prev != s {
+		if prev == s {
+			return prev, nil
+		}
+		withDelegate := prev
+		withDelegate.DelegateName, withDelegate.DelegateTaxCode = s.DelegateName, s.DelegateTaxCode
+		if withDelegate != s {
 			return receipts.Series{}, receipts.Conflictf("organisation %s already has receipt series %s with other details: one series per organisation", s.OrgCode, prev.Letters)
 		}
-		return prev, nil
+		// Only the delegate changed (a delegation made or ended, or a
+		// series registered before delegates existed): the series' details
+		// may be corrected; receipts already issued keep the copy they
+		// were issued with.
+		if _, err := tx.ExecContext(ctx, `UPDATE receipt_series SET delegate_name = ?, delegate_tax_code = ? WHERE org_code = ?`,
+			s.DelegateName, s.DelegateTaxCode, s.OrgCode); err != nil {
+			return receipts.Series{}, fmt.Errorf("store the delegate of receipt series %s: %w", s.Letters, err)
+		}
+		return s, nil
 	}
 	var owner string
 	err = tx.GetContext(ctx, &owner, `SELECT org_code FROM receipt_series WHERE letters = ?`, s.Letters)
@@ -71,8 +86,9 @@ func (tx *Tx) CreateSeries(ctx context.Context, s receipts.Series) (receipts.Ser
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return receipts.Series{}, fmt.Errorf("look up series letters: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO receipt_series (org_code, letters, org_name, tax_code, address, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, s.OrgCode, s.Letters, s.OrgName, s.TaxCode, s.Address, tx.Now.Format(time.RFC3339Nano)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO receipt_series (org_code, letters, org_name, tax_code, address, created_at,
+		delegate_name, delegate_tax_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.OrgCode, s.Letters, s.OrgName, s.TaxCode, s.Address,
+		tx.Now.Format(time.RFC3339Nano), s.DelegateName, s.DelegateTaxCode); err != nil {
 		return receipts.Series{}, fmt.Errorf("store receipt series: %w", err)
 	}
 	return s, nil
@@ -89,6 +105,9 @@ type seriesRow struct {
 	TaxCode string `db:"tax_code"`
 	Address string `db:"address"`
 	Letters string `db:"letters"`
+	// Decree 254/2026/NĐ-CP Art. 25.4 (migration 0018).
+	DelegateName    string `db:"delegate_name"`
+	DelegateTaxCode string `db:"delegate_tax_code"`
 }
 
 func seriesByOrg(ctx context.Context, q querier, orgCode string) (receipts.Series, error) {
@@ -159,13 +178,24 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 	if year < 2000 || year > 2099 {
 		return receipts.Receipt{}, receipts.Invalidf("the clock says %d: a series symbol holds the years 2000–2099 only; check the server clock", year)
 	}
+	code, err := receipts.NewLookupCode()
+	if err != nil {
+		return receipts.Receipt{}, fmt.Errorf("draw the receipt's lookup code: %w", err)
+	}
 	out := receipts.Receipt{
-		Ref:        receipts.Ref{Template: receipts.Template, Series: receipts.SeriesSymbol(year, series.Letters)},
-		IssuedAt:   tx.Now.UTC().Format(time.RFC3339Nano),
-		Org:        series.Organisation(),
-		NewReceipt: nr,
-		Currency:   receipts.Currency,
-		Status:     receipts.Valid,
+		Ref:           receipts.Ref{Template: receipts.Template, Series: receipts.SeriesSymbol(year, series.Letters)},
+		IssuedAt:      tx.Now.UTC().Format(time.RFC3339Nano),
+		Org:           series.Organisation(),
+		Delegate:      series.Delegate(),
+		NewReceipt:    nr,
+		Currency:      receipts.Currency,
+		Status:        receipts.Valid,
+		FormatVersion: receipts.CurrentFormat,
+		LookupCode:    code,
+	}
+	var delegate receipts.Delegate
+	if out.Delegate != nil {
+		delegate = *out.Delegate
 	}
 
 	if nr.Replaces != nil {
@@ -266,7 +296,8 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 		out.Org.Code, out.Org.Name, out.Org.TaxCode, out.Org.Address, nr.Payer.Name, nr.Payer.Address, nr.Payer.IDNumber,
 		nr.Total, out.Currency, nr.TotalInWords, string(nr.Method), nr.DossierCode,
 		card.TerminalID, card.TraceNo, card.ApprovalCode, card.PANMasked,
-		rt, rs, rn, out.ContentHash, out.PrevHash, out.Hash, rd); err != nil {
+		rt, rs, rn, out.ContentHash, out.PrevHash, out.Hash, rd,
+		out.FormatVersion, out.LookupCode, delegate.Name, delegate.TaxCode); err != nil {
 		if strings.Contains(err.Error(), "receipts.replaces_") {
 			return receipts.Receipt{}, receipts.Conflictf("receipt %s was already replaced: a receipt is replaced once", nr.Replaces)
 		}
@@ -354,6 +385,10 @@ type receiptRow struct {
 	ContentHash      string         `db:"content_hash"`
 	PrevHash         string         `db:"prev_hash"`
 	Hash             string         `db:"hash"`
+	FormatVersion    int            `db:"format_version"`
+	LookupCode       string         `db:"lookup_code"`
+	DelegateName     string         `db:"delegate_name"`
+	DelegateTaxCode  string         `db:"delegate_tax_code"`
 	// Only in loadReceipts: the receipt that replaces this one.
 	ReplacedByTemplate sql.NullString `db:"rb_template"`
 	ReplacedBySeries   sql.NullString `db:"rb_series"`
@@ -364,7 +399,8 @@ const receiptColumns = `r.id, r.template, r.series, r.letters, r.year, r.number,
 	r.org_code, r.org_name, r.org_tax_code, r.org_address, r.payer_name, r.payer_address, r.payer_id_number,
 	r.total, r.currency, r.total_in_words, r.method, r.dossier_code,
 	r.card_terminal_id, r.card_trace_no, r.card_approval_code, r.card_pan_masked,
-	r.replaces_template, r.replaces_series, r.replaces_number, r.content_hash, r.prev_hash, r.hash, r.replaces_issue_date`
+	r.replaces_template, r.replaces_series, r.replaces_number, r.content_hash, r.prev_hash, r.hash, r.replaces_issue_date,
+	r.format_version, r.lookup_code, r.delegate_name, r.delegate_tax_code`
 
 func (r receiptRow) receipt() receipts.Receipt {
 	out := receipts.Receipt{
@@ -385,6 +421,12 @@ func (r receiptRow) receipt() receipts.Receipt {
 		ContentHash: r.ContentHash,
 		PrevHash:    r.PrevHash,
 		Hash:        r.Hash,
+
+		FormatVersion: r.FormatVersion,
+		LookupCode:    r.LookupCode,
+	}
+	if r.DelegateName != "" || r.DelegateTaxCode != "" {
+		out.Delegate = &receipts.Delegate{Name: r.DelegateName, TaxCode: r.DelegateTaxCode}
 	}
 	if r.CardTerminalID != "" || r.CardTraceNo != "" || r.CardApprovalCode != "" || r.CardPANMasked != "" {
 		out.Card = &receipts.CardPayment{TerminalID: r.CardTerminalID, TraceNo: r.CardTraceNo,
