@@ -63,7 +63,7 @@ type FixtureSpec struct {
 }
 
 // fixtureVersion changes when the generator writes something else.
-const fixtureVersion = 1
+const fixtureVersion = 2 // 2: the receipt's page with its lookup code
 
 // Fixture is what was built and what the pages are measured on.
 type Fixture struct {
@@ -385,6 +385,15 @@ func (f *Fixture) request(ctx context.Context, svc *payments.Service, db *sqlite
 	if len(p.Receipts) > 0 {
 		r := p.Receipts[len(p.Receipts)-1]
 		f.Receipt = fmt.Sprintf("%s/%s/%s", r.Template, r.Series, receipts.PrintedNumber(r.Number))
+		// The page as the receipt's QR code opens it: with its lookup
+		// code (without it /verify says only whether the receipt exists).
+		rc, err := db.Receipt(ctx, r.Template, r.Series, r.Number)
+		if err != nil {
+			return err
+		}
+		if rc.LookupCode != "" {
+			f.Receipt += "?c=" + rc.LookupCode
+		}
 	}
 	return nil
 }
