@@ -68,7 +68,11 @@ func TestMigrationsRecorded(t *testing.T) {
 	assert.Equal(t, 1, first[0].Version)
 	assert.Equal(t, "0001_ledger.sql", first[0].Name)
 	for i, r := range first {
-		assert.Equal(t, i+1, r.Version, "versions are 1..n")
+		if i > 0 {
+			// Numbers are reserved per branch, so a gap may be there until
+			// every branch is merged; the order is what matters.
+			assert.Greater(t, r.Version, first[i-1].Version, "versions increase")
+		}
 		assert.NotEmpty(t, r.AppliedAt)
 	}
 	v, err := db.SchemaVersion(ctx)
