@@ -135,6 +135,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 		return err
 	}
 	defer stopAccess()
+	// The daily summaries and the provider's answers, on a schedule.
+	stopFiling, err := startTaxFiling(ctx, log, db, cfg.Receipts, keys, srv)
+	if err != nil {
+		return err
+	}
+	defer stopFiling()
 
 	// Card terminals: closed after the HTTP server stopped (deferred
 	// first, run last).

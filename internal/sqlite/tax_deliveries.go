@@ -85,7 +85,7 @@ func (db *DB) QueueDelivery(ctx context.Context, d receipts.Delivery, payload []
 		switch {
 		case err == nil:
 			if have.SHA256 != d.SHA256 {
-				return receipts.Conflictf("%s was handed to the provider before with other content (sha256 %s): a document handed over is never replaced; send a correction as a new document", d.Document, have.SHA256)
+				return receipts.Conflictf("%s was handed to the provider before with other content (sha256 %s): a document handed over is never overwritten; send a correction as a new document", d.Document, have.SHA256)
 			}
 			out = have.delivery()
 			return nil

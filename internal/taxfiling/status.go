@@ -12,7 +12,8 @@ import (
 // a document may wait for the tax office's answer.
 type Watch struct {
 	// SummaryAt is the time of day (Asia/Ho_Chi_Minh) the summary is
-	// handed over, as a duration after midnight; 0 means DefaultSummaryAt.
+	// handed over, as a duration after midnight (0 is midnight; set it to
+	// DefaultSummaryAt for the default).
 	SummaryAt time.Duration
 	// AckWithin is how long a handed-over document may wait for an
 	// answer before it is a warning; 0 means DefaultAckWithin.
@@ -25,7 +26,7 @@ const (
 )
 
 func (w Watch) summaryAt() time.Duration {
-	if w.SummaryAt <= 0 {
+	if w.SummaryAt < 0 || w.SummaryAt >= 24*time.Hour {
 		return DefaultSummaryAt
 	}
 	return w.SummaryAt

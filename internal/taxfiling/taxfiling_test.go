@@ -118,7 +118,7 @@ func TestDeliveryStateAndInboxAnswers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, d.ID, again.ID)
 	_, err = r.svc.HandOver(ctx, receipts.Delivery{Document: doc, Kind: receipts.DocReceipt, ReceiptID: id}, []byte("<other/>"))
-	require.ErrorContains(t, err, "never replaced")
+	require.ErrorContains(t, err, "never overwritten")
 
 	// The filed summary, then the answers: one JSON file rejecting the
 	// summary, one XML file accepting the receipt, one file about a
@@ -171,7 +171,7 @@ func TestDeliveryStateAndInboxAnswers(t *testing.T) {
 	assert.Equal(t, "receipts.delivery.rejected", log[0].Action)
 	assert.Equal(t, "E102: Sai mã số thuế", log[0].Reason)
 
-	st, err := r.svc.Status(ctx, r.clock.Now(), taxfiling.Watch{})
+	st, err := r.svc.Status(ctx, r.clock.Now(), taxfiling.Watch{SummaryAt: taxfiling.DefaultSummaryAt})
 	require.NoError(t, err)
 	require.Len(t, st.Open, 1, "only the rejected summary is not accepted")
 	assert.Equal(t, sumDoc, st.Open[0].Document)
