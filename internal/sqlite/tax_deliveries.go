@@ -164,17 +164,20 @@ func (db *DB) DeliveryHandedOver(ctx context.Context, document, transport string
 	})
 }
 
-// DeliveryFailed records a hand-over that did not happen (the provider
-// unreachable, the drop folder missing): the document stays queued, and the
-// first failure marks the start of an outage until a hand-over succeeds.
-func (db *DB) DeliveryFailed(ctx context.Context, document string, cause error) error {
+// DeliveryFailed records a hand-over that did not happen: the document
+// stays queued. When outage is true (the provider unreachable, the drop
+// folder missing) the first such failure marks the start of an outage until
+// a hand-over succeeds; a document refused for itself (a name taken by
+// other content) is not an outage.
+func (db *DB) DeliveryFailed(ctx context.Context, document string, cause error, outage bool) error {
 	return db.WithTx(ctx, func(tx *Tx) error {
 		msg := cause.Error()
 		if len(msg) > 500 {
 			msg = msg[:500]
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE tax_deliveries SET attempts = attempts + 1, last_error = ?,
-			first_failure_at = COALESCE(first_failure_at, ?) WHERE document = ? AND state = 'queued'`, msg, deliveryTime(tx.Now), document)
+			first_failure_at = CASE WHEN ? THEN COALESCE(first_failure_at, ?) ELSE first_failure_at END
+			WHERE document = ? AND state = 'queued'`, msg, outage, deliveryTime(tx.Now), document)
 		if err != nil {
 			return fmt.Errorf("record the failed hand-over of %s: %w", document, err)
 		}

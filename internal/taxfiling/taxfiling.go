@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/internal/auth"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/receipts"
@@ -93,8 +94,13 @@ func (s *Service) HandOver(ctx context.Context, d receipts.Delivery, payload []b
 
 func (s *Service) send(ctx context.Context, rec receipts.Delivery, payload []byte) (receipts.Delivery, error) {
 	h, err := receipts.Submit(ctx, s.To, rec.Kind, rec.Document, payload)
+	if err != nil && ctx.Err() != nil {
+		// Stopped (serve shutting down): not a failure of the provider;
+		// the document stays queued and goes at the next run.
+		return rec, err
+	}
 	if err != nil {
-		if ferr := s.DB.DeliveryFailed(context.WithoutCancel(ctx), rec.Document, err); ferr != nil {
+		if ferr := s.DB.DeliveryFailed(context.WithoutCancel(ctx), rec.Document, err, !refused(err)); ferr != nil {
 			return rec, errors.Join(err, ferr)
 		}
 		s.log().Warn("hand-over to the provider failed; the document stays queued and is sent again",
@@ -112,9 +118,11 @@ func (s *Service) send(ctx context.Context, rec receipts.Delivery, payload []byt
 }
 
 // Retry hands over again every document still queued (a failed hand-over,
-// or a process stopped between the record and the send), oldest first. It
-// stops at the first failure (the provider is still unreachable) and says
-// how many went.
+// or a process stopped between the record and the send), oldest first, and
+// says how many went. It stops at the first failure of the provider (still
+// unreachable: the rest would fail too) but goes past a document refused
+// for itself (a conflict or an invalid document, errors with a code: a
+// person looks at it in receipts status), so one cannot hold back the rest.
 func (s *Service) Retry(ctx context.Context) (int, error) {
 	open, err := s.DB.OpenDeliveries(ctx)
 	if err != nil {
@@ -130,6 +138,9 @@ func (s *Service) Retry(ctx context.Context) (int, error) {
 			return n, err
 		}
 		if _, err := s.send(ctx, d, payload); err != nil {
+			if refused(err) {
+				continue
+			}
 			return n, err
 		}
 		n++
@@ -230,4 +241,12 @@ func (s *Service) Poll(ctx context.Context) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// refused says whether a hand-over failed because of the document itself (a
+// conflict, an invalid document or setting: a code the caller gave), not
+// because the provider could not be reached.
+func refused(err error) bool {
+	c := apperr.Code(err)
+	return c == apperr.Conflict || c == apperr.Invalid
 }

@@ -347,3 +347,35 @@ func TestSchedulerRunUsesInjectedTimer(t *testing.T) {
 	assert.Equal(t, time.Minute, waits[0])
 	assert.True(t, strings.HasPrefix(dropped(t, r.drop)[0], "01TH-BLDT_0301234567_20260701_LD"))
 }
+
+// A document the drop refuses for itself (a file of its name with other
+// content) stays queued for a person, and does not hold back the others.
+func TestRetryGoesPastARefusedDocument(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	prov := &flaky{to: receipts.FileDrop{Dir: r.drop}}
+	r.svc.To = prov
+	require.NoError(t, os.WriteFile(filepath.Join(r.drop, "a.xml"), []byte("someone else's"), 0o600))
+	_, err := r.svc.HandOver(ctx, receipts.Delivery{Document: "a.xml", Kind: receipts.DocNotice}, []byte("<a/>"))
+	require.ErrorContains(t, err, "never overwritten")
+	prov.down = true
+	_, err = r.svc.HandOver(ctx, receipts.Delivery{Document: "b.xml", Kind: receipts.DocNotice}, []byte("<b/>"))
+	require.ErrorContains(t, err, "connection refused")
+	prov.down = false
+
+	n, err := r.svc.Retry(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	b, err := r.db.Delivery(ctx, "b.xml")
+	require.NoError(t, err)
+	assert.Equal(t, receipts.DeliveryHandedOver, b.State)
+	a, err := r.db.Delivery(ctx, "a.xml")
+	require.NoError(t, err)
+	assert.Equal(t, receipts.DeliveryQueued, a.State)
+	assert.Equal(t, 2, a.Attempts)
+	assert.Contains(t, a.LastError, "never overwritten")
+	st, err := r.svc.Status(ctx, r.clock.Now(), taxfiling.Watch{SummaryAt: taxfiling.DefaultSummaryAt})
+	require.NoError(t, err)
+	assert.Nil(t, st.Outage, "a refused document is not an outage of the provider")
+	assert.Equal(t, 1, st.ByState[receipts.DeliveryQueued])
+}

@@ -287,7 +287,9 @@ func (h *HTTP) once(ctx context.Context, build func(context.Context) (*http.Requ
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return transient{fmt.Errorf("HTTP %d %s", resp.StatusCode, strings.TrimSpace(string(body)))}
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return receipts.Invalidf("provider %s answered HTTP %d: the credentials are refused: check [receipts.provider] token_env", h.Endpoint, resp.StatusCode)
+		// Not a refusal of the document: nothing goes until the
+		// credentials are fixed, which is an outage (its deadline runs).
+		return fmt.Errorf("provider %s answered HTTP %d: the credentials are refused: check [receipts.provider] token_env", h.Endpoint, resp.StatusCode)
 	}
 	var a answer
 	if len(bytes.TrimSpace(body)) > 0 {
