@@ -183,3 +183,25 @@ func TestHTTPProviderTimeout(t *testing.T) {
 	assert.Contains(t, err.Error(), "Timeout")
 	assert.Len(t, *waits, 1, "a timeout is retried")
 }
+
+// Over HTTPS, as a real provider answers: the client's TLS settings come
+// with Client.
+func TestHTTPProviderOverTLS(t *testing.T) {
+	f := &fakeProvider{docs: map[string]string{}, status: map[string]string{}}
+	srv := httptest.NewTLSServer(f)
+	defer srv.Close()
+	client := srv.Client()
+	client.Timeout = 10 * time.Second
+	h := &provider.HTTP{Endpoint: srv.URL + "/api", Token: "s3cret", Client: client}
+	require.True(t, strings.HasPrefix(h.Endpoint, "https://"))
+	res, err := h.Submit(context.Background(), receipts.DocClosure, "CHOTNGAY_20260701.xml", []byte("<c/>"))
+	require.NoError(t, err)
+	assert.Equal(t, receipts.DeliveryHandedOver, res.State)
+
+	// Without the provider's certificate trusted, nothing is sent.
+	h.Client = nil
+	h.Retries = -1
+	_, err = h.Submit(context.Background(), receipts.DocClosure, "CHOTNGAY_20260702.xml", []byte("<c/>"))
+	require.ErrorContains(t, err, "certificate")
+	assert.Len(t, f.docs, 1)
+}
