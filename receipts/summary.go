@@ -1,6 +1,7 @@
 package receipts
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -96,7 +97,11 @@ type DailySummary struct {
 	// first receipt of the day), else the series' current details.
 	Org      Organisation `json:"org"`
 	Currency string       `json:"currency"` // VND
-	Rows     []SummaryRow `json:"rows"`
+	// Amendment is the filing of the day this summary is: 0 the first
+	// filing ([02] "Lần đầu"), n the n-th amendment ([03] "Bổ sung lần
+	// thứ n"), which lists the receipts issued after the filing before it.
+	Amendment int          `json:"amendment"`
+	Rows      []SummaryRow `json:"rows"`
 }
 
 // SummaryRow is one fee line of one receipt of the day.
@@ -289,8 +294,27 @@ func (s DailySummary) Totals() SummaryTotals {
 	return t
 }
 
-// FileName is the export's file name: 01TH-BLDT_<MST>_<YYYYMMDD>.<ext>,
-// ASCII only so any provider's pickup accepts it.
+// FileName is the export's file name, ASCII only so any provider's pickup
+// accepts it, with the filing it is: 01TH-BLDT_<MST>_<YYYYMMDD>_LD.<ext>
+// for the first filing ("lần đầu"), …_BS<nn>.<ext> for the nn-th amendment
+// ("bổ sung"), so every filing of a day has its own name.
 func (s DailySummary) FileName(ext string) string {
-	return "01TH-BLDT_" + s.Org.TaxCode + "_" + strings.ReplaceAll(s.Date, "-", "") + "." + ext
+	return "01TH-BLDT_" + s.Org.TaxCode + "_" + strings.ReplaceAll(s.Date, "-", "") + "_" + s.FilingCode() + "." + ext
+}
+
+// FilingCode is "LD" for the first filing, "BS01", "BS02"… for amendments.
+func (s DailySummary) FilingCode() string {
+	if s.Amendment <= 0 {
+		return "LD"
+	}
+	return fmt.Sprintf("BS%02d", s.Amendment)
+}
+
+// FilingWords is the filing as the form writes it: "Lần đầu" or "Bổ sung
+// lần thứ n".
+func (s DailySummary) FilingWords() string {
+	if s.Amendment <= 0 {
+		return "Lần đầu"
+	}
+	return fmt.Sprintf("Bổ sung lần thứ %d", s.Amendment)
 }

@@ -96,7 +96,7 @@ func TestDailySummaryRows(t *testing.T) {
 	assert.Equal(t, "Đã bị thay thế bởi biên lai ký hiệu mẫu EBL01, ký hiệu 26TAA, số 00000007", s.Rows[2].Explanation)
 	assert.Equal(t, "Thay thế cho biên lai ký hiệu mẫu EBL01, ký hiệu 26TAA, số 00000002, ngày 24/11/2026", s.Rows[4].Explanation)
 	assert.Equal(t, receipts.SummaryTotals{Receipts: 4, Rows: 5, Amount: 180_000, InForce: 160_000, Replaced: 1}, s.Totals())
-	assert.Equal(t, "01TH-BLDT_0101234567_20261125.xml", s.FileName("xml"))
+	assert.Equal(t, "01TH-BLDT_0101234567_20261125_LD.xml", s.FileName("xml"), "the first filing")
 }
 
 func TestDailySummaryRefusesOtherDaysAndOrganisations(t *testing.T) {

@@ -18,7 +18,9 @@ const SummaryNamespace = "urn:feepos:summary:1"
 //	<DailySummary xmlns="urn:feepos:summary:1" version="1">
 //	  <Form>01/TH-BLĐT</Form>                     form number
 //	  <Title>BẢNG TỔNG HỢP …</Title>              form title
-//	  <Period type="day">2026-07-01</Period>      kỳ dữ liệu (YYYY-MM-DD)
+//	  <Period type="day">2026-07-01</Period>      [01] kỳ dữ liệu (YYYY-MM-DD)
+//	  <FirstFiling>1</FirstFiling>                [02] lần đầu: 1 first filing, 0 an amendment
+//	  <AmendmentNumber>2</AmendmentNumber>        [03] bổ sung lần thứ (only in an amendment)
 //	  <Organisation>
 //	    <Code>…</Code>                            feepos organisation code
 //	    <Name>…</Name>                            tên tổ chức thu phí, lệ phí
@@ -66,8 +68,12 @@ func SummaryXML(s DailySummary) ([]byte, error) {
 		Form:     SummaryForm,
 		Title:    SummaryTitle,
 		Period:   sumXMLPeriod{Type: "day", Date: s.Date},
+		First:    1,
 		Org:      sumXMLOrg{Code: s.Org.Code, Name: s.Org.Name, TaxCode: s.Org.TaxCode},
 		Currency: s.Currency,
+	}
+	if s.Amendment > 0 {
+		doc.First, doc.Amendment = 0, s.Amendment
 	}
 	doc.Rows.Count = len(s.Rows)
 	doc.Rows.Rows = make([]sumXMLRow, len(s.Rows))
@@ -130,15 +136,18 @@ func checkSummaryText(s DailySummary) error {
 }
 
 type sumXMLDoc struct {
-	XMLName  xml.Name     `xml:"DailySummary"`
-	XMLNS    string       `xml:"xmlns,attr"`
-	Version  string       `xml:"version,attr"`
-	Form     string       `xml:"Form"`
-	Title    string       `xml:"Title"`
-	Period   sumXMLPeriod `xml:"Period"`
-	Org      sumXMLOrg    `xml:"Organisation"`
-	Currency string       `xml:"Currency"`
-	Rows     struct {
+	XMLName xml.Name     `xml:"DailySummary"`
+	XMLNS   string       `xml:"xmlns,attr"`
+	Version string       `xml:"version,attr"`
+	Form    string       `xml:"Form"`
+	Title   string       `xml:"Title"`
+	Period  sumXMLPeriod `xml:"Period"`
+	First   int          `xml:"FirstFiling"`
+	// Amendment is left out of a first filing.
+	Amendment int       `xml:"AmendmentNumber,omitempty"`
+	Org       sumXMLOrg `xml:"Organisation"`
+	Currency  string    `xml:"Currency"`
+	Rows      struct {
 		Count int         `xml:"count,attr"`
 		Rows  []sumXMLRow `xml:"Row"`
 	} `xml:"Rows"`

@@ -16,7 +16,11 @@ import (
 // 04/SS-CTĐT reach the tax authority through a licensed e-invoice/e-receipt
 // provider. Each provider has its own API; feepos hands documents to a
 // Transmitter, and FileDrop is the implementation every provider can take:
-// a folder its agent picks files up from.
+// a folder its agent picks files up from; receipts/provider.HTTP is a client
+// of a provider's REST API (a Submitter and Poller too: it learns the
+// answer). internal/taxfiling records every hand-over's delivery state
+// (delivery.go); what the provider must do with feepos's XML is in
+// docs/RECEIPTS.md, "The provider hand-off".
 
 // DocKind is what a transmitted document is.
 type DocKind string

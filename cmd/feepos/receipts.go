@@ -27,6 +27,7 @@ func (a *app) receiptsCommand() *cobra.Command {
 	cmd.AddCommand(a.receiptsToNotifyCommand())
 	cmd.AddCommand(a.receiptsReplaceCommand())
 	cmd.AddCommand(a.receiptsURLCommand())
+	cmd.AddCommand(a.receiptsStatusCommand(), a.receiptsInboxCommand())
 	return cmd
 }
 

@@ -53,6 +53,15 @@ func TestReceiptsExportToday(t *testing.T) {
 		require.NoError(t, receipts.VerifyXML(got, receipts.TrustCertificates(certs...)), name)
 	}
 	assert.ElementsMatch(t, want, dropFiles(t, drop))
+	// Each receipt handed over has its delivery state (issue 13, item 2).
+	open, err := db.OpenDeliveries(context.Background())
+	require.NoError(t, err)
+	require.Len(t, open, 3)
+	for _, d := range open {
+		assert.Equal(t, receipts.DeliveryHandedOver, d.State, d.Document)
+		assert.Equal(t, receipts.DocReceipt, d.Kind)
+		assert.Contains(t, want, d.Document)
+	}
 
 	r = feepos(t, "", "--db", dbPath, "--json", "receipts", "export", "--drop", drop, "--org", "UBND-Q1")
 	require.Equal(t, 0, r.code, r.stderr)
@@ -64,6 +73,9 @@ func TestReceiptsExportToday(t *testing.T) {
 	assert.Len(t, out.Receipts, 3)
 	assert.False(t, out.Closure)
 	assert.ElementsMatch(t, want, dropFiles(t, drop), "running again adds nothing")
+	again, err := db.OpenDeliveries(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, open, again, "nothing handed over twice")
 }
 
 // A closed day's export carries its signed closure.

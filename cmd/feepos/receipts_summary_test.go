@@ -101,7 +101,7 @@ func TestReceiptsSummaryXLSXToDropFolder(t *testing.T) {
 		Amount int64  `json:"amount"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res))
-	assert.Equal(t, filepath.Join(drop, "01TH-BLDT_0301234567_20260701.xlsx"), res.File)
+	assert.Equal(t, filepath.Join(drop, "01TH-BLDT_0301234567_20260701_LD.xlsx"), res.File)
 	assert.Equal(t, 3, res.Rows)
 
 	f, err := excelize.OpenFile(res.File)
@@ -114,11 +114,11 @@ func TestReceiptsSummaryXLSXToDropFolder(t *testing.T) {
 	assert.Equal(t, "80,000", rows[8][6])
 
 	// A different file of the same name is never overwritten.
-	require.NoError(t, os.WriteFile(filepath.Join(drop, "01TH-BLDT_0301234567_20260701.xml"), []byte("sent before"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(drop, "01TH-BLDT_0301234567_20260701_LD.xml"), []byte("sent before"), 0o600))
 	r = summaryCLI(t, "--db", dbPath, "receipts", "summary", "--org", "UBND-Q1", "--date", "2026-07-01", "--drop", drop)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "never overwritten")
-	kept, _ := os.ReadFile(filepath.Join(drop, "01TH-BLDT_0301234567_20260701.xml"))
+	kept, _ := os.ReadFile(filepath.Join(drop, "01TH-BLDT_0301234567_20260701_LD.xml"))
 	assert.Equal(t, "sent before", string(kept))
 
 	out := filepath.Join(t.TempDir(), "s.xml")
@@ -275,7 +275,7 @@ func TestReceiptsSummaryWithoutKey(t *testing.T) {
 	r = summaryCLI(t, "--db", dbPath, "receipts", "summary", "--org", "UBND-Q1", "--date", "2026-07-01", "--unsigned", "--drop", drop)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "chưa ký số (--unsigned)")
-	x, err := os.ReadFile(filepath.Join(drop, "01TH-BLDT_0301234567_20260701.xml"))
+	x, err := os.ReadFile(filepath.Join(drop, "01TH-BLDT_0301234567_20260701_LD.xml"))
 	require.NoError(t, err)
 	assert.Contains(t, string(x), `<Rows count="3">`)
 	assert.NotContains(t, string(x), "Signature")

@@ -90,14 +90,27 @@ func (s taxSignature) words() string {
 
 // deliverTaxDocument writes a document for the tax authority to out
 // (atomically, replacing it), into the provider's drop folder drop as name
-// (never overwriting another document), or else to standard output. path is
+// (never overwriting another document; recorded with its delivery state),
+// or else to standard output. path is
 // where it went, "" for standard output.
 func (a *app) deliverTaxDocument(ctx context.Context, out, drop string, kind receipts.DocKind, name string, payload []byte) (path string, err error) {
 	switch {
 	case out != "":
 		return out, writeFileAtomic(out, payload)
 	case drop != "":
-		if err := (receipts.FileDrop{Dir: drop}).Send(ctx, kind, name, payload); err != nil {
+		// Handed over and recorded with its delivery state (feepos
+		// receipts status), through a connection of its own: the caller
+		// may hold a read-only one.
+		db, cfg, err := a.openWriting(ctx)
+		if err != nil {
+			return "", err
+		}
+		defer db.Close()
+		svc, err := a.taxFiling(db, cfg, drop, true)
+		if err != nil {
+			return "", err
+		}
+		if _, err := svc.HandOver(ctx, receipts.Delivery{Document: name, Kind: kind}, payload); err != nil {
 			return "", err
 		}
 		return filepath.Join(drop, name), nil

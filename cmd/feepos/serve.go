@@ -38,6 +38,13 @@ idle, and every payment attempt a previous run left in doubt is settled
 from the terminal's own records, or logged for a person. It does not take
 payments over HTTP yet.
 
+With [receipts.provider] in the config file it hands each organisation's
+daily summary 01/TH-BLĐT over at [receipts] summary_at (default 23:30),
+signed, with amendments for receipts issued after it, sends again what a
+failed hand-over left queued, records the tax office's answers from the
+inbox folder, and reports late documents on /metrics (docs/RECEIPTS.md,
+"Daily summary on a schedule").
+
 Without --demo, the keys of the config file ([receipts] and
 [[receipts.signers]]) are loaded if set, and their certificates are the ones
 the receipt check trusts; without keys that is logged.
@@ -135,6 +142,12 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 		return err
 	}
 	defer stopAccess()
+	// The daily summaries and the provider's answers, on a schedule.
+	stopFiling, err := startTaxFiling(ctx, log, db, cfg.Receipts, keys, srv)
+	if err != nil {
+		return err
+	}
+	defer stopFiling()
 
 	// Card terminals: closed after the HTTP server stopped (deferred
 	// first, run last).

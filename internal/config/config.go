@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -58,6 +59,69 @@ type Receipts struct {
 	P12PasswordEnv string   `toml:"p12_password_env"`
 	ClosureOrg     string   `toml:"closure_org"`
 	Signers        []Signer `toml:"signers"`
+	// SummaryAt is when serve hands over each organisation's daily summary
+	// 01/TH-BLĐT, "HH:MM" in Asia/Ho_Chi_Minh; "" means 23:30. Used only
+	// when a provider is configured.
+	SummaryAt string   `toml:"summary_at"`
+	Provider  Provider `toml:"provider"`
+}
+
+// Provider is [receipts.provider]: how documents reach the licensed
+// provider (docs/RECEIPTS.md "The provider hand-off").
+//
+//	kind = "file": write into drop (receipts.FileDrop)
+//	kind = "http": PUT to endpoint (receipts/provider.HTTP), with the token
+//	       read from the variable token_env (default FEEPOS_PROVIDER_TOKEN)
+//	       or, less safely, token in this file
+//
+// inbox is the folder the provider drops the tax office's answers into;
+// every (default "10m") is how often serve looks at the schedule, the
+// queue, the inbox and the provider's status; ack_hours (default 24) is how
+// long a handed-over document may wait for an answer before it is a warning.
+type Provider struct {
+	Kind     string   `toml:"kind"`
+	Drop     string   `toml:"drop"`
+	Inbox    string   `toml:"inbox"`
+	Every    Duration `toml:"every"`
+	AckHours int      `toml:"ack_hours"`
+	Endpoint string   `toml:"endpoint"`
+	Token    string   `toml:"token"`
+	TokenEnv string   `toml:"token_env"`
+	Timeout  Duration `toml:"timeout"`
+	Retries  int      `toml:"retries"`
+	// Unsigned hands summaries over unsigned, for a provider that signs
+	// them itself.
+	Unsigned bool `toml:"unsigned"`
+}
+
+// DefaultProviderTokenEnv is the variable the provider's API token is read
+// from when token_env is not set.
+const DefaultProviderTokenEnv = "FEEPOS_PROVIDER_TOKEN"
+
+// Configured says whether a provider is set.
+func (p Provider) Configured() bool { return p.Kind != "" }
+
+func (p Provider) check() error {
+	switch p.Kind {
+	case "":
+		if p.Drop != "" || p.Endpoint != "" {
+			return fmt.Errorf("[receipts.provider]: kind is missing: give kind = \"file\" (with drop) or kind = \"http\" (with endpoint)")
+		}
+	case "file":
+		if p.Drop == "" {
+			return fmt.Errorf("[receipts.provider] kind = \"file\" needs drop, the folder the provider's agent picks files up from")
+		}
+	case "http":
+		if !strings.HasPrefix(p.Endpoint, "https://") && !strings.HasPrefix(p.Endpoint, "http://") {
+			return fmt.Errorf("[receipts.provider] kind = \"http\" needs endpoint, the API's base address, e.g. https://provider.example/api/v1")
+		}
+	default:
+		return fmt.Errorf("[receipts.provider] kind %q: use \"file\" or \"http\"", p.Kind)
+	}
+	if p.AckHours < 0 || p.Retries < 0 {
+		return fmt.Errorf("[receipts.provider]: ack_hours and retries cannot be negative")
+	}
+	return nil
 }
 
 // Signer is one [[receipts.signers]] entry: an organisation's own key.
@@ -82,6 +146,14 @@ func (s Signer) Name(i int) string {
 func (r Receipts) HasKey() bool { return r.P12File != "" || r.KeyFile != "" }
 
 func (r Receipts) check() error {
+	if r.SummaryAt != "" {
+		if t, err := time.Parse("15:04", r.SummaryAt); err != nil || t.Format("15:04") != r.SummaryAt {
+			return fmt.Errorf("[receipts] summary_at %q: write the time of day as HH:MM, e.g. \"23:30\"", r.SummaryAt)
+		}
+	}
+	if err := r.Provider.check(); err != nil {
+		return err
+	}
 	switch {
 	case r.P12File != "" && r.KeyFile != "":
 		return fmt.Errorf("[receipts]: give either p12_file or key_file and cert_file, not both")

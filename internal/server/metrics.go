@@ -72,3 +72,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			"duration_ms", elapsed.Milliseconds(), "request_id", middleware.GetReqID(r.Context()))
 	})
 }
+
+// RegisterMetrics adds a collector to /metrics: the parts of feepos that
+// run beside the server (the tax filing schedule) report there too.
+func (s *Server) RegisterMetrics(c prometheus.Collector) error {
+	return s.metrics.registry.Register(c)
+}

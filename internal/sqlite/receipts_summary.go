@@ -29,7 +29,7 @@ import (
 // ms); receipt_lines by its primary key; the original by UNIQUE (template,
 // series, number); the replacement by receipts_replaces. The day's rows are
 // then sorted by number (one series per organisation and year).
-const sqlDailySummary = `SELECT r.template, r.series, r.number, r.issued_at,
+const sqlDailySummary = `SELECT r.id, r.template, r.series, r.number, r.issued_at,
 		r.org_code, r.org_name, r.org_tax_code, r.org_address, r.dossier_code,
 		r.replaces_template, r.replaces_series, r.replaces_number, o.issued_at,
 		x.template, x.series, x.number,
@@ -39,7 +39,7 @@ const sqlDailySummary = `SELECT r.template, r.series, r.number, r.issued_at,
 	LEFT JOIN receipts o ON o.template = r.replaces_template AND o.series = r.replaces_series AND o.number = r.replaces_number
 	LEFT JOIN receipts x ON x.replaces_template = r.template AND x.replaces_series = r.series
 		AND x.replaces_number = r.number AND x.issued_at < ?
-	WHERE r.org_code = ? AND r.issued_at >= ? AND r.issued_at < ?
+	WHERE r.org_code = ? AND r.issued_at >= ? AND r.issued_at < ? AND r.id > ?
 	ORDER BY r.template, r.series, r.number, l.line_no`
 
 // dayBound is a time bound compared with issued_at text: see sqlDailySummary.
@@ -52,6 +52,21 @@ const dayBound = "2006-01-02T15:04:05"
 // one snapshot while the service keeps issuing. A day without receipts gives
 // a summary without rows; an organisation without a series is not found.
 func (db *DB) DailySummary(ctx context.Context, orgCode, date string) (receipts.DailySummary, error) {
+	s, _, err := db.DailySummaryAfter(ctx, orgCode, date, 0)
+	return s, err
+}
+
+// DailySummaryAfter is DailySummary of the receipts whose row id is above
+// afterID only: an amendment lists the receipts issued after the filing
+// before it (ThroughReceiptID). through is the newest row id it lists,
+// afterID when it lists none.
+func (db *DB) DailySummaryAfter(ctx context.Context, orgCode, date string, afterID int64) (_ receipts.DailySummary, through int64, _ error) {
+	through = afterID
+	s, err := db.dailySummary(ctx, orgCode, date, afterID, &through)
+	return s, through, err
+}
+
+func (db *DB) dailySummary(ctx context.Context, orgCode, date string, afterID int64, through *int64) (receipts.DailySummary, error) {
 	orgCode = strings.TrimSpace(orgCode)
 	date = strings.TrimSpace(date)
 	from, to, err := receipts.ParseSummaryDate(date)
@@ -77,7 +92,7 @@ func (db *DB) DailySummary(ctx context.Context, orgCode, date string) (receipts.
 	}
 
 	fromS, toS := from.UTC().Format(dayBound), to.UTC().Format(dayBound)
-	rows, err := conn.QueryContext(ctx, sqlDailySummary, toS, orgCode, fromS, toS)
+	rows, err := conn.QueryContext(ctx, sqlDailySummary, toS, orgCode, fromS, toS, afterID)
 	if err != nil {
 		return receipts.DailySummary{}, fmt.Errorf("daily summary of %s on %s: %w", orgCode, date, err)
 	}
@@ -101,12 +116,16 @@ func (db *DB) DailySummary(ctx context.Context, orgCode, date string) (receipts.
 		rbNumber             sql.NullInt64
 	)
 	for rows.Next() {
-		if err := rows.Scan(&ref.Template, &ref.Series, &ref.Number, &issuedAt,
+		var id int64
+		if err := rows.Scan(&id, &ref.Template, &ref.Series, &ref.Number, &issuedAt,
 			&org.Code, &org.Name, &org.TaxCode, &org.Address, &dossier,
 			&rpTemplate, &rpSeries, &rpNumber, &origIssued,
 			&rbTemplate, &rbSeries, &rbNumber,
 			&line.name, &line.kind, &line.feeCode, &line.amount); err != nil {
 			return receipts.DailySummary{}, fmt.Errorf("daily summary of %s on %s: %w", orgCode, date, err)
+		}
+		if id > *through {
+			*through = id
 		}
 		if cur == nil || cur.Receipt.Ref != ref {
 			out = append(out, receipts.SummaryReceipt{})
