@@ -204,6 +204,11 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 		}
 		out.Number = head.Number + 1
 	}
+	if head.Number > 0 { // a receipt before this one: its time may not be later
+		if err := tx.checkIssueTime(ctx, series.Letters, head.Year, head.Number, tx.Now); err != nil {
+			return receipts.Receipt{}, err
+		}
+	}
 
 	maxID, err := tx.stmt(ctx, sqlReceiptMaxID)
 	if err != nil {
