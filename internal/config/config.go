@@ -58,6 +58,11 @@ type Receipts struct {
 	P12PasswordEnv string   `toml:"p12_password_env"`
 	ClosureOrg     string   `toml:"closure_org"`
 	Signers        []Signer `toml:"signers"`
+	// TaxOffice, TaxOfficeCode and TaxOffices: the tax office the notices
+	// 04/SS-CTĐT are addressed to (taxoffice.go).
+	TaxOffice     string      `toml:"tax_office"`
+	TaxOfficeCode string      `toml:"tax_office_code"`
+	TaxOffices    []TaxOffice `toml:"tax_offices"`
 }
 
 // Signer is one [[receipts.signers]] entry: an organisation's own key.
@@ -112,6 +117,9 @@ func (r Receipts) check() error {
 			return fmt.Errorf("[[receipts.signers]] entries %d and %d both have org_code %q: one key per organisation", j+1, i+1, code)
 		}
 		seen[code] = i
+	}
+	if err := r.checkTaxOffices(); err != nil {
+		return err
 	}
 	if c := strings.TrimSpace(r.ClosureOrg); c != "" {
 		if _, ok := seen[c]; !ok {
