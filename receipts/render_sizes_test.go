@@ -57,7 +57,9 @@ func requireOptionalNotLarger(t *testing.T, sizes map[string]float64, r receipts
 	}
 	for _, l := range r.Lines {
 		first := strings.Fields(l.Name)[0]
-		smallestMandatory = min(smallestMandatory, find(l.Name, func(s string) bool { return strings.Contains(s, first) && strings.Contains(l.Name, strings.TrimPrefix(strings.TrimPrefix(s, "1. "), "2. ")) }))
+		smallestMandatory = min(smallestMandatory, find(l.Name, func(s string) bool {
+			return strings.Contains(s, first) && strings.Contains(l.Name, strings.TrimPrefix(strings.TrimPrefix(s, "1. "), "2. "))
+		}))
 	}
 	for _, p := range optionalPrefixes {
 		size := find(p, func(s string) bool { return strings.HasPrefix(s, p) || strings.Contains(s, " · "+p) })
