@@ -29,6 +29,44 @@ type canonicalPayer struct {
 	IDNumber string `json:"id_number"`
 }
 
+// canonicalPayerV2 is the payer of form v2: v1's fields, then whether the
+// ID number is printed in full and the payer's tax code.
+type canonicalPayerV2 struct {
+	Name      string `json:"name"`
+	Address   string `json:"address"`
+	IDNumber  string `json:"id_number"`
+	IDPrinted bool   `json:"id_printed"`
+	TaxCode   string `json:"tax_code"`
+}
+
+// canonicalReceiptV2 is form v2: v1 with canonicalPayerV2.
+type canonicalReceiptV2 struct {
+	V            int              `json:"v"`
+	Org          canonicalOrg     `json:"org"`
+	Payer        canonicalPayerV2 `json:"payer"`
+	Lines        []canonicalLine  `json:"lines"`
+	Total        int64            `json:"total"`
+	Currency     string           `json:"currency"`
+	TotalInWords string           `json:"total_in_words"`
+	Method       PaymentMethod    `json:"method"`
+	Dossier      string           `json:"dossier"`
+	Card         canonicalCard    `json:"card"`
+	Replaces     canonicalRef     `json:"replaces"`
+}
+
+// CanonicalVersion is the form a receipt's content hash covers: 2 when
+// the payer has a tax code or the ID number is printed in full (the
+// fields v2 adds), 1 otherwise. The version follows from the content, so
+// no receipt needs a stored version: every receipt issued before v2 had
+// neither field and keeps its v1 bytes and hash, and a receipt with
+// either cannot be read as v1 (its v1 bytes would hash otherwise).
+func (r Receipt) CanonicalVersion() int {
+	if r.Payer.TaxCode != "" || r.Payer.IDPrinted {
+		return 2
+	}
+	return 1
+}
+
 type canonicalLine struct {
 	Name    string  `json:"name"`
 	Kind    FeeKind `json:"kind"`
@@ -72,7 +110,7 @@ func (r Receipt) Canonical() []byte {
 	c := canonicalReceipt{
 		V:            1,
 		Org:          canonicalOrg(r.Org),
-		Payer:        canonicalPayer(r.Payer),
+		Payer:        canonicalPayer{Name: r.Payer.Name, Address: r.Payer.Address, IDNumber: r.Payer.IDNumber},
 		Lines:        make([]canonicalLine, len(r.Lines)),
 		Total:        r.Total,
 		Currency:     r.Currency,
@@ -89,10 +127,18 @@ func (r Receipt) Canonical() []byte {
 	if r.Replaces != nil {
 		c.Replaces = canonicalRef(*r.Replaces)
 	}
+	var doc any = c
+	if r.CanonicalVersion() == 2 {
+		doc = canonicalReceiptV2{V: 2, Org: c.Org,
+			Payer: canonicalPayerV2{Name: r.Payer.Name, Address: r.Payer.Address, IDNumber: r.Payer.IDNumber,
+				IDPrinted: r.Payer.IDPrinted, TaxCode: r.Payer.TaxCode},
+			Lines: c.Lines, Total: c.Total, Currency: c.Currency, TotalInWords: c.TotalInWords, Method: c.Method,
+			Dossier: c.Dossier, Card: c.Card, Replaces: c.Replaces}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(c) // strings and integers only: cannot fail
+	_ = enc.Encode(doc) // strings, booleans and integers only: cannot fail
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 

@@ -36,8 +36,9 @@ const (
 		org_code, org_name, org_tax_code, org_address, payer_name, payer_address, payer_id_number,
 		total, currency, total_in_words, method, dossier_code,
 		card_terminal_id, card_trace_no, card_approval_code, card_pan_masked,
-		replaces_template, replaces_series, replaces_number, content_hash, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		replaces_template, replaces_series, replaces_number, content_hash, prev_hash, hash,
+		payer_tax_code, payer_id_printed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertReceiptLine = `INSERT INTO receipt_lines (receipt_id, line_no, name, kind, fee_code, amount) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
@@ -262,7 +263,8 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 		out.Org.Code, out.Org.Name, out.Org.TaxCode, out.Org.Address, nr.Payer.Name, nr.Payer.Address, nr.Payer.IDNumber,
 		nr.Total, out.Currency, nr.TotalInWords, string(nr.Method), nr.DossierCode,
 		card.TerminalID, card.TraceNo, card.ApprovalCode, card.PANMasked,
-		rt, rs, rn, out.ContentHash, out.PrevHash, out.Hash); err != nil {
+		rt, rs, rn, out.ContentHash, out.PrevHash, out.Hash,
+		nr.Payer.TaxCode, nr.Payer.IDPrinted); err != nil {
 		if strings.Contains(err.Error(), "receipts.replaces_") {
 			return receipts.Receipt{}, receipts.Conflictf("receipt %s was already replaced: a receipt is replaced once", nr.Replaces)
 		}
@@ -334,6 +336,8 @@ type receiptRow struct {
 	PayerName        string         `db:"payer_name"`
 	PayerAddress     string         `db:"payer_address"`
 	PayerIDNumber    string         `db:"payer_id_number"`
+	PayerTaxCode     string         `db:"payer_tax_code"`   // migration 0021
+	PayerIDPrinted   bool           `db:"payer_id_printed"` // migration 0021
 	Total            int64          `db:"total"`
 	Currency         string         `db:"currency"`
 	TotalInWords     string         `db:"total_in_words"`
@@ -359,7 +363,8 @@ const receiptColumns = `r.id, r.template, r.series, r.letters, r.year, r.number,
 	r.org_code, r.org_name, r.org_tax_code, r.org_address, r.payer_name, r.payer_address, r.payer_id_number,
 	r.total, r.currency, r.total_in_words, r.method, r.dossier_code,
 	r.card_terminal_id, r.card_trace_no, r.card_approval_code, r.card_pan_masked,
-	r.replaces_template, r.replaces_series, r.replaces_number, r.content_hash, r.prev_hash, r.hash`
+	r.replaces_template, r.replaces_series, r.replaces_number, r.content_hash, r.prev_hash, r.hash,
+	r.payer_tax_code, r.payer_id_printed`
 
 func (r receiptRow) receipt() receipts.Receipt {
 	out := receipts.Receipt{
@@ -368,8 +373,9 @@ func (r receiptRow) receipt() receipts.Receipt {
 		IssuedAt: r.IssuedAt,
 		Org:      receipts.Organisation{Code: r.OrgCode, Name: r.OrgName, TaxCode: r.OrgTaxCode, Address: r.OrgAddress},
 		NewReceipt: receipts.NewReceipt{
-			OrgCode:      r.OrgCode,
-			Payer:        receipts.Payer{Name: r.PayerName, Address: r.PayerAddress, IDNumber: r.PayerIDNumber},
+			OrgCode: r.OrgCode,
+			Payer: receipts.Payer{Name: r.PayerName, Address: r.PayerAddress, IDNumber: r.PayerIDNumber,
+				TaxCode: r.PayerTaxCode, IDPrinted: r.PayerIDPrinted},
 			Total:        r.Total,
 			TotalInWords: r.TotalInWords,
 			Method:       receipts.PaymentMethod(r.Method),
