@@ -41,6 +41,7 @@ const (
 	RoleBankCharges        Role = "bank_charges"         // acquirer MDR and bank charges
 	RoleSuspense           Role = "suspense"             // money whose purpose is not known yet
 	RoleAgencyPayable      Role = "agency_payable"       // fees collected on behalf of another agency, owed to it
+	RoleRefundPayable      Role = "refund_payable"       // fees collected in excess, owed back to the payer (a replacement receipt of a lower total)
 	RoleAccumulatedSurplus Role = "accumulated_surplus"  // equity
 )
 

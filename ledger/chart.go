@@ -26,6 +26,7 @@ func DefaultChart() Chart {
 		{Code: "3373", Name: "Tạm thu phí, lệ phí", Type: Liability, Role: RoleFeesCollected},
 		{Code: "3378", Name: "Tạm thu khác", Type: Liability, Role: RoleSuspense},
 		{Code: "3381", Name: "Các khoản thu hộ, chi hộ", Type: Liability, Role: RoleAgencyPayable},
+		{Code: "3388", Name: "Phải trả khác", Type: Liability, Role: RoleRefundPayable},
 		{Code: "421", Name: "Thặng dư (thâm hụt) lũy kế", Type: Equity, Role: RoleAccumulatedSurplus},
 		{Code: "514", Name: "Thu phí được khấu trừ, để lại", Type: Revenue, Role: RoleFeeRevenueRetained},
 		{Code: "614", Name: "Chi phí hoạt động thu phí", Type: Expense, Role: RoleBankCharges},

@@ -147,6 +147,12 @@ type Receipt struct {
 
 	Status     Status `json:"status"`                // derived: see Status
 	ReplacedBy *Ref   `json:"replaced_by,omitempty"` // the receipt that replaces this one
+	// ReplacesDate is the date of issue (YYYY-MM-DD, Asia/Ho_Chi_Minh) of
+	// the receipt Replaces names: set by the store when it issues a
+	// replacement, printed ("Thay thế cho biên lai … ngày dd/mm/yyyy") and
+	// carried in the signed XML. Empty for a replacement issued before
+	// feepos recorded it (its signed XML has no date).
+	ReplacesDate string `json:"replaces_date,omitempty"`
 
 	ContentHash string `json:"content_hash"` // SHA-256 of the canonical content
 	PrevHash    string `json:"prev_hash"`    // Hash of the receipt before in the series

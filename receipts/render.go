@@ -167,7 +167,7 @@ func newPrintedReceipt(r Receipt, verifyBase, signedBy string) (printedReceipt, 
 		p.Status = append(p.Status, s)
 	}
 	if r.Replaces != nil {
-		p.Status = append(p.Status, "Thay thế cho biên lai "+refWords(*r.Replaces))
+		p.Status = append(p.Status, ReplacesWords(*r.Replaces, r.ReplacesDate))
 	}
 	if p.QR, err = newQR(p.VerifyURL); err != nil {
 		return printedReceipt{}, err

@@ -68,7 +68,7 @@ func TestRenderHTMLReplacement(t *testing.T) {
 	page := buf.String()
 	assert.Contains(t, page, "@page { size: 80mm 297mm;")
 	assert.Contains(t, page, `<p class="status">Đã bị thay thế bởi biên lai ký hiệu mẫu EBL01, ký hiệu 26TAA, số 00000124</p>`)
-	assert.Contains(t, page, `<p class="status">Thay thế cho biên lai ký hiệu mẫu EBL01, ký hiệu 26TAA, số 00000122</p>`)
+	assert.Contains(t, page, `<p class="status">Thay thế cho biên lai mẫu số EBL01, ký hiệu 26TAA, số 00000122</p>`)
 	assert.Contains(t, page, "Một trăm năm mươi nghìn đồng", "words from the total when the receipt has none")
 	assert.Contains(t, page, `Hình thức thanh toán:</span> Tiền mặt`)
 	assert.Contains(t, page, `Số CCCD/Hộ chiếu:</span> 001******345`, "masked: no fee of it needs the ID number")

@@ -78,7 +78,7 @@ func TestRenderPDFText(t *testing.T) {
 func TestRenderPDFReplacement(t *testing.T) {
 	text := pdfText(t, renderPDF(t, renderedReplacement()))
 	assert.Contains(t, text, "Đã bị thay thế bởi biên lai ký hiệu mẫu EBL01, ký hiệu 26TAA, số 00000124")
-	assert.Contains(t, text, "Thay thế cho biên lai ký hiệu mẫu EBL01, ký hiệu 26TAA, số 00000122")
+	assert.Contains(t, text, "Thay thế cho biên lai mẫu số EBL01, ký hiệu 26TAA, số 00000122")
 	assert.Contains(t, text, "Số tiền bằng chữ: Một trăm năm mươi nghìn đồng")
 }
 

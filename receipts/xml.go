@@ -138,6 +138,9 @@ func receiptElement(r Receipt) (*etree.Element, error) {
 		b.text(rep, "Template", r.Replaces.Template)
 		b.text(rep, "Series", r.Replaces.Series)
 		b.text(rep, "Number", strconv.FormatInt(r.Replaces.Number, 10))
+		if r.ReplacesDate != "" { // absent from the replacements signed before it was recorded
+			b.text(rep, "IssueDate", r.ReplacesDate)
+		}
 	}
 	chain := root.CreateElement("Chain")
 	b.text(chain, "ContentHash", r.ContentHash)

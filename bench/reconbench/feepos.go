@@ -136,13 +136,16 @@ func runPhases(ctx context.Context, dbPath, csvPath string) (Phases, error) {
 	}
 	ph.Read = time.Since(t0)
 	t1 := time.Now()
-	if _, err := c.Import(ctx, actor, endofday.File{Name: csvPath, Data: data, Format: "auto"}); err != nil {
+	imp, err := c.Import(ctx, actor, endofday.File{Name: csvPath, Data: data, Format: "auto"})
+	if err != nil {
 		return ph, err
 	}
 	ph.ImportStore = time.Since(t1) - ph.Parse
 	data = nil
 	t2 := time.Now()
-	res, err := c.Run(ctx, actor, day, false)
+	// As `feepos reconcile run --settlement` does: the lines just
+	// imported go to the run from memory.
+	res, err := c.RunAfterImport(ctx, actor, day, false, []*endofday.ImportResult{&imp})
 	if err != nil {
 		return ph, err
 	}

@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -274,6 +275,12 @@ func childMain(mode string, args []string) error {
 		}
 		v = c
 	case "phases-child":
+		// The soft memory limit of `feepos reconcile run`
+		// (cmd/feepos/reconcile_memory.go), so the phases collect as
+		// the command does.
+		if os.Getenv("GOMEMLIMIT") == "" {
+			debug.SetMemoryLimit(768 << 20)
+		}
 		stop, err := startProfile(args[2], true)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"strings"
+	"time"
 
 	"github.com/feepos/feepos/internal/auth"
 )
@@ -22,8 +23,10 @@ var pages = []page{
 	{"/cashier/shift", auth.RoleCashier},
 
 	{"/accountant", auth.RoleAccountant},
+	{"/accountant?date={last_day}", auth.RoleAccountant}, // a busy day: ~22 paid requests, ~270 receipts
 	{"/accountant/reconcile", auth.RoleAccountant},
 	{"/accountant/ledger", auth.RoleAccountant},
+	{"/accountant/ledger?date={last_day}", auth.RoleAccountant},
 
 	{"/admin/terminals", auth.RoleAdmin},
 	{"/admin/fees", auth.RoleAdmin},
@@ -46,5 +49,15 @@ func (f Fixture) fill(path string) string {
 		"{pending_request}", f.PendingRequest,
 		"{paid_payment}", f.PaidPayment,
 		"{review_payment}", f.ReviewPayment,
+		"{last_day}", isoDay(f.To),
 	).Replace(path)
+}
+
+// isoDay turns the fixture's dd/mm/yyyy into the pages' YYYY-MM-DD.
+func isoDay(ddmmyyyy string) string {
+	t, err := time.Parse("02/01/2006", ddmmyyyy)
+	if err != nil {
+		return ddmmyyyy
+	}
+	return t.Format(time.DateOnly)
 }

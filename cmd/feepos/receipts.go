@@ -25,6 +25,7 @@ func (a *app) receiptsCommand() *cobra.Command {
 	cmd.AddCommand(a.receiptsExportCommand())
 	cmd.AddCommand(a.receiptsNoticeCommand())
 	cmd.AddCommand(a.receiptsToNotifyCommand())
+	cmd.AddCommand(a.receiptsReplaceCommand())
 	return cmd
 }
 

@@ -149,7 +149,7 @@ func TestReceiptsRenderMarksReplacedReceipt(t *testing.T) {
 
 	res = feepos(t, "", "--db", db, "receipts", "render", r.Series, "2", "--format", "html", "--verify-base", renderBase)
 	require.Equal(t, 0, res.code, res.stderr)
-	assert.Contains(t, res.stdout, "Thay thế cho biên lai ký hiệu mẫu EBL01, ký hiệu "+r.Series+", số 00000001")
+	assert.Contains(t, res.stdout, "Thay thế cho biên lai mẫu số EBL01, ký hiệu "+r.Series+", số 00000001 ngày ")
 	assert.Contains(t, res.stdout, "Năm nghìn đồng")
 }
 

@@ -90,6 +90,7 @@ a no-op that says when and under which name it was imported.`,
 			if err := checkFormat(format); err != nil {
 				return err
 			}
+			limitReconcileMemory()
 			c, db, _, err := a.closer(cmd.Context())
 			if err != nil {
 				return err
@@ -190,11 +191,13 @@ clearing); re-running a day posts nothing twice. --json prints the report.`,
 			if err := checkFormat(format); err != nil {
 				return err
 			}
+			limitReconcileMemory()
 			c, db, _, err := a.closer(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			var imports []*endofday.ImportResult // their lines go to the run: not read back
 			for _, group := range []struct {
 				files  []string
 				format string
@@ -209,9 +212,10 @@ clearing); re-running a day posts nothing twice. --json prints the report.`,
 					} else if res.Already {
 						fmt.Fprintf(a.stderr, "%s: %s\n", res.File.Name, res.AlreadyText())
 					}
+					imports = append(imports, &res)
 				}
 			}
-			res, err := c.Run(cmd.Context(), cliActor(), date, dryRun)
+			res, err := c.RunAfterImport(cmd.Context(), cliActor(), date, dryRun, imports)
 			if err != nil {
 				return err
 			}

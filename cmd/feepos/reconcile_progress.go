@@ -35,11 +35,22 @@ func readWithProgress(path string, stderr io.Writer) ([]byte, error) {
 	}
 	size := st.Size()
 	if size < progressMin || !isTerminal(stderr) {
-		data, err := io.ReadAll(f)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
+		// Sized by the file (io.ReadAll would grow and copy its buffer
+		// up to twice the file).
+		data := make([]byte, 0, size+1)
+		for {
+			n, err := f.Read(data[len(data):cap(data)])
+			data = data[:len(data)+n]
+			if err == io.EOF {
+				return data, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", path, err)
+			}
+			if len(data) == cap(data) {
+				data = append(data, 0)[:len(data)] // the file grew: let append size it
+			}
 		}
-		return data, nil
 	}
 	data := make([]byte, 0, size)
 	buf := make([]byte, 1<<20)

@@ -149,6 +149,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config, addr string, demo bo
 	// The accountant's pages: the day's close as `feepos reconcile` builds
 	// it, with the payment workflow (confirm).
 	srv.SetCloser(endofday.New(db, endofday.Options{Payments: pays.Service}))
+	if err := seedDemoRequests(ctx, log, pays.Service, demo); err != nil {
+		return err
+	}
 	ready := func(bound net.Addr) {
 		base := cfg.Receipts.VerifyBase
 		if base == "" {

@@ -46,12 +46,20 @@ func startTerminals(ctx context.Context, log *slog.Logger, db *sqlite.DB, cfgs [
 	if demo {
 		dir := filepath.Dir(db.Path())
 		byID := map[string]*sim.Simulator{}
+		zvtFaults, err := demoZVTFaults() // demo_faults.go
+		if err != nil {
+			return nil, stop, err
+		}
 		for _, d := range []struct {
 			id      string
 			p       pos.Protocol
 			counter string
 		}{{demoZVT, pos.ZVT, "Quầy 1 (demo)"}, {demoConcert, pos.Concert, "Quầy 2 (demo)"}} {
-			s, err := sim.Start(context.WithoutCancel(ctx), sim.Config{Protocol: d.p,
+			var faults []sim.Fault
+			if d.id == demoZVT {
+				faults = zvtFaults
+			}
+			s, err := sim.Start(context.WithoutCancel(ctx), sim.Config{Protocol: d.p, Faults: faults,
 				StateFile: filepath.Join(dir, "demo-sim-"+string(d.p)+".json"), Log: log.With("sim", d.id)})
 			if err != nil {
 				return nil, stop, fmt.Errorf("demo terminal %s: %w", d.id, err)

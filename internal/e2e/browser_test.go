@@ -234,12 +234,6 @@ func (p *page) typeInto(selector, text string) {
 	p.do("type into "+selector, chromedp.SendKeys(chromedp.CSS(selector), text))
 }
 
-// clear empties the input matching the CSS selector.
-func (p *page) clear(selector string) {
-	p.t.Helper()
-	p.do("clear "+selector, chromedp.Clear(chromedp.CSS(selector)))
-}
-
 // choose selects the option with value in the <select> matching the CSS
 // selector, firing input and change as a person's choice does.
 func (p *page) choose(selector, value string) {

@@ -53,6 +53,11 @@ type ImportResult struct {
 	Already bool `json:"already_imported"`
 	// Dates are the business dates the file's facts fall on.
 	Dates []string `json:"dates"`
+
+	// lines are the settlement lines this import stored, as parsed: the
+	// run of the same command (RunAfterImport) takes them from memory
+	// instead of reading a million of them back.
+	lines []reconcile.SettlementLine
 }
 
 // Message says it for a person, in Vietnamese.
@@ -126,6 +131,7 @@ func (c *Closer) Import(ctx context.Context, actor auth.Actor, f File) (ImportRe
 	}
 	if !out.Already {
 		out.Dates = p.dates()
+		out.lines = p.Settlement
 	}
 	return out, nil
 }

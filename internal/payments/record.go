@@ -287,6 +287,10 @@ type webhookBody struct {
 	PaidAt           *string      `json:"paid_at"`
 	Receipt          *ReceiptRef  `json:"receipt"`
 	Receipts         []ReceiptRef `json:"receipts,omitempty"`
+	// Replaces and RefundOwed: payment_request.receipt_replaced only (the
+	// receipt replaced, and what the replacement owes the payer back).
+	Replaces   *ReceiptRef `json:"replaces,omitempty"`
+	RefundOwed int64       `json:"refund_owed,omitempty"`
 }
 
 // enqueue writes the webhook message of a request's change when the

@@ -33,6 +33,7 @@ func (s *Server) paymentAPIRoutes() {
 	s.paymentRequestRoutes(r)
 	s.paymentRoutes(r)
 	s.receiptRoutes(r)
+	s.receiptReplaceRoutes(r)
 	s.terminalRoutes(r)
 	s.shiftRoutes(r)
 }

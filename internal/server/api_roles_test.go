@@ -34,6 +34,7 @@ func TestPaymentRoutesCheckRoles(t *testing.T) {
 		{"POST", "/api/v1/payments/P-X/refund", []string{tokAccountant}},
 		{"GET", "/api/v1/receipts/EBL01/26TAA/00000001", []string{tokDossier, tokCashier, tokAccountant}},
 		{"GET", "/api/v1/receipts/EBL01/26TAA/00000001.pdf", []string{tokDossier, tokCashier, tokAccountant}},
+		{"POST", "/api/v1/receipts/EBL01/26TAA/00000001/replace", []string{tokAccountant}},
 		{"GET", "/api/v1/terminals", []string{tokCashier, tokAccountant}},
 		{"POST", "/api/v1/terminals/T1/end-of-day", []string{tokCashier, tokAccountant}},
 		{"POST", "/api/v1/shifts/close", []string{tokCashier}},

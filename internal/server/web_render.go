@@ -54,7 +54,7 @@ type navItem struct{ Label, Href string }
 
 // webMenus are the menus by role; admin gets every entry.
 var (
-	menuCashier    = []navItem{{"Hàng đợi", "/cashier"}, {"Ca làm việc", "/cashier/shift"}}
+	menuCashier    = []navItem{{"Hàng đợi", "/cashier"}, {"Chưa rõ kết quả", "/cashier/review"}, {"Ca làm việc", "/cashier/shift"}}
 	menuAccountant = []navItem{{"Tổng quan ngày", "/accountant"}, {"Đối soát", "/accountant/reconcile"}, {"Sổ sách", "/accountant/ledger"}}
 	menuAdmin      = []navItem{{"Thiết bị", "/admin/terminals"}, {"Danh mục phí", "/admin/fees"}, {"Người dùng", "/admin/users"},
 		{"Webhook", "/admin/webhooks"}, {"Biên lai", "/admin/receipts"}}

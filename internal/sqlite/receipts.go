@@ -36,9 +36,9 @@ const (
 		org_code, org_name, org_tax_code, org_address, payer_name, payer_address, payer_id_number,
 		total, currency, total_in_words, method, dossier_code,
 		card_terminal_id, card_trace_no, card_approval_code, card_pan_masked,
-		replaces_template, replaces_series, replaces_number, content_hash, prev_hash, hash,
+		replaces_template, replaces_series, replaces_number, content_hash, prev_hash, hash, replaces_issue_date,
 		payer_tax_code, payer_id_printed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertReceiptLine = `INSERT INTO receipt_lines (receipt_id, line_no, name, kind, fee_code, amount) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
@@ -170,8 +170,14 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 	}
 
 	if nr.Replaces != nil {
-		if err := tx.checkReplacement(ctx, series, *nr.Replaces); err != nil {
+		orig, err := tx.checkReplacement(ctx, series, *nr.Replaces)
+		if err != nil {
 			return receipts.Receipt{}, err
+		}
+		// The replacement names the original's date (printed and in its
+		// signed XML); Seal and the signature below see it.
+		if t, err := orig.IssuedTime(); err == nil {
+			out.ReplacesDate = t.Format("2006-01-02")
 		}
 	}
 
@@ -251,9 +257,12 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 	if nr.Card != nil {
 		card = *nr.Card
 	}
-	var rt, rs, rn any
+	var rt, rs, rn, rd any
 	if nr.Replaces != nil {
 		rt, rs, rn = nr.Replaces.Template, nr.Replaces.Series, nr.Replaces.Number
+		if out.ReplacesDate != "" {
+			rd = out.ReplacesDate
+		}
 	}
 	insert, err := tx.stmt(ctx, sqlInsertReceipt)
 	if err != nil {
@@ -263,7 +272,7 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 		out.Org.Code, out.Org.Name, out.Org.TaxCode, out.Org.Address, nr.Payer.Name, nr.Payer.Address, nr.Payer.IDNumber,
 		nr.Total, out.Currency, nr.TotalInWords, string(nr.Method), nr.DossierCode,
 		card.TerminalID, card.TraceNo, card.ApprovalCode, card.PANMasked,
-		rt, rs, rn, out.ContentHash, out.PrevHash, out.Hash,
+		rt, rs, rn, out.ContentHash, out.PrevHash, out.Hash, rd,
 		nr.Payer.TaxCode, nr.Payer.IDPrinted); err != nil {
 		if strings.Contains(err.Error(), "receipts.replaces_") {
 			return receipts.Receipt{}, receipts.Conflictf("receipt %s was already replaced: a receipt is replaced once", nr.Replaces)
@@ -285,19 +294,19 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 // checkReplacement holds the replacement rules (Circular 91/2026/TT-BTC
 // Art. 20): the original exists, belongs to the same organisation's series,
 // and is not replaced yet. A replacement may itself be replaced later.
-func (tx *Tx) checkReplacement(ctx context.Context, series receipts.Series, ref receipts.Ref) error {
+func (tx *Tx) checkReplacement(ctx context.Context, series receipts.Series, ref receipts.Ref) (receipts.Receipt, error) {
 	orig, err := receiptByRef(ctx, tx, ref)
 	if err != nil {
-		return err
+		return receipts.Receipt{}, err
 	}
 	if orig.OrgCode != series.OrgCode {
-		return receipts.Invalidf("receipt %s belongs to organisation %s: a replacement is issued in the original's series", ref, orig.OrgCode)
+		return receipts.Receipt{}, receipts.Invalidf("receipt %s belongs to organisation %s: a replacement is issued in the original's series", ref, orig.OrgCode)
 	}
 	if orig.ReplacedBy != nil {
-		return receipts.Conflictf("receipt %s was already replaced by %s: a receipt is replaced once; if %s is wrong too, replace it",
+		return receipts.Receipt{}, receipts.Conflictf("receipt %s was already replaced by %s: a receipt is replaced once; if %s is wrong too, replace it",
 			ref, orig.ReplacedBy, orig.ReplacedBy)
 	}
-	return nil
+	return orig, nil
 }
 
 // Receipt reads one receipt with its lines and status.
@@ -350,6 +359,7 @@ type receiptRow struct {
 	ReplacesTemplate sql.NullString `db:"replaces_template"`
 	ReplacesSeries   sql.NullString `db:"replaces_series"`
 	ReplacesNumber   sql.NullInt64  `db:"replaces_number"`
+	ReplacesDate     sql.NullString `db:"replaces_issue_date"`
 	ContentHash      string         `db:"content_hash"`
 	PrevHash         string         `db:"prev_hash"`
 	Hash             string         `db:"hash"`
@@ -363,7 +373,7 @@ const receiptColumns = `r.id, r.template, r.series, r.letters, r.year, r.number,
 	r.org_code, r.org_name, r.org_tax_code, r.org_address, r.payer_name, r.payer_address, r.payer_id_number,
 	r.total, r.currency, r.total_in_words, r.method, r.dossier_code,
 	r.card_terminal_id, r.card_trace_no, r.card_approval_code, r.card_pan_masked,
-	r.replaces_template, r.replaces_series, r.replaces_number, r.content_hash, r.prev_hash, r.hash,
+	r.replaces_template, r.replaces_series, r.replaces_number, r.content_hash, r.prev_hash, r.hash, r.replaces_issue_date,
 	r.payer_tax_code, r.payer_id_printed`
 
 func (r receiptRow) receipt() receipts.Receipt {
@@ -393,6 +403,7 @@ func (r receiptRow) receipt() receipts.Receipt {
 	}
 	if r.ReplacesNumber.Valid || r.ReplacesSeries.Valid || r.ReplacesTemplate.Valid {
 		out.Replaces = &receipts.Ref{Template: r.ReplacesTemplate.String, Series: r.ReplacesSeries.String, Number: r.ReplacesNumber.Int64}
+		out.ReplacesDate = r.ReplacesDate.String
 	}
 	if r.ReplacedByNumber.Valid {
 		out.Status = receipts.Replaced

@@ -31,7 +31,7 @@ func TestTerminalResultAsUnmarshal(t *testing.T) {
 		`{}`, `null`, `{"card_type":"NAPAS","extra":{"a":"b"}}`,
 	} {
 		var got reconcile.Payment
-		terminalResult([]byte(s), &got)
+		terminalResult([]byte(s), &got, newInterner())
 		var res struct {
 			TraceNo      string `json:"trace_no"`
 			ApprovalCode string `json:"approval_code"`

@@ -21,6 +21,14 @@ import (
 // A payment reversed on the terminal never reaches the acquirer and is
 // left out.
 func (tx *Tx) ReconcileCardPayments(ctx context.Context, from, to string) ([]reconcile.Payment, error) {
+	return tx.ReconcileCardPaymentsAbout(ctx, from, to, 0)
+}
+
+// ReconcileCardPaymentsAbout is ReconcileCardPayments when the caller
+// expects about that many payments (the day's settlement lines): the
+// million payments of a big day are then read into an array of their
+// size, not one grown (and copied) by a quarter at a time.
+func (tx *Tx) ReconcileCardPaymentsAbout(ctx context.Context, from, to string, about int) ([]reconcile.Payment, error) {
 	start, err := ledger.ParseDate(from)
 	if err != nil {
 		return nil, err
@@ -30,7 +38,7 @@ func (tx *Tx) ReconcileCardPayments(ctx context.Context, from, to string) ([]rec
 		return nil, err
 	}
 	lo, hi := StoreTime(start), StoreTime(end.AddDate(0, 0, 1))
-	out, err := tx.reconcilePayments(ctx, `COALESCE(paid_at, created_at) >= ? AND COALESCE(paid_at, created_at) < ?`, lo, hi)
+	out, err := tx.reconcilePayments(ctx, about, `COALESCE(paid_at, created_at) >= ? AND COALESCE(paid_at, created_at) < ?`, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("read the card payments from %s to %s: %w", from, to, err)
 	}
@@ -56,6 +64,16 @@ func (tx *Tx) ReconcileSettlementLines(ctx context.Context, from, to string) ([]
 		return nil, fmt.Errorf("read the settlement lines from %s to %s: %w", from, to, err)
 	}
 	return out, nil
+}
+
+// SettlementLineCount counts the settlement lines dated from..to, every
+// import's (a line in two files counts twice).
+func (tx *Tx) SettlementLineCount(ctx context.Context, from, to string) (int, error) {
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM reconcile_settlement_lines WHERE settlement_date >= ? AND settlement_date <= ?`, from, to); err != nil {
+		return 0, fmt.Errorf("count the settlement lines from %s to %s: %w", from, to, err)
+	}
+	return n, nil
 }
 
 func (tx *Tx) settlementLines(ctx context.Context, where string, args ...any) ([]reconcile.SettlementLine, error) {
@@ -140,7 +158,7 @@ func (tx *Tx) settlementLines(ctx context.Context, where string, args ...any) ([
 // permute puts ls in the order given (ls[i] becomes the old
 // ls[order[i]]), in place: each cycle of the permutation is followed
 // once. order is used up.
-func permute(ls []reconcile.SettlementLine, order []int32) {
+func permute[T any](ls []T, order []int32) {
 	for i := range order {
 		if order[i] < 0 || int(order[i]) == i {
 			continue

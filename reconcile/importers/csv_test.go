@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -149,4 +150,34 @@ func TestParseAmount(t *testing.T) {
 		assert.Empty(t, bad, c.in)
 		assert.Equal(t, c.want, got, c.in)
 	}
+}
+
+// Each line gets its own compact strings (id, RRN, approval code, masked
+// PAN in one allocation; the low-cardinality columns shared across
+// lines), with or without the acquirer's own id for the line.
+func TestReadCSVLinesOwnCompactStrings(t *testing.T) {
+	head := "external_id,settlement_date,terminal_id,batch_no,trace_no,rrn,approval_code,pan_masked,card_brand,txn_type,txn_time,amount,fee,net_amount,currency\n"
+	data := head + "X-1,2026-03-02,T1,7,101,RRN1,AP1,970436******1234,NAPAS,SALE,2026-03-02T08:00:00,150000,1650,148350,VND\n" +
+		"X-2,2026-03-02,T1,7,102,,AP22,,NAPAS,SALE,2026-03-02T08:01:00,20000,0,20000,VND\n" +
+		",2026-03-02,T1,7,103,RRN333,,970436******9999,NAPAS,SALE,2026-03-02T08:02:00,30000,0,30000,VND\n"
+	gen, err := os.ReadFile("profiles/generic.toml")
+	require.NoError(t, err)
+	p, err := ParseProfile([]byte(strings.Replace(string(gen), "[columns]\n", "[columns]\nexternal_id = \"external_id\"\n", 1)))
+	require.NoError(t, err)
+	lines, err := ReadCSV(strings.NewReader(data), "x.csv", p)
+	require.NoError(t, err)
+	require.Len(t, lines, 3)
+	for i, want := range [][4]string{
+		{"X-1", "RRN1", "AP1", "970436******1234"},
+		{"X-2", "", "AP22", ""},
+		{"2026-03-02|T1|7|103|SALE|RRN333", "RRN333", "", "970436******9999"},
+	} {
+		l := lines[i]
+		assert.Equal(t, want, [4]string{l.ID, l.RRN, l.ApprovalCode, l.PANMasked}, "line %d", i+2)
+		assert.Equal(t, "2026-03-02", l.SettlementDate)
+		assert.Equal(t, "T1", l.TerminalID)
+		assert.Equal(t, "VND", l.Currency)
+	}
+	assert.Same(t, unsafe.StringData(lines[0].TerminalID), unsafe.StringData(lines[2].TerminalID), "a terminal's id is shared")
+	assert.Same(t, unsafe.StringData(lines[0].SettlementDate), unsafe.StringData(lines[1].SettlementDate), "a date is shared")
 }

@@ -37,6 +37,7 @@ type collector struct {
 	rows         []RowError
 	more         int
 	seen         map[[16]byte]int // line id's hash → its line: 16 bytes a line, not the id
+	scratch      []byte
 }
 
 func newCollector(file, format string) *collector {
@@ -56,7 +57,8 @@ func (c *collector) bad() bool { return len(c.rows) > 0 }
 // unique records id at line, or reports the line that had it first.
 func (c *collector) unique(line int, id string) bool {
 	var h [16]byte
-	sum := sha256.Sum256([]byte(id))
+	c.scratch = append(c.scratch[:0], id...) // no copy of the id per line
+	sum := sha256.Sum256(c.scratch)
 	copy(h[:], sum[:])
 	if first, dup := c.seen[h]; dup {
 		c.add(line, "", fmt.Sprintf("duplicate line: same line id %q as line %d", id, first))
@@ -109,8 +111,24 @@ func plainKey(s string) bool {
 // across re-imports of the same file; two lines with the same id in one
 // file are refused as duplicates.
 func LineID(l reconcile.SettlementLine) string {
-	return strings.Join([]string{l.SettlementDate, l.TerminalID, l.BatchNo,
-		strconv.FormatInt(l.TraceNo, 10), string(l.Type), l.RRN}, "|")
+	var buf [96]byte
+	return string(appendLineID(buf[:0], l))
+}
+
+// appendLineID appends LineID(l) to b: one allocation for the id, not
+// one per field, on a million-line file.
+func appendLineID(b []byte, l reconcile.SettlementLine) []byte {
+	b = append(b, l.SettlementDate...)
+	b = append(b, '|')
+	b = append(b, l.TerminalID...)
+	b = append(b, '|')
+	b = append(b, l.BatchNo...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, l.TraceNo, 10)
+	b = append(b, '|')
+	b = append(b, l.Type...)
+	b = append(b, '|')
+	return append(b, l.RRN...)
 }
 
 // parseAmount reads a whole-đồng amount written with the given thousands
@@ -256,6 +274,72 @@ type mapper struct {
 	header []string       // the file's header cells, to name a column in an error
 
 	lastType, lastTypeKey string // the last type word and its key
+
+	shared map[string]string // the few distinct values of low-cardinality columns
+	buf    []byte            // scratch for a line's id and its own strings
+}
+
+// maxShared bounds the values shared: a column with more distinct values
+// than this (an id, not a terminal) is not worth the map.
+const maxShared = 1 << 14
+
+// share returns s as the one copy of that value seen in the file: a
+// million lines carry a handful of dates, batches, brands and a few
+// hundred terminals, and each cell's string would otherwise keep its
+// whole record (the CSV reader's one string per row) alive.
+func (m *mapper) share(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := m.shared[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	if m.shared == nil {
+		m.shared = map[string]string{}
+	}
+	if len(m.shared) < maxShared {
+		m.shared[v] = v
+	}
+	return v
+}
+
+// shareBytes is share of a value being formatted (a date): no string
+// is made when the value was seen before.
+func (m *mapper) shareBytes(b []byte) string {
+	if v, ok := m.shared[string(b)]; ok {
+		return v
+	}
+	return m.share(string(b))
+}
+
+// compact gives the line its own strings: the low-cardinality columns
+// shared, the line's id, RRN, approval code and masked PAN in one
+// allocation, so that nothing keeps the row it was read from alive (a
+// million rows are ~130 MB).
+func (m *mapper) compact(l *reconcile.SettlementLine, ext string) {
+	l.SettlementDate, l.TerminalID, l.MerchantID = m.share(l.SettlementDate), m.share(l.TerminalID), m.share(l.MerchantID)
+	l.BatchNo, l.CardBrand, l.Currency = m.share(l.BatchNo), m.share(l.CardBrand), m.share(l.Currency)
+	l.Type = reconcile.TxnType(m.share(string(l.Type)))
+	// One allocation: the id, the RRN (the generated id ends with it),
+	// the approval code and the masked PAN.
+	b := m.buf[:0]
+	if ext == "" {
+		b = appendLineID(b, *l)
+	} else {
+		b = append(append(b, ext...), l.RRN...)
+	}
+	idEnd := len(b)
+	b = append(append(b, l.ApprovalCode...), l.PANMasked...)
+	m.buf = b
+	own := string(b)
+	apprEnd := idEnd + len(l.ApprovalCode)
+	l.ID = own[:idEnd]
+	if ext != "" {
+		l.ID = own[:len(ext)]
+	}
+	l.RRN = own[idEnd-len(l.RRN) : idEnd]
+	l.ApprovalCode, l.PANMasked = own[idEnd:apprEnd], own[apprEnd:]
 }
 
 // matchHeader maps rec as a header row: the columns of every field, and
@@ -521,13 +605,15 @@ func (m *mapper) row(line int, rec []string, num []bool) (l reconcile.Settlement
 		if c.v == "" {
 			m.c.add(line, c.column, "is empty: the settlement date is required")
 		} else if t, ok := m.when(c, p.dateLayout, orDefault(p.DateFormat, "yyyy-mm-dd"), line); ok {
-			l.SettlementDate = t.Format(time.DateOnly)
-			if !l.TxnTime.IsZero() && l.TxnTime.Format(time.DateOnly) > l.SettlementDate {
+			var db, tb [16]byte
+			l.SettlementDate = m.shareBytes(t.AppendFormat(db[:0], time.DateOnly))
+			if !l.TxnTime.IsZero() && string(l.TxnTime.AppendFormat(tb[:0], time.DateOnly)) > l.SettlementDate {
 				m.c.add(line, c.column, fmt.Sprintf("settlement date %s is before the transaction (%s): check the columns or the date format", l.SettlementDate, l.TxnTime.Format(time.DateTime)))
 			}
 		}
 	} else if !l.TxnTime.IsZero() {
-		l.SettlementDate = l.TxnTime.Format(time.DateOnly) // the profile has no settlement date: the transaction's
+		var db [16]byte
+		l.SettlementDate = m.shareBytes(l.TxnTime.AppendFormat(db[:0], time.DateOnly)) // the profile has no settlement date: the transaction's
 	} else if m.get(rec, num, fTxnTime).v == "" {
 		m.c.add(line, "", "has no date: neither a settlement date nor a transaction time")
 	}
@@ -609,10 +695,7 @@ func (m *mapper) row(line int, rec []string, num []bool) (l reconcile.Settlement
 	if len(m.c.rows)+m.c.more != before {
 		return l, false
 	}
-	l.ID = ext
-	if l.ID == "" {
-		l.ID = LineID(l)
-	}
+	m.compact(&l, ext)
 	if !m.c.unique(line, l.ID) {
 		return l, false
 	}
