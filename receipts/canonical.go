@@ -68,11 +68,33 @@ type canonicalDelegate struct {
 	TaxCode string `json:"tax_code"`
 }
 
-// canonicalReceiptV2 is format 2's content: format 1's and the delegate
-// (Decree 254/2026/NĐ-CP Art. 25.4), last.
+// canonicalPayerV2 is format 2's payer: format 1's fields, then whether
+// the ID number is printed in full (the procedure needs it) and the
+// payer's tax code.
+type canonicalPayerV2 struct {
+	Name      string `json:"name"`
+	Address   string `json:"address"`
+	IDNumber  string `json:"id_number"`
+	IDPrinted bool   `json:"id_printed"`
+	TaxCode   string `json:"tax_code"`
+}
+
+// canonicalReceiptV2 is format 2's content: format 1's fields in the same
+// order with canonicalPayerV2, and the delegate (Decree 254/2026/NĐ-CP
+// Art. 25.4) last.
 type canonicalReceiptV2 struct {
-	canonicalReceipt
-	Delegate canonicalDelegate `json:"delegate"`
+	V            int               `json:"v"`
+	Org          canonicalOrg      `json:"org"`
+	Payer        canonicalPayerV2  `json:"payer"`
+	Lines        []canonicalLine   `json:"lines"`
+	Total        int64             `json:"total"`
+	Currency     string            `json:"currency"`
+	TotalInWords string            `json:"total_in_words"`
+	Method       PaymentMethod     `json:"method"`
+	Dossier      string            `json:"dossier"`
+	Card         canonicalCard     `json:"card"`
+	Replaces     canonicalRef      `json:"replaces"`
+	Delegate     canonicalDelegate `json:"delegate"`
 }
 
 // CurrentFormat is the format of the receipts feepos issues (see
@@ -93,12 +115,14 @@ func (r Receipt) Format() int {
 // and (format 1) the row id are not content: the chain hash covers them.
 // The status is not content either: it is derived from later receipts, nor
 // is the lookup code (a key to the public page, carried in the signed XML).
-// Format 2 adds the delegate, "v":2.
+// Format 2, "v":2, adds to the payer whether the ID number is printed in
+// full and the payer's tax code, and the delegate last. A format-1 receipt
+// has neither payer field (both came with format 2).
 func (r Receipt) Canonical() []byte {
 	c := canonicalReceipt{
 		V:            r.Format(),
 		Org:          canonicalOrg(r.Org),
-		Payer:        canonicalPayer(r.Payer),
+		Payer:        canonicalPayer{Name: r.Payer.Name, Address: r.Payer.Address, IDNumber: r.Payer.IDNumber},
 		Lines:        make([]canonicalLine, len(r.Lines)),
 		Total:        r.Total,
 		Currency:     r.Currency,
@@ -117,7 +141,11 @@ func (r Receipt) Canonical() []byte {
 	}
 	var v any = c
 	if r.Format() >= 2 {
-		c2 := canonicalReceiptV2{canonicalReceipt: c}
+		c2 := canonicalReceiptV2{V: c.V, Org: c.Org,
+			Payer: canonicalPayerV2{Name: r.Payer.Name, Address: r.Payer.Address, IDNumber: r.Payer.IDNumber,
+				IDPrinted: r.Payer.IDPrinted, TaxCode: r.Payer.TaxCode},
+			Lines: c.Lines, Total: c.Total, Currency: c.Currency, TotalInWords: c.TotalInWords, Method: c.Method,
+			Dossier: c.Dossier, Card: c.Card, Replaces: c.Replaces}
 		if r.Delegate != nil {
 			c2.Delegate = canonicalDelegate(*r.Delegate)
 		}
@@ -126,7 +154,7 @@ func (r Receipt) Canonical() []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // strings and integers only: cannot fail
+	_ = enc.Encode(v) // strings, booleans and integers only: cannot fail
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 

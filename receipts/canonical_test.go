@@ -189,12 +189,12 @@ func TestCheckSeal(t *testing.T) {
 	}
 }
 
-// Format 2 (issue 13, items 9 and 10): the content names the delegate
-// ("v":2, the delegate last), and the chain hash has no row id, so it is
+// Format 2 (issue 13, items 7, 9 and 10): the content has the payer's
+// id_printed and tax_code and names the delegate ("v":2, the delegate last), and the chain hash has no row id, so it is
 // recomputed from the XML alone (tools/checkchain).
 const goldenCanonicalV2 = `{"v":2,` +
 	`"org":{"code":"UBND-Q1","name":"UBND Quận 1","tax_code":"0301234567","address":"45-47 Lê Duẩn, Phường Sài Gòn, TP. Hồ Chí Minh"},` +
-	`"payer":{"name":"Nguyễn Văn An","address":"12 \"Hẻm\" <B> & C, Quận 3","id_number":"079090001234"},` +
+	`"payer":{"name":"Nguyễn Văn An","address":"12 \"Hẻm\" <B> & C, Quận 3","id_number":"079090001234","id_printed":false,"tax_code":""},` +
 	`"lines":[{"name":"Lệ phí đăng ký khai sinh","kind":"le_phi","fee_code":"LP-HT","amount":8000},` +
 	`{"name":"Phí sao y bản chính","kind":"phi","fee_code":"P-SY","amount":42000}],` +
 	`"total":50000,"currency":"VND","total_in_words":"Năm mươi nghìn đồng","method":"card","dossier":"HS-2026-000123",` +
@@ -203,10 +203,10 @@ const goldenCanonicalV2 = `{"v":2,` +
 	`"delegate":{"name":"Trung tâm Phục vụ hành chính công Quận 1","tax_code":"0301234567-001"}}`
 
 // Computed outside Go: printf '%s' "$goldenCanonicalV2" | sha256sum.
-const goldenContentHashV2 = "aef56f3778406dcdf706ffe76ef6babc32b1688cc34b1ed0d2f014f1e282f1ca"
+const goldenContentHashV2 = "7d640a93a38179079a790edb95d835bd2421e008baef51de7025e0206b3dd9a8"
 
 // Computed outside Go: printf 'feepos-receipt-v2\nEBL01\n26TAA\n1\n2026-07-01T02:00:00Z\n%s\n%s\n' CONTENT GENESIS | sha256sum.
-const goldenChainHashV2 = "0278823afe18c27db6957f62440e5eaee52b8e6095e5bee3040a4a93fc0558fe"
+const goldenChainHashV2 = "b6200d19f06c440669d53c16674d9acb701e6e29ce744079875fcacd702713f8"
 
 func TestCanonicalGoldenV2(t *testing.T) {
 	r := goldenReceipt()

@@ -102,11 +102,20 @@ func (d Delegate) validate() error {
 	return nil
 }
 
-// Payer is who paid. Address and ID number are printed only when given.
+// Payer is who paid. Address, tax code and ID number are printed only
+// when given; the ID number (số định danh/CCCD) in full only when the
+// procedure needs it (IDPrinted, from the fee catalogue's
+// payer_id_required), otherwise masked (MaskIDNumber).
 type Payer struct {
 	Name     string `json:"name"`
 	Address  string `json:"address,omitempty"`
 	IDNumber string `json:"id_number,omitempty"`
+	// TaxCode is the payer's own tax code (mã số thuế người nộp), when
+	// the payer gives one (a business paying a registration fee).
+	TaxCode string `json:"tax_code,omitempty"`
+	// IDPrinted: the receipt prints IDNumber in full, because a fee on it
+	// needs it; otherwise only its first and last 3 characters show.
+	IDPrinted bool `json:"id_printed,omitempty"`
 }
 
 // Line is one fee or charge on a receipt, in whole đồng.
@@ -229,7 +238,8 @@ func nfc(s string) string { return norm.NFC.String(strings.TrimSpace(s)) }
 // Vietnamese words typed on two keyboards hash the same.
 func (r NewReceipt) Normalize() NewReceipt {
 	r.OrgCode = strings.TrimSpace(r.OrgCode)
-	r.Payer = Payer{Name: nfc(r.Payer.Name), Address: nfc(r.Payer.Address), IDNumber: nfc(r.Payer.IDNumber)}
+	r.Payer = Payer{Name: nfc(r.Payer.Name), Address: nfc(r.Payer.Address), IDNumber: nfc(r.Payer.IDNumber),
+		TaxCode: strings.TrimSpace(r.Payer.TaxCode), IDPrinted: r.Payer.IDPrinted}
 	lines := make([]Line, len(r.Lines))
 	for i, l := range r.Lines {
 		lines[i] = Line{Name: nfc(l.Name), Kind: FeeKind(strings.TrimSpace(string(l.Kind))), FeeCode: nfc(l.FeeCode), Amount: l.Amount}
@@ -268,6 +278,14 @@ func (r NewReceipt) Validate() error {
 	}
 	if err := checkText("payer ID number", r.Payer.IDNumber, maxShortRunes, false); err != nil {
 		return err
+	}
+	if r.Payer.TaxCode != "" {
+		if err := CheckTaxCode(r.Payer.TaxCode); err != nil {
+			return Invalidf("payer %s", err.Error())
+		}
+	}
+	if r.Payer.IDPrinted && r.Payer.IDNumber == "" {
+		return Invalidf("the payer's ID number is to be printed (a fee of the receipt needs it) but none is given: ask the payer for it")
 	}
 	if len(r.Lines) == 0 {
 		return Invalidf("a receipt lists at least one fee or charge")

@@ -2,6 +2,7 @@ package receipts
 
 import (
 	"strconv"
+	"strings"
 )
 
 // A receipt is rendered for A5 paper and the browser (HTML), as a PDF, and
@@ -145,8 +146,15 @@ func newPrintedReceipt(r Receipt, verifyBase, signedBy string) (printedReceipt, 
 	if r.Payer.Address != "" {
 		p.Payer = append(p.Payer, field{"Địa chỉ", r.Payer.Address})
 	}
+	if r.Payer.TaxCode != "" {
+		p.Payer = append(p.Payer, field{"Mã số thuế người nộp", r.Payer.TaxCode})
+	}
 	if r.Payer.IDNumber != "" {
-		p.Payer = append(p.Payer, field{"Số CCCD/Hộ chiếu", r.Payer.IDNumber})
+		id := r.Payer.IDNumber
+		if !r.Payer.IDPrinted {
+			id = MaskIDNumber(id) // the procedure does not need it: not in full on paper
+		}
+		p.Payer = append(p.Payer, field{"Số CCCD/Hộ chiếu", id})
 	}
 	for i, l := range r.Lines {
 		p.Lines = append(p.Lines, printedLine{
@@ -177,6 +185,25 @@ func newPrintedReceipt(r Receipt, verifyBase, signedBy string) (printedReceipt, 
 		return printedReceipt{}, err
 	}
 	return p, nil
+}
+
+// MaskIDNumber is an ID number (số định danh/CCCD, passport) as printed
+// where the procedure does not need it: its first 3 and last 3
+// characters, every other one "*" ("079******234"); one of 7 characters or
+// fewer shows only its last 2 (a short number shown 3+3 would be nearly
+// whole).
+func MaskIDNumber(id string) string {
+	r := []rune(id)
+	switch n := len(r); {
+	case n == 0:
+		return ""
+	case n <= 2:
+		return strings.Repeat("*", n)
+	case n <= 7:
+		return strings.Repeat("*", n-2) + string(r[n-2:])
+	default:
+		return string(r[:3]) + strings.Repeat("*", n-6) + string(r[n-3:])
+	}
 }
 
 // refWords names another receipt as printed: "ký hiệu mẫu EBL01, ký hiệu

@@ -140,7 +140,7 @@ func ThermalImage(r Receipt, opts ESCPOSOptions) (*image.Paletted, error) {
 	defer c.close()
 
 	c.text(c.bold, p.OrgName, alignCenter)
-	c.text(c.small, p.OrgTaxCode.String(), alignCenter)
+	c.text(c.body, p.OrgTaxCode.String(), alignCenter) // mandatory: body size, as template, series and fees
 	c.text(c.small, p.OrgAddress.String(), alignCenter)
 	for _, f := range p.Delegate {
 		c.text(c.small, f.String(), alignCenter)
@@ -174,13 +174,16 @@ func ThermalImage(r Receipt, opts ESCPOSOptions) (*image.Paletted, error) {
 	c.row(c.title, 0, p.Total.Label+":", p.Total.Value)
 	c.text(c.body, p.Words.String(), alignLeft)
 	c.gap(6)
-	c.text(c.body, p.Method.String(), alignLeft)
-	c.text(c.body, p.Dossier.String(), alignLeft)
+	// Optional content (Decree 254/2026/NĐ-CP Art. 23.2): smaller than the
+	// tax code, template, series and fee lines.
+	c.text(c.small, p.Method.String(), alignLeft)
+	c.text(c.small, p.Dossier.String(), alignLeft)
 	for _, f := range p.Card {
-		c.text(c.body, f.String(), alignLeft)
+		c.text(c.small, f.String(), alignLeft)
 	}
 	c.rule()
 	c.text(c.small, p.SignHead, alignCenter)
+	c.text(c.small, p.SignNote, alignCenter) // "Đã ký số bởi …" when signed, as on the PDF and HTML
 	c.text(c.small, p.Signed.String(), alignCenter)
 	c.gap(8)
 	c.qr(p.QR)
@@ -209,6 +212,7 @@ type thermalCanvas struct {
 	width  int // printable width inside the margins
 
 	body, bold, small, title font.Face
+	sizes                    map[font.Face]float64 // each face's size, for the render trace
 }
 
 // Type sizes in pixels (= dots at 203 dpi: 24 dots ≈ 3 mm, the height of
@@ -226,7 +230,7 @@ func newThermalCanvas(dots int) (*thermalCanvas, error) {
 		return nil, err
 	}
 	body, small, bold, title := thermalSizes(dots)
-	c := &thermalCanvas{margin: 8, width: dots - 16}
+	c := &thermalCanvas{margin: 8, width: dots - 16, sizes: map[font.Face]float64{}}
 	for _, f := range []struct {
 		dst  *font.Face
 		font *opentype.Font
@@ -241,6 +245,7 @@ func newThermalCanvas(dots int) (*thermalCanvas, error) {
 			return nil, fmt.Errorf("load the receipt font at %.0f px: %w", f.size, err)
 		}
 		*f.dst = face
+		c.sizes[face] = f.size
 	}
 	c.img = image.NewGray(image.Rect(0, 0, dots, 1600))
 	draw.Draw(c.img, c.img.Rect, image.White, image.Point{}, draw.Src)
@@ -287,6 +292,7 @@ func (c *thermalCanvas) drawLine(f font.Face, s string, x int) {
 
 // text draws s wrapped to the printable width.
 func (c *thermalCanvas) text(f font.Face, s string, a align) {
+	traceText("escpos", s, c.sizes[f])
 	for _, line := range wrapText(f, s, c.width) {
 		x := c.margin
 		if a == alignCenter {
@@ -300,6 +306,8 @@ func (c *thermalCanvas) text(f font.Face, s string, a align) {
 // row draws left, indented and wrapped, on the left and right flush right
 // on the last line of left.
 func (c *thermalCanvas) row(f font.Face, indent int, left, right string) {
+	traceText("escpos", left, c.sizes[f])
+	traceText("escpos", right, c.sizes[f])
 	rw := font.MeasureString(f, right).Ceil()
 	lines := wrapText(f, left, c.width-indent-rw-16)
 	for i, line := range lines {

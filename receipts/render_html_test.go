@@ -71,7 +71,8 @@ func TestRenderHTMLReplacement(t *testing.T) {
 	assert.Contains(t, page, `<p class="status">Thay thế cho biên lai mẫu số EBL01, ký hiệu 26TAA, số 00000122</p>`)
 	assert.Contains(t, page, "Một trăm năm mươi nghìn đồng", "words from the total when the receipt has none")
 	assert.Contains(t, page, `Hình thức thanh toán:</span> Tiền mặt`)
-	assert.Contains(t, page, `Số CCCD/Hộ chiếu:</span> 001190012345`)
+	assert.Contains(t, page, `Số CCCD/Hộ chiếu:</span> 001******345`, "masked: no fee of it needs the ID number")
+	assert.NotContains(t, page, "001190012345")
 	assert.NotContains(t, page, "Máy POS")
 }
 

@@ -38,6 +38,16 @@ const (
 	pdfNameW   = pdfWidth - pdfNoW - pdfKindW - pdfAmountW
 )
 
+// Type sizes in points. Decree 254/2026/NĐ-CP Art. 23.2 (last paragraph):
+// content a receipt may carry beyond what the law asks (the dossier code,
+// the payment method, the card's references) prints no larger than the
+// mandatory content (the tax code, template, series and the fee lines).
+const (
+	pdfMandatoryPt = 8.5 // tax code, address, template, series, fee lines
+	pdfOptionalPt  = 8.5 // payment method, dossier code: never above pdfMandatoryPt
+	pdfCardPt      = 7.5 // the card references, a technical line
+)
+
 // RenderPDF writes the receipt as an A5 portrait PDF with the embedded
 // DejaVu fonts (subset into the file, so it shows and prints the same
 // everywhere) and the QR code drawn as vector squares.
@@ -91,6 +101,20 @@ type pdfDoc struct{ *fpdf.Fpdf }
 
 func (d pdfDoc) font(style string, size float64) { d.SetFont(pdfFont, style, size) }
 
+// MultiCell and CellFormat are fpdf's, told to the render trace first
+// (render_trace.go) with the size they print at.
+func (d pdfDoc) MultiCell(w, h float64, txtStr, borderStr, alignStr string, fill bool) {
+	pt, _ := d.GetFontSize()
+	traceText("pdf", txtStr, pt)
+	d.Fpdf.MultiCell(w, h, txtStr, borderStr, alignStr, fill)
+}
+
+func (d pdfDoc) CellFormat(w, h float64, txtStr, borderStr string, ln int, alignStr string, fill bool, link int, linkStr string) {
+	pt, _ := d.GetFontSize()
+	traceText("pdf", txtStr, pt)
+	d.Fpdf.CellFormat(w, h, txtStr, borderStr, ln, alignStr, fill, link, linkStr)
+}
+
 // para writes text wrapped to width w at the current position.
 func (d pdfDoc) para(w float64, text, align string) {
 	d.MultiCell(w, pdfLineH, text, "", align, false)
@@ -102,7 +126,7 @@ func (d pdfDoc) header(p printedReceipt) {
 	top := d.GetY()
 	d.font("B", 9.5)
 	d.para(pdfOrgW, p.OrgName, "L")
-	d.font("", 8.5)
+	d.font("", pdfMandatoryPt)
 	d.para(pdfOrgW, p.OrgTaxCode.String(), "L")
 	d.para(pdfOrgW, p.OrgAddress.String(), "L")
 	for _, f := range p.Delegate {
@@ -112,7 +136,7 @@ func (d pdfDoc) header(p printedReceipt) {
 
 	x := pdfMargin + pdfWidth - pdfIDsW
 	d.SetXY(x, top)
-	d.font("", 8.5)
+	d.font("", pdfMandatoryPt)
 	for _, f := range []field{p.Template, p.Series} {
 		d.SetX(x)
 		d.CellFormat(pdfIDsW, pdfLineH, f.String(), "", 1, "L", false, 0, "")
@@ -175,7 +199,7 @@ func (d pdfDoc) tableRow(widths [4]float64, cells, aligns [4]string, head bool) 
 		style = "B"
 		d.SetFillColor(230, 230, 230)
 	}
-	d.font(style, 8.5)
+	d.font(style, pdfMandatoryPt)
 	lines := [4][]string{}
 	n := 1
 	for i, c := range cells {
@@ -205,11 +229,12 @@ func (d pdfDoc) totals(p printedReceipt) {
 	d.CellFormat(pdfWidth, 5, p.Total.String(), "", 1, "R", false, 0, "")
 	d.font("", 9)
 	d.para(pdfWidth, p.Words.String(), "L")
+	d.font("", pdfOptionalPt)
 	d.para(pdfWidth, p.Method.String(), "L")
 	d.para(pdfWidth, p.Dossier.String(), "L")
 	// The card references, a technical line in smaller type: on one line
 	// for usual lengths, and broken between fields, never inside one.
-	d.font("", 7.5)
+	d.font("", pdfCardPt)
 	parts := make([]string, len(p.Card))
 	for i, f := range p.Card {
 		parts[i] = f.String()

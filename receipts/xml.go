@@ -106,11 +106,17 @@ func receiptElement(r Receipt) (*etree.Element, error) {
 
 	payer := root.CreateElement("Payer")
 	b.text(payer, "Name", r.Payer.Name)
+	if r.Payer.TaxCode != "" {
+		b.text(payer, "TaxCode", r.Payer.TaxCode)
+	}
 	if r.Payer.Address != "" {
 		b.text(payer, "Address", r.Payer.Address)
 	}
 	if r.Payer.IDNumber != "" {
-		b.text(payer, "IDNumber", r.Payer.IDNumber)
+		id := b.text(payer, "IDNumber", r.Payer.IDNumber)
+		if r.Payer.IDPrinted {
+			id.CreateAttr("printed", "full") // the procedure needs it: printed in full
+		}
 	}
 
 	lines := root.CreateElement("Lines")

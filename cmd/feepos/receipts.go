@@ -44,7 +44,10 @@ Signatures must be by a certificate of --cert, else of the config ([receipts]
 cert_file or p12_file, and each [[receipts.signers]] entry's), else of the demo
 keys next to the database (which serve --demo creates); with none, by the
 certificate each signature carries (which proves the XML unchanged since
-signing, not who signed it). Exit code 1 names the first receipt that fails.`,
+signing, not who signed it). Exit code 1 names the first receipt that fails.
+Receipts of a series whose times of issue go backwards (a clock set back) are
+listed as warnings ("Cảnh báo"; "time_order" in --json): their chain holds, the
+times printed on them do not.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, cfg, err := a.openReading(cmd.Context())
@@ -70,6 +73,11 @@ signing, not who signed it). Exit code 1 names the first receipt that fails.`,
 				for _, c := range rep.Chains {
 					fmt.Fprintf(a.stdout, "  %s %s: %d biên lai, cuối %s, mã băm %s\n", c.Template, c.Letters, c.Receipts,
 						receipts.Ref{Series: c.Series, Number: c.Number}, c.Head)
+				}
+			}
+			if !a.jsonOut {
+				for _, p := range rep.TimeOrder {
+					fmt.Fprintf(a.stdout, "  Cảnh báo: %s\n", p.VI())
 				}
 			}
 			if !rep.OK {

@@ -20,13 +20,15 @@ import (
 // day used to be refused); each filing and its answers are tracked;
 // status lists what the tax office has not accepted; inbox records answers.
 func TestReceiptsSummaryAmendmentStatusAndInbox(t *testing.T) {
+	// 2 July: the fixture's last receipt (01:00) is of that day, so a
+	// receipt issued that evening keeps the series in time order.
 	dbPath := summaryDB(t)
 	drop := t.TempDir()
-	r := summaryCLI(t, "--db", dbPath, "receipts", "summary", "--org", "UBND-Q1", "--date", "2026-07-01", "--drop", drop)
+	r := summaryCLI(t, "--db", dbPath, "receipts", "summary", "--org", "UBND-Q1", "--date", "2026-07-02", "--drop", drop)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "Lần đầu: 2 biên lai")
+	assert.Contains(t, r.stdout, "Lần đầu: 1 biên lai")
 
-	r = summaryCLI(t, "--db", dbPath, "receipts", "summary", "--org", "UBND-Q1", "--date", "2026-07-01", "--drop", drop)
+	r = summaryCLI(t, "--db", dbPath, "receipts", "summary", "--org", "UBND-Q1", "--date", "2026-07-02", "--drop", drop)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "không có biên lai mới")
 
@@ -34,14 +36,14 @@ func TestReceiptsSummaryAmendmentStatusAndInbox(t *testing.T) {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, dbPath)
 	require.NoError(t, err)
-	db.Now = func() time.Time { return time.Date(2026, 7, 1, 23, 45, 0, 0, receipts.Zone) }
+	db.Now = func() time.Time { return time.Date(2026, 7, 2, 23, 45, 0, 0, receipts.Zone) }
 	_, err = db.IssueReceipt(ctx, receipts.NewReceipt{OrgCode: "UBND-Q1", Payer: receipts.Payer{Name: "Trần Thị Bình"},
 		Lines: []receipts.Line{{Name: "Lệ phí chứng thực", Kind: receipts.LePhi, FeeCode: "LP-CT", Amount: 10_000}},
 		Total: 10_000, TotalInWords: "Mười nghìn đồng", Method: receipts.Cash, DossierCode: "HS-9"})
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
-	r = summaryCLI(t, "--db", dbPath, "--json", "receipts", "summary", "--org", "UBND-Q1", "--date", "2026-07-01", "--drop", drop)
+	r = summaryCLI(t, "--db", dbPath, "--json", "receipts", "summary", "--org", "UBND-Q1", "--date", "2026-07-02", "--drop", drop)
 	require.Equal(t, 0, r.code, r.stderr)
 	var got struct {
 		File      string `json:"file"`
@@ -51,7 +53,7 @@ func TestReceiptsSummaryAmendmentStatusAndInbox(t *testing.T) {
 		Signed    bool   `json:"signed"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
-	assert.Equal(t, filepath.Join(drop, "01TH-BLDT_0301234567_20260701_BS01.xml"), got.File)
+	assert.Equal(t, filepath.Join(drop, "01TH-BLDT_0301234567_20260702_BS01.xml"), got.File)
 	assert.Equal(t, 1, got.Amendment)
 	assert.Equal(t, 1, got.Rows, "only the receipt issued after the first filing")
 	assert.Equal(t, "handed_over", got.State)
@@ -70,8 +72,8 @@ func TestReceiptsSummaryAmendmentStatusAndInbox(t *testing.T) {
 
 	inbox := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(inbox, "tb.json"), []byte(`{"answers": [
-		{"form": "01/TB-TNĐT", "document": "01TH-BLDT_0301234567_20260701_LD.xml", "result": "accepted"},
-		{"form": "01/TB-TNĐT", "document": "01TH-BLDT_0301234567_20260701_BS01.xml", "result": "rejected",
+		{"form": "01/TB-TNĐT", "document": "01TH-BLDT_0301234567_20260702_LD.xml", "result": "accepted"},
+		{"form": "01/TB-TNĐT", "document": "01TH-BLDT_0301234567_20260702_BS01.xml", "result": "rejected",
 		 "reasons": [{"code": "TH05", "text": "Trùng dữ liệu"}]}]}`), 0o600))
 	r = summaryCLI(t, "--db", dbPath, "receipts", "inbox", inbox)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -81,7 +83,7 @@ func TestReceiptsSummaryAmendmentStatusAndInbox(t *testing.T) {
 	r = summaryCLI(t, "--db", dbPath, "receipts", "status")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "1 chứng từ chưa được cơ quan thuế tiếp nhận")
-	assert.Contains(t, r.stdout, "01TH-BLDT_0301234567_20260701_BS01.xml")
+	assert.Contains(t, r.stdout, "01TH-BLDT_0301234567_20260702_BS01.xml")
 	assert.Contains(t, r.stdout, "Cơ quan thuế không tiếp nhận: TH05: Trùng dữ liệu")
 	assert.NotContains(t, r.stdout, "_LD.xml")
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -20,11 +21,14 @@ import (
 func (a *app) receiptsNoticeCommand() *cobra.Command {
 	var (
 		org, template, date, taxAuthority, place, out, drop string
+		taxAuthorityCode, taxNoticeNumber, taxNoticeDate    string
+		format                                              string
+		noticeType                                          int
 		refs, kinds, explanations                           []string
 		unsigned                                            bool
 	)
 	cmd := &cobra.Command{
-		Use:   "notice --org CODE --receipt SERIES-NUMBER --kind KIND --explanation TEXT [--receipt … --kind … --explanation …] [--out FILE | --drop DIR] [--unsigned]",
+		Use:   "notice --org CODE --receipt SERIES-NUMBER --kind KIND --explanation TEXT [--receipt … --kind … --explanation …] [--type 1|2 [--tax-notice-number N --tax-notice-date D]] [--tax-authority NAME] [--format xml|html] [--out FILE | --drop DIR] [--unsigned]",
 		Short: "Write an error notice for the tax authority (form 04/SS-CTĐT) for receipts with a mistake",
 		Long: `Export the error notice (form 04/SS-CTĐT, Circular 91/2026/TT-BTC Art. 20) of one
 collecting organisation: receipts are never edited or deleted; a mistake that
@@ -43,6 +47,16 @@ the same order. Kinds:
   other            Sai sót khác (say what in the explanation)
 A wrong tax code, amount or fee, or a refund, is not reported here: issue a
 receipt that replaces the wrong one.
+
+--type 1 (the default) is the organisation's own notice: each row reads
+"Thông báo". --type 2 answers the tax office's notice about receipts: give
+that notice's --tax-notice-number and --tax-notice-date; each row reads
+"Giải trình". The notice is addressed ("Kính gửi") to --tax-authority, else
+to the organisation's [[receipts.tax_offices]] entry of the config, else to
+[receipts] tax_office (with its code, mã cơ quan thuế, if set).
+
+--format html writes the copy for people, laid out as the form (never
+signed, never dropped for the provider); the XML is the document sent.
 
 The XML is signed (enveloped XMLDSig, like a receipt) with the organisation's
 own key, found as for receipts (docs/RECEIPTS.md, "Demo keys and
@@ -81,6 +95,21 @@ destination, what was written.`,
 			if out != "" && drop != "" {
 				return usagef("give --out FILE or --drop DIR, not both")
 			}
+			typ := receipts.NoticeType(noticeType)
+			switch {
+			case typ != receipts.OwnNotice && typ != receipts.AnswerToTaxOffice:
+				return usagef("--type %d: use 1 (the organisation's own notice) or 2 (an answer to the tax office's notice)", noticeType)
+			case typ == receipts.AnswerToTaxOffice && (strings.TrimSpace(taxNoticeNumber) == "" || strings.TrimSpace(taxNoticeDate) == ""):
+				return usagef("--type 2 answers the tax office's notice: give its --tax-notice-number and --tax-notice-date YYYY-MM-DD")
+			case typ == receipts.OwnNotice && (taxNoticeNumber != "" || taxNoticeDate != ""):
+				return usagef("--tax-notice-number and --tax-notice-date name the tax office's notice a --type 2 notice answers: add --type 2, or leave them out")
+			}
+			if format != "xml" && format != "html" {
+				return usagef("--format %q: use xml or html", format)
+			}
+			if format == "html" && drop != "" {
+				return usagef("--format html is the copy for people: write it with --out, the provider's drop folder takes the XML")
+			}
 
 			ctx := cmd.Context()
 			db, cfg, err := a.openReading(ctx)
@@ -92,9 +121,16 @@ destination, what was written.`,
 			if err != nil {
 				return err
 			}
+			if strings.TrimSpace(taxAuthority) == "" {
+				taxAuthority, taxAuthorityCode = cfg.Receipts.TaxOfficeFor(series.OrgCode)
+			}
+			if strings.TrimSpace(taxAuthority) == "" {
+				return usagef("name the tax office the notice is addressed to (Kính gửi): --tax-authority NAME, or tax_office in [receipts] (or a [[receipts.tax_offices]] entry with org_code = %q) of the config", series.OrgCode)
+			}
 			n := receipts.ErrorNotice{
-				Org:          receipts.Organisation{Code: series.OrgCode, Name: series.OrgName, TaxCode: series.TaxCode, Address: series.Address},
-				TaxAuthority: taxAuthority, Place: place, Date: date,
+				Org:  receipts.Organisation{Code: series.OrgCode, Name: series.OrgName, TaxCode: series.TaxCode, Address: series.Address},
+				Type: typ, TaxNoticeNumber: taxNoticeNumber, TaxNoticeDate: taxNoticeDate,
+				TaxAuthority: taxAuthority, TaxAuthorityCode: taxAuthorityCode, Place: place, Date: date,
 			}
 			for _, row := range rows {
 				r, err := db.Receipt(ctx, template, row.ref.Series, row.ref.Number)
@@ -122,6 +158,21 @@ destination, what was written.`,
 			}
 			if a.jsonOut && out == "" && drop == "" {
 				return a.printJSON(n)
+			}
+			if format == "html" {
+				var page bytes.Buffer
+				if err := receipts.NoticeHTML(&page, n); err != nil {
+					return err
+				}
+				if out == "" {
+					_, err := a.stdout.Write(page.Bytes())
+					return err
+				}
+				if err := writeFileAtomic(out, page.Bytes()); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(a.stdout, "Thông báo %s %s (bản xem, không ký) → %s\n", receipts.NoticeForm, n.Org.Code, out)
+				return err
 			}
 			var sig taxSignature
 			if !unsigned {
@@ -163,7 +214,12 @@ destination, what was written.`,
 	f.StringArrayVar(&explanations, "explanation", nil, "what is wrong and what is right (once for all, or once per --receipt)")
 	f.StringVar(&template, "template", receipts.Template, "template symbol of the receipts")
 	f.StringVar(&date, "date", "", "date of the notice YYYY-MM-DD in Asia/Ho_Chi_Minh (default today)")
-	f.StringVar(&taxAuthority, "tax-authority", "", "the tax office the notice is addressed to (kính gửi), optional")
+	f.IntVar(&noticeType, "type", 1, "notice type: 1 the organisation's own notice, 2 an answer to the tax office's notice")
+	f.StringVar(&taxNoticeNumber, "tax-notice-number", "", "number of the tax office's notice a --type 2 notice answers")
+	f.StringVar(&taxNoticeDate, "tax-notice-date", "", "date YYYY-MM-DD of the tax office's notice a --type 2 notice answers")
+	f.StringVar(&taxAuthority, "tax-authority", "", "the tax office the notice is addressed to (Kính gửi); default from the config ([receipts] tax_office, [[receipts.tax_offices]])")
+	f.StringVar(&taxAuthorityCode, "tax-authority-code", "", "its code (mã cơ quan thuế), optional")
+	f.StringVar(&format, "format", "xml", "xml (the signed document sent) or html (the copy for people, laid out as the form)")
 	f.StringVar(&place, "place", "", "place name written before the date (địa danh), optional")
 	f.StringVar(&out, "out", "", "write the file here (replaced if it exists)")
 	f.StringVar(&drop, "drop", "", "write the file into this provider drop folder (never overwrites)")

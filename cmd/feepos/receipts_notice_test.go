@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,6 +40,12 @@ func noticeDB(t *testing.T) (dbPath, cfgPath string, refs []receipts.Ref) {
 		require.NoError(t, err)
 		refs = append(refs, r.Ref)
 	}
+	// The district's tax office; the police have none configured.
+	f, err := os.OpenFile(cfgPath, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("\n[[receipts.tax_offices]]\norg_code = \"UBND-Q1\"\nname = \"Thuế cơ sở 1 Thành phố Hồ Chí Minh\"\ncode = \"79101\"\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 	return dbPath, cfgPath, refs
 }
 
@@ -61,7 +68,11 @@ func TestReceiptsNoticeSignedToStdout(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	doc := []byte(r.stdout)
 	assert.True(t, strings.HasPrefix(r.stdout, `<?xml version="1.0" encoding="UTF-8"?>`))
-	assert.Contains(t, r.stdout, `<ErrorNotice xmlns="urn:feepos:notice:1" version="1">`)
+	assert.Contains(t, r.stdout, `<ErrorNotice xmlns="urn:feepos:notice:2" version="2">`)
+	assert.Contains(t, r.stdout, `<Title>THÔNG BÁO CHỨNG TỪ ĐIỆN TỬ ĐÃ LẬP SAI</Title>`)
+	assert.Contains(t, r.stdout, `<NoticeType code="1">Thông báo của tổ chức thu phí, lệ phí</NoticeType>`)
+	assert.Contains(t, r.stdout, `<TaxAuthority code="79101">Thuế cơ sở 1 Thành phố Hồ Chí Minh</TaxAuthority>`, "from the config")
+	assert.Contains(t, r.stdout, `<Nature>Thông báo</Nature>`)
 	assert.Contains(t, r.stdout, `<Form>04/SS-CTĐT</Form>`)
 	assert.Contains(t, r.stdout, `<TaxCode>0301234567</TaxCode>`)
 	assert.Contains(t, r.stdout, `<Series>`+refs[0].Series+`</Series>`)
@@ -78,10 +89,16 @@ func TestReceiptsNoticeSignedToStdout(t *testing.T) {
 	changed := strings.Replace(r.stdout, "Nguyễn Văn Ann", "Nguyễn Văn Anh", 1)
 	assert.ErrorContains(t, receipts.VerifyXML([]byte(changed), keys.Trust()), "changed after signing")
 
-	// The police's notice carries the police's tax code and signature.
-	r = noticeCLI(t, dbPath, cfg, "--org", "CA-Q1", "--receipt", strings.ToLower(refs[1].Series)+"-1", "--kind", "payer_address",
-		"--explanation", "Sai địa chỉ")
+	// The police's notice carries the police's tax code and signature; no
+	// tax office is configured for them: named with --tax-authority.
+	police1 := []string{"--org", "CA-Q1", "--receipt", strings.ToLower(refs[1].Series) + "-1", "--kind", "payer_address",
+		"--explanation", "Sai địa chỉ"}
+	r = noticeCLI(t, dbPath, cfg, police1...)
+	require.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `name the tax office the notice is addressed to (Kính gửi): --tax-authority NAME, or tax_office in [receipts] (or a [[receipts.tax_offices]] entry with org_code = "CA-Q1")`)
+	r = noticeCLI(t, dbPath, cfg, append(police1, "--tax-authority", "Thuế Thành phố Hồ Chí Minh")...)
 	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `<TaxAuthority>Thuế Thành phố Hồ Chí Minh</TaxAuthority>`)
 	assert.Contains(t, r.stdout, `<TaxCode>0301234999-002</TaxCode>`)
 	require.NoError(t, receipts.VerifyXML([]byte(r.stdout), keys.Trust()))
 	cert, err := receipts.SigningCertificate([]byte(r.stdout))
@@ -214,7 +231,8 @@ func TestReceiptsNoticeRefusals(t *testing.T) {
 // pass --unsigned; --unsigned writes it without a signature.
 func TestReceiptsNoticeUnsignedAndWithoutKey(t *testing.T) {
 	dbPath, _, refs := noticeDB(t) // no --config: no key at all
-	args := []string{"--org", "UBND-Q1", "--receipt", refs[0].String(), "--kind", "payer_id_number", "--explanation", "Sai số CCCD"}
+	args := []string{"--org", "UBND-Q1", "--receipt", refs[0].String(), "--kind", "payer_id_number", "--explanation", "Sai số CCCD",
+		"--tax-authority", "Thuế cơ sở 1 Thành phố Hồ Chí Minh"}
 
 	drop := t.TempDir()
 	r := noticeCLI(t, dbPath, "", append(args, "--drop", drop)...)
@@ -235,4 +253,41 @@ func TestReceiptsNoticeUnsignedAndWithoutKey(t *testing.T) {
 	r = noticeCLI(t, dbPath, "", append(args, "--unsigned", "--drop", drop)...)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "chưa ký số (--unsigned)")
+}
+
+// --type 2 answers the tax office's notice (its number and date; rows
+// "Giải trình"); --format html is the form laid out for people.
+func TestReceiptsNoticeAnswerToTheTaxOfficeAndHTML(t *testing.T) {
+	dbPath, cfg, refs := noticeDB(t)
+	keys := configKeys(t, cfg, dbPath)
+	today := time.Now().In(receipts.Zone).Format("2006-01-02")
+	args := []string{"--org", "UBND-Q1", "--receipt", refs[0].String(), "--kind", "payer_name", "--explanation", "Sai tên",
+		"--type", "2", "--tax-notice-number", "45/TB-CCT", "--tax-notice-date", today}
+	r := noticeCLI(t, dbPath, cfg, args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `<NoticeType code="2">Giải trình theo thông báo của cơ quan thuế</NoticeType>`)
+	assert.Contains(t, r.stdout, "<Number>45/TB-CCT</Number>\n    <Date>"+today+"</Date>")
+	assert.Contains(t, r.stdout, `<Nature>Giải trình</Nature>`)
+	require.NoError(t, receipts.VerifyXML([]byte(r.stdout), keys.Trust()))
+
+	out := filepath.Join(t.TempDir(), "notice.html")
+	r = noticeCLI(t, dbPath, cfg, append(args, "--format", "html", "--out", out)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	page, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "<h1>THÔNG BÁO CHỨNG TỪ ĐIỆN TỬ ĐÃ LẬP SAI</h1>")
+	assert.Contains(t, string(page), "Kính gửi: Thuế cơ sở 1 Thành phố Hồ Chí Minh (mã cơ quan thuế: 79101)")
+	assert.Contains(t, string(page), "2. Giải trình theo thông báo của cơ quan thuế số 45/TB-CCT ngày ")
+
+	for _, bad := range [][]string{
+		{"--type", "3"},
+		{"--type", "2"},
+		{"--tax-notice-number", "45/TB-CCT"},
+		{"--format", "pdf"},
+		{"--format", "html", "--drop", t.TempDir()},
+	} {
+		a := []string{"--org", "UBND-Q1", "--receipt", refs[0].String(), "--kind", "payer_name", "--explanation", "Sai tên"}
+		r := noticeCLI(t, dbPath, cfg, append(a, bad...)...)
+		assert.Equal(t, 2, r.code, "%v: %s", bad, r.stderr)
+	}
 }

@@ -29,6 +29,10 @@ type Fee struct {
 	Unit          string // e.g. "hồ sơ", "bản", "trang"
 	LegalBasis    string // e.g. "Thông tư 85/2019/TT-BTC"
 	Active        bool
+	// PayerIDRequired: the procedure needs the payer's ID number (số định
+	// danh/CCCD) on the receipt, printed in full; a receipt with none of
+	// these fees prints it masked (docs/RECEIPTS.md, "Receipt content").
+	PayerIDRequired bool
 }
 
 // Procedure is an administrative procedure of the center.

@@ -27,12 +27,13 @@ const (
 	ColUnit            = "unit"
 	ColLegalBasis      = "legal_basis"
 	ColActive          = "active"
+	ColPayerIDRequired = "payer_id_required"
 )
 
 // Columns are the column names, in the order exports write them.
 var Columns = []string{
 	ColFeeCode, ColName, ColKind, ColProcedureCode, ColProcedureName, ColProcedureLevel, ColProcedureAgency,
-	ColOrgCode, ColAgencyCode, ColUnitAmount, ColUnit, ColLegalBasis, ColActive,
+	ColOrgCode, ColAgencyCode, ColUnitAmount, ColUnit, ColLegalBasis, ColActive, ColPayerIDRequired,
 }
 
 // RequiredColumns must be in every file's header; the others may be left
@@ -56,6 +57,7 @@ var ColumnAliases = map[string][]string{
 	ColUnit:            {"Đơn vị tính", "ĐVT"},
 	ColLegalBasis:      {"Căn cứ pháp lý", "Căn cứ", "Văn bản quy định"},
 	ColActive:          {"Hiệu lực", "Đang áp dụng", "Còn hiệu lực"},
+	ColPayerIDRequired: {"In số định danh", "In CCCD", "Cần số định danh", "In số CCCD"},
 }
 
 // headerIndex maps every folded name and alias to its column.

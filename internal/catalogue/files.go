@@ -198,7 +198,7 @@ func WriteXLSX(w io.Writer, c Catalogue) error {
 	if err != nil {
 		return fail(err)
 	}
-	widths := []float64{14, 48, 8, 14, 48, 10, 16, 14, 14, 12, 14, 48, 8}
+	widths := []float64{14, 48, 8, 14, 48, 10, 16, 14, 14, 12, 14, 48, 8, 10}
 	for i, wd := range widths {
 		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
 			return fail(err)

@@ -28,7 +28,8 @@ func sample() catalogue.Catalogue {
 			{Code: "P-CTBS", Name: "Phí chứng thực bản sao từ bản chính", Kind: catalogue.KindPhi, ProcedureCode: "CT-BS",
 				OrgCode: "UBND-DEMO", AgencyCode: "UBND-DEMO", UnitAmount: amount(2000), Unit: "trang", LegalBasis: "Thông tư 226/2016/TT-BTC", Active: true},
 			{Code: "P-TDGCN", Name: "Phí thẩm định hồ sơ cấp Giấy chứng nhận, \"lần đầu\"", Kind: catalogue.KindPhi, ProcedureCode: "DD-GCN",
-				OrgCode: "UBND-DEMO", AgencyCode: "VPDKDD-DEMO", Unit: "hồ sơ", LegalBasis: "Thông tư 106/2021/TT-BTC", Active: true},
+				OrgCode: "UBND-DEMO", AgencyCode: "VPDKDD-DEMO", Unit: "hồ sơ", LegalBasis: "Thông tư 106/2021/TT-BTC", Active: true,
+				PayerIDRequired: true},
 			{Code: "LP-OLD", Name: "Lệ phí cũ", Kind: catalogue.KindLePhi, OrgCode: "UBND-DEMO", AgencyCode: "UBND-DEMO",
 				UnitAmount: amount(50000), Unit: "hồ sơ", Active: false},
 		},
@@ -263,4 +264,22 @@ func TestFormats(t *testing.T) {
 	assert.Equal(t, "fee_code", catalogue.ColumnOf("MA PHI"))
 	assert.Equal(t, "unit", catalogue.ColumnOf("đvt"))
 	assert.Equal(t, "procedure_code", catalogue.ColumnOf("Mã  TTHC"))
+}
+
+// payer_id_required: empty is no; the Vietnamese header and "x" are yes;
+// anything else is named with its line.
+func TestCSVPayerIDRequired(t *testing.T) {
+	in := "Mã phí,Tên phí,Loại,Mức thu,Đơn vị tính,Đơn vị thu,In số định danh\n" +
+		"LP-CT,Lệ phí đăng ký thường trú,le_phi,20000,lần,CA-DEMO,x\n" +
+		"P-CT,Phí chứng thực,phi,2000,trang,UBND-DEMO,\n"
+	c, err := catalogue.ReadCSV(strings.NewReader(in), "in.csv")
+	require.NoError(t, err)
+	assert.True(t, c.Fees[0].PayerIDRequired)
+	assert.False(t, c.Fees[1].PayerIDRequired)
+
+	_, err = catalogue.ReadCSV(strings.NewReader("fee_code,name,kind,org_code,unit_amount,unit,payer_id_required\nA,Phí A,phi,ORG,1000,bản,maybe\n"), "in.csv")
+	ie := importErr(t, err)
+	require.Len(t, ie.Rows, 1)
+	assert.Equal(t, catalogue.ColPayerIDRequired, ie.Rows[0].Column)
+	assert.Equal(t, 2, ie.Rows[0].Line)
 }

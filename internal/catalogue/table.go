@@ -94,6 +94,9 @@ func decode(source string, t table) (Catalogue, error) {
 		if f.Active, err = ParseActive(cell(ColActive)); err != nil {
 			bad(f.Code, ColActive, err.Error())
 		}
+		if f.PayerIDRequired, err = ParseFlag(cell(ColPayerIDRequired)); err != nil {
+			bad(f.Code, ColPayerIDRequired, err.Error())
+		}
 		if f.AgencyCode == "" {
 			f.AgencyCode = f.OrgCode // collected for itself
 		}
@@ -187,8 +190,12 @@ func rowsOf(c Catalogue) [][]string {
 		if !f.Active {
 			active = "0"
 		}
+		idRequired := "0"
+		if f.PayerIDRequired {
+			idRequired = "1"
+		}
 		out = append(out, []string{f.Code, f.Name, string(f.Kind), f.ProcedureCode, p.Name, p.Level, p.Agency,
-			f.OrgCode, f.AgencyCode, amount, f.Unit, f.LegalBasis, active})
+			f.OrgCode, f.AgencyCode, amount, f.Unit, f.LegalBasis, active, idRequired})
 	}
 	return out
 }

@@ -216,6 +216,17 @@ func ParseActive(s string) (bool, error) {
 	return false, fmt.Errorf("%q is not 1 (in use) or 0 (no longer collected)", s)
 }
 
+// ParseFlag reads a yes/no cell such as payer_id_required: empty is no.
+func ParseFlag(s string) (bool, error) {
+	switch fold(s) {
+	case "", "0", "false", "no", "khong":
+		return false, nil
+	case "1", "true", "yes", "co", "x":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q is not 1 (yes) or 0 (no)", s)
+}
+
 // groupedAmount is a whole amount with thousands grouped by one
 // separator, as Vietnamese (100.000) or English (100,000) spreadsheets
 // write it.

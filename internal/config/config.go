@@ -64,6 +64,11 @@ type Receipts struct {
 	// when a provider is configured.
 	SummaryAt string   `toml:"summary_at"`
 	Provider  Provider `toml:"provider"`
+	// TaxOffice, TaxOfficeCode and TaxOffices: the tax office the notices
+	// 04/SS-CTĐT are addressed to (taxoffice.go).
+	TaxOffice     string      `toml:"tax_office"`
+	TaxOfficeCode string      `toml:"tax_office_code"`
+	TaxOffices    []TaxOffice `toml:"tax_offices"`
 }
 
 // Provider is [receipts.provider]: how documents reach the licensed
@@ -184,6 +189,9 @@ func (r Receipts) check() error {
 			return fmt.Errorf("[[receipts.signers]] entries %d and %d both have org_code %q: one key per organisation", j+1, i+1, code)
 		}
 		seen[code] = i
+	}
+	if err := r.checkTaxOffices(); err != nil {
+		return err
 	}
 	if c := strings.TrimSpace(r.ClosureOrg); c != "" {
 		if _, ok := seen[c]; !ok {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/feepos/feepos/internal/auth"
@@ -75,6 +76,12 @@ func (s *Service) Record(ctx context.Context, tx *sqlite.Tx, requestID, paymentI
 	var in Payer
 	_ = json.Unmarshal([]byte(req.Payer), &in)
 	payer = receipts.Payer{Name: in.Name, Address: in.Address, IDNumber: in.IDNumber}
+	if receipts.CheckTaxCode(strings.TrimSpace(in.TaxCode)) == nil {
+		// Checked when the request was made; a request stored before that
+		// check with a malformed one is recorded without it rather than
+		// refused once the money is taken.
+		payer.TaxCode = strings.TrimSpace(in.TaxCode)
+	}
 	method := receipts.Cash
 	var card *receipts.CardPayment
 	if rec.Card != nil {
@@ -84,10 +91,12 @@ func (s *Service) Record(ctx context.Context, tx *sqlite.Tx, requestID, paymentI
 	var out []receipts.Receipt
 	for _, org := range orgsOf(req.Items) {
 		nr := receipts.NewReceipt{OrgCode: org, Payer: payer, Method: method, DossierCode: req.DossierCode, Card: card}
+		var codes []string
 		for _, it := range req.Items {
 			if it.OrgCode != org {
 				continue
 			}
+			codes = append(codes, it.FeeCode)
 			name := it.Name
 			if it.Quantity > 1 {
 				name += " (" + strconv.FormatInt(it.Quantity, 10) + ")"
@@ -95,6 +104,12 @@ func (s *Service) Record(ctx context.Context, tx *sqlite.Tx, requestID, paymentI
 			nr.Lines = append(nr.Lines, receipts.Line{Name: name, Kind: receipts.FeeKind(it.Kind), FeeCode: it.FeeCode, Amount: it.Amount})
 			nr.Total += it.Amount
 		}
+		// The ID number in full only where a fee of this receipt needs it
+		// (the catalogue's payer_id_required); masked otherwise.
+		if nr.Payer.IDPrinted, err = tx.PayerIDRequired(ctx, codes...); err != nil {
+			return nil, err
+		}
+		nr.Payer.IDPrinted = nr.Payer.IDPrinted && nr.Payer.IDNumber != ""
 		if nr.TotalInWords, err = receipts.Words(nr.Total); err != nil {
 			return nil, err
 		}

@@ -37,6 +37,12 @@ func (s *Service) CreateRequest(ctx context.Context, actor auth.Actor, idempoten
 	if in.Payer.Name == "" {
 		return Request{}, false, invalid("payer.name is required: the receipt is issued in the payer's name")
 	}
+	in.Payer.TaxCode, in.Payer.IDNumber = strings.TrimSpace(in.Payer.TaxCode), strings.TrimSpace(in.Payer.IDNumber)
+	if in.Payer.TaxCode != "" {
+		if err := receipts.CheckTaxCode(in.Payer.TaxCode); err != nil {
+			return Request{}, false, invalid("payer.tax_code: %s; leave it out when the payer has none", err.Error())
+		}
+	}
 	if len(in.Items) == 0 {
 		return Request{}, false, invalid("items is empty: list the dossier's fee lines")
 	}
@@ -89,6 +95,19 @@ func (s *Service) CreateRequest(ctx context.Context, actor auth.Actor, idempoten
 			}
 			row.Total += line.Amount
 			row.Items = append(row.Items, line)
+		}
+		if in.Payer.IDNumber == "" {
+			codes := make([]string, len(row.Items))
+			for i, it := range row.Items {
+				codes[i] = it.FeeCode
+			}
+			needed, err := tx.PayerIDRequired(ctx, codes...)
+			if err != nil {
+				return err
+			}
+			if needed {
+				return invalid("payer.id_number is required: a fee of this dossier needs the payer's ID number (số định danh/CCCD) on the receipt (the catalogue's payer_id_required)")
+			}
 		}
 		if err := tx.InsertPaymentRequest(ctx, row, actor.String()); err != nil {
 			return err

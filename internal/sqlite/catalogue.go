@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/feepos/feepos/internal/auth"
 	"github.com/feepos/feepos/internal/catalogue"
 )
@@ -25,11 +27,13 @@ type feeRow struct {
 	Unit          string        `db:"unit"`
 	LegalBasis    string        `db:"legal_basis"`
 	Active        bool          `db:"active"`
+	PayerIDReq    bool          `db:"payer_id_required"` // migration 0020
 }
 
 func (r feeRow) fee() catalogue.Fee {
 	f := catalogue.Fee{Code: r.Code, Name: r.Name, Kind: catalogue.Kind(r.Kind), ProcedureCode: r.ProcedureCode,
-		OrgCode: r.OrgCode, AgencyCode: r.AgencyCode, Unit: r.Unit, LegalBasis: r.LegalBasis, Active: r.Active}
+		OrgCode: r.OrgCode, AgencyCode: r.AgencyCode, Unit: r.Unit, LegalBasis: r.LegalBasis, Active: r.Active,
+		PayerIDRequired: r.PayerIDReq}
 	if r.UnitAmount.Valid {
 		v := r.UnitAmount.Int64
 		f.UnitAmount = &v
@@ -37,7 +41,7 @@ func (r feeRow) fee() catalogue.Fee {
 	return f
 }
 
-const feeColumns = `code, name, kind, procedure_code, org_code, agency_code, unit_amount, unit, legal_basis, active`
+const feeColumns = `code, name, kind, procedure_code, org_code, agency_code, unit_amount, unit, legal_basis, active, payer_id_required`
 
 // FeeByCode is the catalogue's fee code; a code it does not hold, or
 // holds inactive, is a *catalogue.UnknownFeeError.
@@ -81,16 +85,36 @@ func (tx *Tx) PutFee(ctx context.Context, f catalogue.Fee) error {
 	if f.UnitAmount != nil {
 		unit = *f.UnitAmount
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO fees (`+feeColumns+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := tx.ExecContext(ctx, `INSERT INTO fees (`+feeColumns+`, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, procedure_code = excluded.procedure_code,
 		org_code = excluded.org_code, agency_code = excluded.agency_code, unit_amount = excluded.unit_amount,
-		unit = excluded.unit, legal_basis = excluded.legal_basis, active = excluded.active, updated_at = excluded.updated_at`,
+		unit = excluded.unit, legal_basis = excluded.legal_basis, active = excluded.active,
+		payer_id_required = excluded.payer_id_required, updated_at = excluded.updated_at`,
 		f.Code, f.Name, string(f.Kind), f.ProcedureCode, f.OrgCode, f.AgencyCode, unit, f.Unit, f.LegalBasis, f.Active,
-		tx.Now.UTC().Format(time.RFC3339Nano))
+		f.PayerIDRequired, tx.Now.UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return fmt.Errorf("write fee %s: %w", f.Code, err)
 	}
 	return nil
+}
+
+// PayerIDRequired says whether any of the fees (by code, collected or no
+// longer) needs the payer's ID number printed in full on the receipt
+// (catalogue.Fee.PayerIDRequired). A code the catalogue does not hold
+// needs nothing.
+func (tx *Tx) PayerIDRequired(ctx context.Context, feeCodes ...string) (bool, error) {
+	if len(feeCodes) == 0 {
+		return false, nil
+	}
+	q, args, err := sqlx.In(`SELECT COUNT(*) FROM fees WHERE payer_id_required = 1 AND code IN (?)`, feeCodes)
+	if err != nil {
+		return false, fmt.Errorf("read the fees' payer_id_required: %w", err)
+	}
+	var n int
+	if err := tx.GetContext(ctx, &n, q, args...); err != nil {
+		return false, fmt.Errorf("read the fees' payer_id_required: %w", err)
+	}
+	return n > 0, nil
 }
 
 // AllFees lists every fee, those no longer collected too, by code.

@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -22,11 +24,22 @@ import (
 var testNow = time.Date(2026, 7, 15, 10, 0, 0, 0, ledger.Zone)
 
 // testClock starts at testNow and runs with the wall clock, so times still
-// move forward as they do in the service.
+// move forward as they do in the service. It counts from the start of the
+// test process (of the parent, for a child killChild runs: testClockStartEnv),
+// not of each opening: a database opened again never sees time go back,
+// which issuing a receipt refuses (a clock set back).
 func testClock() func() time.Time {
-	start := time.Now()
-	return func() time.Time { return testNow.Add(time.Since(start)) }
+	return func() time.Time { return testNow.Add(time.Since(testClockStart)) }
 }
+
+const testClockStartEnv = "FEEPOS_TEST_CLOCK_START" // Unix nanoseconds
+
+var testClockStart = func() time.Time {
+	if n, err := strconv.ParseInt(os.Getenv(testClockStartEnv), 10, 64); err == nil {
+		return time.Unix(0, n)
+	}
+	return time.Now()
+}()
 
 // newTestDB opens a fresh database in the test's temporary folder with the
 // default chart of accounts.

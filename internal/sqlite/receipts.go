@@ -38,8 +38,8 @@ const (
 		total, currency, total_in_words, method, dossier_code,
 		card_terminal_id, card_trace_no, card_approval_code, card_pan_masked,
 		replaces_template, replaces_series, replaces_number, content_hash, prev_hash, hash, replaces_issue_date,
-		format_version, lookup_code, delegate_name, delegate_tax_code)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		format_version, lookup_code, delegate_name, delegate_tax_code, payer_tax_code, payer_id_printed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlInsertReceiptLine = `INSERT INTO receipt_lines (receipt_id, line_no, name, kind, fee_code, amount) VALUES (?, ?, ?, ?, ?, ?)`
 )
 
@@ -240,6 +240,11 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 		}
 		out.Number = head.Number + 1
 	}
+	if head.Number > 0 { // a receipt before this one: its time may not be later
+		if err := tx.checkIssueTime(ctx, series.Letters, head.Year, head.Number, tx.Now); err != nil {
+			return receipts.Receipt{}, err
+		}
+	}
 
 	maxID, err := tx.stmt(ctx, sqlReceiptMaxID)
 	if err != nil {
@@ -297,7 +302,7 @@ func (tx *Tx) issueReceipt(ctx context.Context, nr receipts.NewReceipt, sealed f
 		nr.Total, out.Currency, nr.TotalInWords, string(nr.Method), nr.DossierCode,
 		card.TerminalID, card.TraceNo, card.ApprovalCode, card.PANMasked,
 		rt, rs, rn, out.ContentHash, out.PrevHash, out.Hash, rd,
-		out.FormatVersion, out.LookupCode, delegate.Name, delegate.TaxCode); err != nil {
+		out.FormatVersion, out.LookupCode, delegate.Name, delegate.TaxCode, nr.Payer.TaxCode, nr.Payer.IDPrinted); err != nil {
 		if strings.Contains(err.Error(), "receipts.replaces_") {
 			return receipts.Receipt{}, receipts.Conflictf("receipt %s was already replaced: a receipt is replaced once", nr.Replaces)
 		}
@@ -369,6 +374,8 @@ type receiptRow struct {
 	PayerName        string         `db:"payer_name"`
 	PayerAddress     string         `db:"payer_address"`
 	PayerIDNumber    string         `db:"payer_id_number"`
+	PayerTaxCode     string         `db:"payer_tax_code"`   // migration 0020
+	PayerIDPrinted   bool           `db:"payer_id_printed"` // migration 0020
 	Total            int64          `db:"total"`
 	Currency         string         `db:"currency"`
 	TotalInWords     string         `db:"total_in_words"`
@@ -400,7 +407,7 @@ const receiptColumns = `r.id, r.template, r.series, r.letters, r.year, r.number,
 	r.total, r.currency, r.total_in_words, r.method, r.dossier_code,
 	r.card_terminal_id, r.card_trace_no, r.card_approval_code, r.card_pan_masked,
 	r.replaces_template, r.replaces_series, r.replaces_number, r.content_hash, r.prev_hash, r.hash, r.replaces_issue_date,
-	r.format_version, r.lookup_code, r.delegate_name, r.delegate_tax_code`
+	r.format_version, r.lookup_code, r.delegate_name, r.delegate_tax_code, r.payer_tax_code, r.payer_id_printed`
 
 func (r receiptRow) receipt() receipts.Receipt {
 	out := receipts.Receipt{
@@ -409,8 +416,9 @@ func (r receiptRow) receipt() receipts.Receipt {
 		IssuedAt: r.IssuedAt,
 		Org:      receipts.Organisation{Code: r.OrgCode, Name: r.OrgName, TaxCode: r.OrgTaxCode, Address: r.OrgAddress},
 		NewReceipt: receipts.NewReceipt{
-			OrgCode:      r.OrgCode,
-			Payer:        receipts.Payer{Name: r.PayerName, Address: r.PayerAddress, IDNumber: r.PayerIDNumber},
+			OrgCode: r.OrgCode,
+			Payer: receipts.Payer{Name: r.PayerName, Address: r.PayerAddress, IDNumber: r.PayerIDNumber,
+				TaxCode: r.PayerTaxCode, IDPrinted: r.PayerIDPrinted},
 			Total:        r.Total,
 			TotalInWords: r.TotalInWords,
 			Method:       receipts.PaymentMethod(r.Method),

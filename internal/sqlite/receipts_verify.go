@@ -125,7 +125,8 @@ func (db *DB) VerifyReceipts(ctx context.Context) (receipts.VerifyReport, error)
 		ref := receipts.Ref{Template: k.template, Series: receipts.SeriesSymbol(k.year, k.letters), Number: end.number}
 		return fail(ref, ": its series has no counter for %d: the counter was deleted", k.year)
 	}
-	return *rep, nil
+	rep.TimeOrder, err = issueTimePairs(ctx, conn) // receipts_timeorder.go
+	return *rep, err
 }
 
 // VerifyReceiptsAfter goes on from where an earlier walk (VerifyReceipts,

@@ -90,6 +90,11 @@ def canonical(root, version):
                      "number": int(text(root, "r:Replaces/r:Number") or "0")},
     }
     if version >= 2:
+        # Format 2's payer: whether the ID number is printed in full
+        # (IDNumber printed="full") and the payer's tax code, after id_number.
+        idn = root.find("r:Payer/r:IDNumber", {"r": RNS})
+        c["payer"]["id_printed"] = idn is not None and idn.get("printed", "") == "full"
+        c["payer"]["tax_code"] = text(root, "r:Payer/r:TaxCode")
         c["delegate"] = {"name": text(root, "r:Delegate/r:Name"), "tax_code": text(root, "r:Delegate/r:TaxCode")}
     return go_json(c).encode("utf-8")
 
