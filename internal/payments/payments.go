@@ -122,8 +122,11 @@ type ReceiptRef struct {
 	Series    string `json:"series"`
 	Number    int64  `json:"number"`
 	VerifyURL string `json:"verify_url"`
-	OrgCode   string `json:"org_code"`
-	Total     int64  `json:"total"`
+	// LookupCode opens the receipt's public page (receipts.VerifyURL); the
+	// API gives it inside verify_url only.
+	LookupCode string `json:"-"`
+	OrgCode    string `json:"org_code"`
+	Total      int64  `json:"total"`
 	// Kind is "issued" for the payment's receipts, "replacement" for those
 	// a reversal or refund issued.
 	Kind string `json:"kind,omitempty"`

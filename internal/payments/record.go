@@ -271,7 +271,8 @@ func terminalResult(r pos.Result) *TerminalResult {
 // lookup code, as the receipt's QR code does: the API's caller (the
 // cashier's screen, the dossier system) hands it to the payer.
 func (s *Service) receiptRef(ref receipts.Ref, org string, total int64, kind, lookupCode string) ReceiptRef {
-	out := ReceiptRef{Template: ref.Template, Series: ref.Series, Number: ref.Number, OrgCode: org, Total: total, Kind: kind}
+	out := ReceiptRef{Template: ref.Template, Series: ref.Series, Number: ref.Number, OrgCode: org, Total: total, Kind: kind,
+		LookupCode: lookupCode}
 	if s.opt.VerifyBase != "" {
 		out.VerifyURL = receipts.VerifyURL(s.opt.VerifyBase, receipts.Receipt{Ref: ref, LookupCode: lookupCode})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/feepos/feepos/internal/payments"
 	"github.com/feepos/feepos/internal/terminals"
+	"github.com/feepos/feepos/receipts"
 )
 
 // GET /cashier/payments/{id}: one payment. While a card charge runs the
@@ -76,7 +77,7 @@ func (s *Server) handleCashierPayment(w http.ResponseWriter, r *http.Request) {
 		s.webErr(w, r, err)
 		return
 	}
-	d := cashierPaymentData{P: p, Req: req, State: paymentState(p), Receipts: cashierReceipts(p)}
+	d := cashierPaymentData{P: p, Req: req, State: paymentState(p), Receipts: cashierReceipts(p, s.publicBase(r))}
 	if p.Status == payments.PaymentProcessing && p.Method == payments.MethodCard {
 		d.Live = true
 		d.EventsURL = "/cashier/payments/" + url.PathEscape(p.ID) + "/events"
@@ -88,14 +89,21 @@ func (s *Server) handleCashierPayment(w http.ResponseWriter, r *http.Request) {
 	s.renderPage(w, r, http.StatusOK, "cashier_payment", "Thanh toán hồ sơ "+req.DossierCode, d)
 }
 
-// cashierReceipts are p's receipts with their print addresses.
-func cashierReceipts(p payments.Payment) []cashierReceipt {
+// cashierReceipts are p's receipts with their print addresses and their
+// public page, on publicBase when the service names none ([receipts]
+// verify_base), with the lookup code as the receipt's QR code carries it.
+func cashierReceipts(p payments.Payment, publicBase string) []cashierReceipt {
 	out := make([]cashierReceipt, 0, len(p.Receipts))
 	for _, rc := range p.Receipts {
 		num := fmt.Sprintf("%08d", rc.Number)
 		base := "/cashier/receipts/" + url.PathEscape(rc.Template) + "/" + url.PathEscape(rc.Series) + "/" + num
+		verify := rc.VerifyURL
+		if verify == "" {
+			verify = receipts.VerifyURL(publicBase, receipts.Receipt{
+				Ref: receipts.Ref{Template: rc.Template, Series: rc.Series, Number: rc.Number}, LookupCode: rc.LookupCode})
+		}
 		out = append(out, cashierReceipt{Ref: rc.Series + "-" + num, Template: rc.Template, Series: rc.Series, Number: num,
-			OrgCode: rc.OrgCode, Total: rc.Total, Kind: rc.Kind, PDF: base + ".pdf", HTML80: base + ".html?size=80mm", VerifyURL: rc.VerifyURL})
+			OrgCode: rc.OrgCode, Total: rc.Total, Kind: rc.Kind, PDF: base + ".pdf", HTML80: base + ".html?size=80mm", VerifyURL: verify})
 	}
 	return out
 }

@@ -138,6 +138,12 @@ func TestWebCashierCashWithChangeAndReceipts(t *testing.T) {
 	rc := got.Payments[0].Receipts[0]
 	num := fmt.Sprintf("%08d", rc.Number)
 	assert.Contains(t, body, "Ký hiệu "+rc.Series+" · Số "+num)
+	// The receipt's public page, with its lookup code, as its QR code
+	// opens it (no verify_base configured: on the address served).
+	stored, err := rig.db.Receipt(context.Background(), rc.Template, rc.Series, rc.Number)
+	require.NoError(t, err)
+	require.NotEmpty(t, stored.LookupCode)
+	assert.Contains(t, body, "/verify/"+rc.Template+"/"+rc.Series+"/"+num+"?c="+stored.LookupCode+`"`)
 	base := "/cashier/receipts/" + rc.Template + "/" + rc.Series + "/" + num
 	assert.Contains(t, body, base+".pdf")
 	assert.Contains(t, body, base+".html?size=80mm")
