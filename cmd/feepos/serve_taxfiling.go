@@ -40,6 +40,7 @@ func startTaxFiling(ctx context.Context, log *slog.Logger, db *sqlite.DB, cfg co
 		svc.Sign = taxfiling.KeySign(keys)
 	}
 	watch := taxWatch(cfg)
+	srv.SetTaxWatch(watch) // the admin's receipts page shows the same warnings
 	if err := srv.RegisterMetrics(taxfiling.Collector{Service: svc, Watch: watch, Now: time.Now}); err != nil {
 		return nil, err
 	}

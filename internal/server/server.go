@@ -22,6 +22,7 @@ import (
 	"github.com/feepos/feepos/internal/endofday"
 	"github.com/feepos/feepos/internal/payments"
 	"github.com/feepos/feepos/internal/sqlite"
+	"github.com/feepos/feepos/internal/taxfiling"
 	"github.com/feepos/feepos/internal/terminals"
 	"github.com/feepos/feepos/receipts"
 )
@@ -50,6 +51,7 @@ type Server struct {
 
 	acctCloser *endofday.Closer  // the day's close of the accountant's pages (SetCloser, web_accountant.go)
 	keys       *receipts.Keyring // the organisations' signing keys (SetReceiptKeys, web_accountant_files.go)
+	taxWatch   *taxfiling.Watch  // serve's summary schedule (SetTaxWatch, web_admin_taxfiling.go); nil: none configured
 }
 
 // New builds the server on an opened database.

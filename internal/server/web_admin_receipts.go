@@ -24,6 +24,7 @@ const certExpiryWarning = 30 * 24 * time.Hour
 func (s *Server) receiptKeyring() *receipts.Keyring { return s.keys }
 
 type adminReceiptsData struct {
+	Tax      adminTaxFiling // web_admin_taxfiling.go
 	Series   []sqlite.SeriesCounter
 	Certs    []adminCert
 	NoKeys   bool
@@ -54,6 +55,10 @@ func (s *Server) handleAdminReceipts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := adminReceiptsData{Series: series}
+	if d.Tax, err = s.adminTaxFiling(r.Context()); err != nil {
+		s.webErr(w, r, err)
+		return
+	}
 	k := s.receiptKeyring()
 	if k == nil {
 		d.NoKeys = true
