@@ -21,8 +21,6 @@ import (
 // flagged: time to buy and install the next one.
 const certExpiryWarning = 30 * 24 * time.Hour
 
-func (s *Server) receiptKeyring() *receipts.Keyring { return s.keys }
-
 type adminReceiptsData struct {
 	Tax      adminTaxFiling // web_admin_taxfiling.go
 	Series   []sqlite.SeriesCounter
@@ -59,7 +57,7 @@ func (s *Server) handleAdminReceipts(w http.ResponseWriter, r *http.Request) {
 		s.webErr(w, r, err)
 		return
 	}
-	k := s.receiptKeyring()
+	k := s.keys
 	if k == nil {
 		d.NoKeys = true
 		s.renderPage(w, r, http.StatusOK, "admin_receipts", "Biên lai và chứng thư số", d)
