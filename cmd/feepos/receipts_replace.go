@@ -125,7 +125,7 @@ payment request). The money side:
 	f.StringVar(&payerName, "payer-name", "", "the payer's right name")
 	f.StringVar(&payerAddress, "payer-address", "", "the payer's right address (empty: none)")
 	f.StringVar(&payerID, "payer-id", "", "the payer's right ID number (CCCD/passport; empty: none)")
-	f.StringVar(&payerTaxCode, "payer-tax-code", "", "the payer's tax code (refused until receipts carry one)")
+	f.StringVar(&payerTaxCode, "payer-tax-code", "", "the payer's tax code (MST)")
 	f.StringVar(&linesFile, "lines", "", `JSON file of the replacement's whole set of fee lines: [{"fee_code":"LP-HT","quantity":1,"amount":8000}]`)
 	f.StringArrayVar(&fees, "fee", nil, "CODE=AMOUNT: that fee's line gets AMOUNT đồng (0 removes it; repeat for several)")
 	return cmd

@@ -181,11 +181,19 @@ func (s *Service) replaceReceipt(ctx context.Context, tx *sqlite.Tx, actor auth.
 	if len(nr.Lines) == 0 {
 		return ReplaceResult{}, unprocessable(-1, "the replacement has no fee line left: %s", receiptsOpenQuestion)
 	}
+	codes := make([]string, 0, len(nr.Lines))
 	for _, l := range nr.Lines {
 		nr.Total += l.Amount
+		codes = append(codes, l.FeeCode)
 	}
+	// The ID number is printed in full when a fee of the replacement needs
+	// it, as when a payment is recorded (record.go).
+	if nr.Payer.IDPrinted, err = tx.PayerIDRequired(ctx, codes...); err != nil {
+		return ReplaceResult{}, err
+	}
+	nr.Payer.IDPrinted = nr.Payer.IDPrinted && nr.Payer.IDNumber != ""
 	if nr.Payer == orig.Payer && slices.Equal(nr.Lines, orig.Lines) {
-		return ReplaceResult{}, invalid("the replacement would be the same as receipt %s: say what to change (the payer's name, address or ID number, or the fee lines)", ref)
+		return ReplaceResult{}, invalid("the replacement would be the same as receipt %s: say what to change (the payer's name, address, ID number or tax code, or the fee lines)", ref)
 	}
 	diff := nr.Total - orig.Total
 	if diff > 0 {
@@ -266,12 +274,13 @@ func applyPayer(p *receipts.Payer, c PayerChange) error {
 	if c.IDNumber != nil {
 		p.IDNumber = *c.IDNumber
 	}
-	if c.TaxCode != nil && strings.TrimSpace(*c.TaxCode) != "" {
-		// receipts.Payer carries no tax code yet (issue 13, item 7 adds
-		// it): refuse rather than drop what the operator typed.
-		return unprocessable(-1, "this feepos's receipts do not carry a payer's tax code yet: leave the payer's tax code out")
+	if c.TaxCode != nil {
+		p.TaxCode = *c.TaxCode // checked as an MST when the receipt is issued
 	}
-	*p = receipts.Payer{Name: strings.TrimSpace(p.Name), Address: strings.TrimSpace(p.Address), IDNumber: strings.TrimSpace(p.IDNumber)}
+	// Every field of the original is kept unless changed: IDPrinted is
+	// decided again from the replacement's fee lines (replaceIDPrinted).
+	p.Name, p.Address = strings.TrimSpace(p.Name), strings.TrimSpace(p.Address)
+	p.IDNumber, p.TaxCode = strings.TrimSpace(p.IDNumber), strings.TrimSpace(p.TaxCode)
 	return nil
 }
 
