@@ -16,6 +16,18 @@ import (
 // variance account (3378 Tạm thu khác, the suspense role) with the
 // cashier's note, which a difference requires.
 func (s *Service) CloseShift(ctx context.Context, actor auth.Actor, counted int64, note string) (Shift, error) {
+	return s.closeShift(ctx, actor, nil, counted, note)
+}
+
+// CloseShiftSeen is CloseShift for a cashier who was shown seen as the
+// expected cash: it is refused (conflict, nothing written) when the
+// drawer's expected cash is no longer seen, as when the same form is sent
+// twice (the first closed the shift) or cash was taken meanwhile.
+func (s *Service) CloseShiftSeen(ctx context.Context, actor auth.Actor, seen, counted int64, note string) (Shift, error) {
+	return s.closeShift(ctx, actor, &seen, counted, note)
+}
+
+func (s *Service) closeShift(ctx context.Context, actor auth.Actor, seen *int64, counted int64, note string) (Shift, error) {
 	if counted < 0 {
 		return Shift{}, invalid("counted %d is negative", counted)
 	}
@@ -34,6 +46,9 @@ func (s *Service) CloseShift(ctx context.Context, actor auth.Actor, counted int6
 			if i == 0 {
 				row.OpenedAt = p.CreatedAt
 			}
+		}
+		if seen != nil && *seen != row.Expected {
+			return conflict("the drawer's expected cash is %d đồng, not the %d đồng shown: the shift was closed meanwhile or cash was taken; reload and count again", row.Expected, *seen)
 		}
 		diff := counted - row.Expected
 		if diff != 0 {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/feepos/feepos/internal/apperr"
 	"net/http"
 	"strconv"
 	"strings"
@@ -67,7 +68,20 @@ func (s *Server) handleCashierShift(w http.ResponseWriter, r *http.Request) {
 			"): hãy ghi chú lý do chênh lệch rồi kết ca lại. Chưa ghi nhận gì.")
 		return
 	}
-	shift, err := svc.CloseShift(r.Context(), actorOf(r), counted, d.Note)
+	// The expected cash the cashier was shown: the close is refused when it
+	// no longer holds, so the same form sent twice (F5 after closing)
+	// never posts a second shift or variance.
+	seen, err := strconv.ParseInt(r.PostFormValue("expected"), 10, 64)
+	if err != nil {
+		fail("Trang kết ca đã cũ: hãy tải lại trang, đếm lại tiền rồi kết ca. Chưa ghi nhận gì.")
+		return
+	}
+	shift, err := svc.CloseShiftSeen(r.Context(), actorOf(r), seen, counted, d.Note)
+	if apperr.Code(err) == apperr.Conflict {
+		fail("Số tiền theo sổ đã thay đổi (" + webMoney(seen) + " → " + webMoney(d.Expected) + "): ca vừa được kết hoặc vừa có thu thêm tiền mặt. " +
+			"Hãy đếm lại và kết ca với số mới. Chưa ghi nhận gì.")
+		return
+	}
 	if err != nil {
 		status, msg := cashierErrVI(err)
 		if status >= 500 {

@@ -346,11 +346,27 @@ func TestWebCashierShiftClose(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	assert.Contains(t, body, "không hợp lệ")
 
-	resp, body = c.postForm(t, "/cashier/shift", url.Values{"counted": {"100.000"}, "note": {"Trả nhầm tiền thừa"}})
+	// The form carries the expected cash the cashier was shown.
+	assert.Contains(t, body, `name="expected" value="106000"`)
+	closeForm := url.Values{"expected": {"106000"}, "counted": {"100.000"}, "note": {"Trả nhầm tiền thừa"}}
+	resp, body = c.postForm(t, "/cashier/shift", closeForm)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	assert.Contains(t, body, "Đã kết ca")
 	assert.Contains(t, body, "-6.000 đ")
 	assert.Contains(t, body, `data-expected="0"`, "a new shift starts empty")
+
+	// The same form again (F5 after closing): refused, nothing posted.
+	var before int
+	require.NoError(t, rig.db.SQL().QueryRow(`SELECT count(*) FROM ledger_entries`).Scan(&before))
+	resp, body = c.postForm(t, "/cashier/shift", closeForm)
+	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	assert.Contains(t, body, "Số tiền theo sổ đã thay đổi")
+	var after int
+	require.NoError(t, rig.db.SQL().QueryRow(`SELECT count(*) FROM ledger_entries`).Scan(&after))
+	assert.Equal(t, before, after, "no second variance")
+	// A form without what was shown (an old page) is refused too.
+	resp, _ = c.postForm(t, "/cashier/shift", url.Values{"counted": {"0"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 }
 
 func TestWebCashierRolesAndCSRF(t *testing.T) {
