@@ -49,6 +49,19 @@ func (s *Service) Reverse(ctx context.Context, actor auth.Actor, paymentID, reas
 		return Payment{}, conflict("payment %s was paid on %s: a terminal reversal is for the same business day; a later day is a refund",
 			paymentID, ledger.BusinessDate(paidAt))
 	}
+	// A receipt of the payment already replaced (ReplaceReceipt) has
+	// corrected its money: a lower total left a refund owed. Reversing the
+	// whole amount on the terminal would return that difference twice.
+	rcs, err := s.db.PaymentReceipts(ctx, paymentID)
+	if err != nil {
+		return Payment{}, err
+	}
+	for _, rc := range rcs {
+		if rc.Kind == "replacement" {
+			return Payment{}, conflict("payment %s has a replacement receipt (%s-%08d): its amount was corrected by that replacement, "+
+				"so a terminal reversal of the whole amount is refused; settle what is still owed with the accountant", paymentID, rc.Series, rc.Number)
+		}
+	}
 	if s.terms == nil {
 		return Payment{}, unavailable("no card terminal is configured: the reversal runs on terminal %s", p.Terminal)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/feepos/feepos/internal/payments"
 	"github.com/feepos/feepos/internal/sqlite"
 	"github.com/feepos/feepos/ledger"
+	"github.com/feepos/feepos/pos/sim/zvtsim"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -177,4 +179,27 @@ func TestReplaceReceiptAPI(t *testing.T) {
 	rep, err := r.db.VerifyReceiptSignatures(ctx, r.keys.Trust())
 	require.NoError(t, err)
 	assert.True(t, rep.OK, rep.Problem)
+}
+
+// A card payment whose receipt was replaced with a lower total (a refund
+// owed) is not reversed on the terminal: the whole amount would go back
+// and the difference be owed a second time. Nothing is voided.
+func TestReverseRefusedAfterAReplacement(t *testing.T) {
+	r := newPayRig(t, rigOptions{})
+	req := r.createRequest("key-rr", requestBody("HS-2026-0021"))
+	p := r.settled(r.charge(req.ID, map[string]any{"method": "card", "terminal": "T1"}))
+	require.Equal(t, payments.PaymentPaid, p.Status, "%+v", p)
+	require.NotEmpty(t, p.Receipts)
+	rc := p.Receipts[0]
+	a := r.do("POST", fmt.Sprintf("/api/v1/receipts/%s/%s/%08d/replace", rc.Template, rc.Series, rc.Number), tokAccountant,
+		map[string]any{"reason": "Chỉ chứng thực 1 trang", "fees": []map[string]any{{"fee_code": "CT-BS", "amount": 2_000}}})
+	require.Equal(t, http.StatusCreated, a.Status, "%s", a)
+
+	a = r.do("POST", "/api/v1/payments/"+p.ID+"/reverse", tokCashier, map[string]any{"reason": "Thu nhầm"})
+	require.Equal(t, http.StatusConflict, a.Status, "%s", a)
+	assert.Contains(t, a.errMessage(t), "replacement receipt")
+	assert.Equal(t, payments.PaymentPaid, r.settled(p.ID).Status, "nothing changed")
+	for _, tx := range r.sim.Journal() {
+		assert.NotEqual(t, zvtsim.Voided, tx.Status, "nothing returned on the terminal")
+	}
 }
