@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/feepos/feepos/internal/apperr"
 	"github.com/feepos/feepos/receipts"
 )
 
@@ -88,6 +89,14 @@ func (s *Service) inboxFile(ctx context.Context, dir, name string) InboxFile {
 			}
 		}
 	}
+	if failure != nil && !answerFileFault(failure) {
+		// The database or the shutdown failed, not the file: it stays in
+		// the inbox for the next round. Answers already recorded are
+		// recorded again then without change (ApplyAnswer is idempotent).
+		f.Error = failure.Error()
+		s.log().Warn("tax office answer file left in the inbox for the next round", "file", name, "err", failure)
+		return f
+	}
 	to := InboxDone
 	if failure != nil {
 		to = InboxFailed
@@ -124,4 +133,16 @@ func moveAside(dir, sub, name string) (string, error) {
 		return "", fmt.Errorf("inbox: move %s aside: %w", name, err)
 	}
 	return dest, nil
+}
+
+// answerFileFault says whether err is the answer file's own fault (not
+// readable as answers, or naming a document feepos never handed over or
+// that an answer cannot apply to): such a file is moved to failed/ for a
+// person. Any other error is the service's and the file is kept.
+func answerFileFault(err error) bool {
+	switch apperr.Code(err) {
+	case apperr.Invalid, apperr.NotFound, apperr.Conflict:
+		return true
+	}
+	return false
 }

@@ -185,6 +185,15 @@ func TestDeliveryStateAndInboxAnswers(t *testing.T) {
 	assert.Equal(t, 0, files[0].Changed)
 	log, _ = r.db.AuditLog(ctx, sqlite.AuditFilter{Object: "tax_document:" + sumDoc})
 	assert.Len(t, log, 2)
+
+	// The service failing (here: its database closed), not the file: the
+	// file stays in the inbox for the next round, not parked in failed/.
+	write("f-later.json", `{"form": "01/TB-TNĐT", "document": "`+sumDoc+`", "result": "accepted"}`)
+	require.NoError(t, r.db.Close())
+	_, err = r.svc.Inbox(ctx, inbox)
+	require.Error(t, err)
+	assert.FileExists(t, filepath.Join(inbox, "f-later.json"))
+	assert.NoFileExists(t, filepath.Join(inbox, "failed", "f-later.json"))
 }
 
 // flaky is a provider that is down until told otherwise.
