@@ -22,7 +22,8 @@ test: tools
 # library headers (SQLite, the race detector), pdftotext (the PDF
 # receipt tests read their text back), Chromium (internal/e2e drives
 # the web app in it; $FEEPOS_CHROMIUM names another binary) and python3,
-# xmlsec1 and openssl (tools/checkchain checks a day's export). One line
+# xmlsec1 and openssl (tools/checkchain checks a day's export), sqlite3
+# (bench/reconbench's smoke test runs the baseline with it). One line
 # names whatever is missing, before anything is built; .ci/run installs
 # it on Debian.
 tools:
@@ -34,6 +35,7 @@ tools:
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing, pdftotext (apt-get install poppler-utils)"; \
 	command -v "$${FEEPOS_CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1 || missing="$$missing, Chromium at $${FEEPOS_CHROMIUM:-/usr/bin/chromium} (apt-get install chromium, or set FEEPOS_CHROMIUM)"; \
 	for t in python3 xmlsec1 openssl; do command -v $$t >/dev/null 2>&1 || missing="$$missing, $$t (apt-get install $$t: tools/checkchain)"; done; \
+	command -v sqlite3 >/dev/null 2>&1 || missing="$$missing, sqlite3 (apt-get install sqlite3: the reconciliation benchmark's baseline)"; \
 	if [ -z "$$missing" ] && [ "$$(go env CGO_ENABLED)" != 1 ]; then missing=", cgo (unset CGO_ENABLED or set it to 1)"; fi; \
 	if [ -n "$$missing" ]; then echo "make test: missing$${missing#,}; install what is missing and run it again (.ci/run installs the Debian packages)" >&2; exit 1; fi
 

@@ -32,14 +32,18 @@ kind = "file"
 drop = "`+drop+`"
 every = "1h"
 `), 0o600))
-	today := strings.ReplaceAll(receipts.SummaryDate(time.Now()), "-", "")
+	// The day of the demo receipts: the day serve started, or the day
+	// before it when midnight (Asia/Ho_Chi_Minh) passes during the test.
+	started := time.Now()
+	days := []string{strings.ReplaceAll(receipts.SummaryDate(started), "-", ""),
+		strings.ReplaceAll(receipts.SummaryDate(started.Add(time.Minute)), "-", "")}
 	var metrics string
 	log := serveUntil(t, func(base string) {
 		require.Eventually(t, func() bool {
 			n := 0
 			entries, _ := os.ReadDir(drop)
 			for _, e := range entries {
-				if strings.HasPrefix(e.Name(), "01TH-BLDT_") && strings.HasSuffix(e.Name(), "_"+today+"_LD.xml") {
+				if strings.HasPrefix(e.Name(), "01TH-BLDT_") && (strings.HasSuffix(e.Name(), "_"+days[0]+"_LD.xml") || strings.HasSuffix(e.Name(), "_"+days[1]+"_LD.xml")) {
 					n++
 				}
 			}

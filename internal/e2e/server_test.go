@@ -241,9 +241,17 @@ func (l *serverLog) waitAddr(timeout time.Duration, exited <-chan struct{}) (str
 	}
 }
 
+// demoReceiptCount is how many receipts serve --demo issues and logs: the
+// card payment of a dossier with the district's and the police's fees (two
+// receipts) and a cash payment (cmd/feepos/demo_receipts.go).
+const demoReceiptCount = 3
+
 func (l *serverLog) waitDemoReceipts(timeout time.Duration) ([]demoReceipt, error) {
-	if !l.waitFor(timeout, func() bool { return len(l.receipts) > 0 }) {
-		return nil, errors.New(`feepos serve --demo logged no "demo receipt" line`)
+	if !l.waitFor(timeout, func() bool { return len(l.receipts) >= demoReceiptCount }) {
+		l.mu.Lock()
+		n := len(l.receipts)
+		l.mu.Unlock()
+		return nil, fmt.Errorf(`feepos serve --demo logged %d "demo receipt" lines, not %d`, n, demoReceiptCount)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

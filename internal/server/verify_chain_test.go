@@ -188,7 +188,13 @@ func TestVerifyWalkerStopsWithRun(t *testing.T) {
 	ran := make(chan error, 1)
 	bound := make(chan net.Addr, 1)
 	go func() { ran <- s.Run(ctx, "127.0.0.1:0", func(a net.Addr) { bound <- a }) }()
-	<-bound
+	select {
+	case <-bound:
+	case err := <-ran:
+		t.Fatalf("Run ended before listening: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("Run is not listening after a minute")
+	}
 	wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
 	defer wcancel()
 	require.NoError(t, s.WaitReceiptChecks(wctx), "Run starts the walk")

@@ -327,6 +327,7 @@ func TestWebSessionCookieSecureOverTLS(t *testing.T) {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c := &webClient{base: tls.URL, http: hc, noFollow: true}
 	resp, _ := c.get(t, "/login")
+	require.NotEmpty(t, resp.Cookies(), "the login page sets its CSRF cookie")
 	for _, ck := range resp.Cookies() {
 		assert.True(t, ck.Secure, ck.Name)
 	}
