@@ -186,6 +186,9 @@ func (s *Service) endUnpaid(ctx context.Context, paymentID string, status Paymen
 			if err := tx.SetPaymentRequestStatus(ctx, req.ID, string(RequestPending), actor.String(), "payment "+paymentID+" "+string(status)); err != nil {
 				return err
 			}
+			if err := s.enqueueNotCharged(ctx, tx, req); err != nil {
+				return err
+			}
 		}
 		return tx.Audit(ctx, auth.AuditEntry{Actor: actor, Action: "payment." + string(status), Object: "payment:" + paymentID, Reason: reason})
 	})

@@ -312,7 +312,10 @@ func (s *Service) Settle(ctx context.Context, actor auth.Actor, paymentID, outco
 				Reason: "settled charged: " + reason, Review: &rs}, actor.String()); err != nil {
 				return err
 			}
-			return tx.SetPaymentRequestStatus(ctx, p.RequestID, string(RequestPaid), actor.String(), "settled charged: "+reason)
+			if err := tx.SetPaymentRequestStatus(ctx, p.RequestID, string(RequestPaid), actor.String(), "settled charged: "+reason); err != nil {
+				return err
+			}
+			return s.enqueuePaidAgain(ctx, tx, p) // it was told needs_review
 		case outcome == OutcomeCharged:
 			rec, _, _ := s.attemptOf(ctx, p)
 			if _, err := tx.UpdatePayment(ctx, p.ID, nil, sqlite.PaymentUpdate{Review: &rs}, actor.String()); err != nil {
@@ -336,7 +339,14 @@ func (s *Service) Settle(ctx context.Context, actor auth.Actor, paymentID, outco
 				Reason: "settled not charged: " + reason, Review: &rs, Message: &msg}, actor.String()); err != nil {
 				return err
 			}
-			return tx.SetPaymentRequestStatus(ctx, p.RequestID, string(RequestPending), actor.String(), "settled not charged: "+reason)
+			req, err := tx.PaymentRequest(ctx, p.RequestID)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetPaymentRequestStatus(ctx, p.RequestID, string(RequestPending), actor.String(), "settled not charged: "+reason); err != nil {
+				return err
+			}
+			return s.enqueueNotCharged(ctx, tx, req)
 		}
 	})
 	if err != nil {

@@ -148,23 +148,7 @@ func (s *Service) backToPaid(ctx context.Context, p sqlite.PaymentRow, rec termi
 		if err := tx.SetPaymentRequestStatus(ctx, p.RequestID, string(RequestPaid), actor.String(), "payment "+p.ID+": "+why); err != nil {
 			return err
 		}
-		req, err := tx.PaymentRequest(ctx, p.RequestID)
-		if err != nil {
-			return err
-		}
-		recs, err := tx.PaymentReceipts(ctx, p.ID)
-		if err != nil {
-			return err
-		}
-		refs := make([]ReceiptRef, len(recs))
-		for i, r := range recs {
-			refs[i] = s.receiptRef(refOf(r), r.OrgCode, r.Total, r.Kind, r.LookupCode)
-		}
-		var paidAt *time.Time
-		if t, err := sqlite.ParseStoreTime(p.PaidAt.String); err == nil {
-			paidAt = &t
-		}
-		if err := s.enqueue(ctx, tx, req, "payment_request.paid", string(RequestPaid), paidAt, refs); err != nil {
+		if err := s.enqueuePaidAgain(ctx, tx, p); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, auth.AuditEntry{Actor: actor, Action: "payment.paid_again", Object: "payment:" + p.ID, Reason: why})
@@ -173,4 +157,41 @@ func (s *Service) backToPaid(ctx context.Context, p sqlite.PaymentRow, rec termi
 		s.poke()
 	}
 	return err
+}
+
+// enqueuePaidAgain tells the dossier system, in tx, that p's request is
+// paid again after it was told needs_review (webhooks of a request arrive
+// in order, so this one follows it).
+func (s *Service) enqueuePaidAgain(ctx context.Context, tx *sqlite.Tx, p sqlite.PaymentRow) error {
+	req, err := tx.PaymentRequest(ctx, p.RequestID)
+	if err != nil {
+		return err
+	}
+	recs, err := tx.PaymentReceipts(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	refs := make([]ReceiptRef, len(recs))
+	for i, r := range recs {
+		refs[i] = s.receiptRef(refOf(r), r.OrgCode, r.Total, r.Kind, r.LookupCode)
+	}
+	var paidAt *time.Time
+	if t, err := sqlite.ParseStoreTime(p.PaidAt.String); err == nil {
+		paidAt = &t
+	}
+	return s.enqueue(ctx, tx, req, "payment_request.paid", string(RequestPaid), paidAt, refs)
+}
+
+// EventNotCharged tells the dossier system that the payment it was told
+// is in review (payment_request.needs_review) was not charged after all:
+// the request is payable again (status pending).
+const EventNotCharged = "payment_request.not_charged"
+
+// enqueueNotCharged sends EventNotCharged for req, in tx, when the
+// dossier system was told the request is in review.
+func (s *Service) enqueueNotCharged(ctx context.Context, tx *sqlite.Tx, req sqlite.PaymentRequestRow) error {
+	if req.Status != string(RequestNeedsReview) {
+		return nil // told nothing since processing: nothing to take back
+	}
+	return s.enqueue(ctx, tx, req, EventNotCharged, string(RequestPending), nil, nil)
 }

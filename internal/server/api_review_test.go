@@ -47,6 +47,10 @@ func TestNeedsReviewSettledByAccountant(t *testing.T) {
 	assert.NotEqual(t, payments.PaymentNeedsReview, settled.Status)
 	assert.Empty(t, settled.Receipts)
 	assert.Equal(t, payments.RequestPending, r.request(req.ID).Status, "payable again")
+	// The dossier system, told needs_review, is told payable again.
+	var events []string
+	require.NoError(t, r.db.SQL().Select(&events, `SELECT event FROM webhook_outbox WHERE request_id = ? ORDER BY id`, req.ID))
+	assert.Equal(t, []string{"payment_request.needs_review", payments.EventNotCharged}, events)
 	log, err := r.db.AuditLog(context.Background(), sqlite.AuditFilter{Action: "payment.settle"})
 	require.NoError(t, err)
 	require.Len(t, log, 1)
