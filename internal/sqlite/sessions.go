@@ -29,6 +29,11 @@ const touchEvery = time.Minute
 // account auth.LockedError; the MaxFailedLogins-th wrong password in a
 // row locks the account and answers LockedError. Every outcome is
 // audited: user.login, user.login_failed, user.locked, user.login_locked.
+// afterPasswordCheck runs between Login's password check and the
+// transaction that opens the session; a test puts an administrator's
+// change there.
+var afterPasswordCheck = func() {}
+
 func (db *DB) Login(ctx context.Context, username, password string, now time.Time) (auth.User, auth.NewSession, error) {
 	username = strings.TrimSpace(username)
 	r, err := userByUsername(ctx, db.db, username)
@@ -64,6 +69,7 @@ func (db *DB) Login(ctx context.Context, username, password string, now time.Tim
 	if err != nil {
 		return auth.User{}, auth.NewSession{}, err
 	}
+	afterPasswordCheck()
 	if !ok || u.Disabled {
 		if u.Disabled {
 			err := db.WithTx(ctx, func(tx *Tx) error {
@@ -96,6 +102,20 @@ func (db *DB) Login(ctx context.Context, username, password string, now time.Tim
 	ns := auth.NewSession{Token: token, Session: auth.Session{ID: hashToken(token), UserID: u.ID, CSRF: csrf,
 		CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(auth.SessionMax)}}
 	err = db.WithTx(ctx, func(tx *Tx) error {
+		// The password was checked outside this transaction (argon2id is
+		// slow): an administrator may have reset it, disabled or locked
+		// the account meanwhile. Then no session is opened.
+		var cur struct {
+			Hash     string         `db:"password_hash"`
+			Disabled bool           `db:"disabled"`
+			Locked   sql.NullString `db:"locked_until"`
+		}
+		if err := tx.GetContext(ctx, &cur, `SELECT password_hash, disabled, locked_until FROM users WHERE id = ?`, r.ID); err != nil {
+			return fmt.Errorf("read the account %q again: %w", u.Username, err)
+		}
+		if cur.Hash != r.PasswordHash || cur.Disabled || cur.Locked != r.LockedUntil {
+			return auth.ErrBadLogin
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?`, r.ID); err != nil {
 			return fmt.Errorf("record the login of %q: %w", u.Username, err)
 		}
